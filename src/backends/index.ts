@@ -1,0 +1,22 @@
+import { UserError } from '../util/errors.js';
+import type { Backend } from './backend.js';
+import { liteRtBackend } from './litert.js';
+import { tfjsTfliteBackend } from './tfjs-tflite.js';
+
+const BACKENDS: readonly Backend[] = [tfjsTfliteBackend, liteRtBackend];
+
+export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
+export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert'];
+
+export function getBackend(name: string): Backend {
+  const b = BACKENDS.find((x) => x.name === name);
+  if (!b) throw new UserError(`unknown backend '${name}'; known: ${BACKEND_NAMES.join(', ')}`);
+  return b;
+}
+
+/** Thread counts are checked before anything is loaded, so a bad flag costs nothing. */
+export function checkThreads(backend: Backend, threads: number): void {
+  if (threads > backend.maxThreads) {
+    throw new UserError(`backend ${backend.name} runs on exactly ${backend.maxThreads} thread${backend.maxThreads > 1 ? 's' : ''} in Node (its multi-threaded WASM build needs browser Workers); --threads ${threads} is not possible`);
+  }
+}

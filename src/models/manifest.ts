@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { PROJECT_ROOT } from '../util/paths.js';
+import { UserError } from '../util/errors.js';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ReferenceSchema = z.object({
+  source: z.string(),
+  sizeMB: z.number().nullable(),
+  top1: z.number().nullable(),
+  pixel4Ms: z.number().nullable(),
+  pixel3Ms: z.number().nullable(),
+  paperFloatStreamTop1: z.number().nullable(),
+});
+export type Reference = z.infer<typeof ReferenceSchema>;
+
+export const ModelSpecSchema = z.object({
+  id: z.string(),
+  aliases: z.array(z.string()),
+  family: z.enum(['a0', 'a1', 'a2']),
+  precision: z.enum(['int8', 'float16', 'float32']),
+  resolution: z.number().int().positive(),
+  fps: z.number().positive(),
+  numClasses: z.number().int().positive(),
+  file: z.string(),
+  sha256: Sha256.nullable(),
+  bytes: z.number().int().positive().nullable(),
+  labels: z.string(),
+  url: z.string().url(),
+  flopsPerFrame: z.number().positive(),
+  reference: ReferenceSchema,
+});
+export type ModelSpec = z.infer<typeof ModelSpecSchema>;
+
+export const LabelSpecSchema = z.object({
+  file: z.string(),
+  sha256: Sha256,
+  bytes: z.number().int().positive(),
+  count: z.number().int().positive(),
+});
+export type LabelSpec = z.infer<typeof LabelSpecSchema>;
+
+const ManifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  labels: z.record(z.string(), LabelSpecSchema),
+  models: z.array(ModelSpecSchema),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+let cached: Manifest | undefined;
+
+export function loadManifest(): Manifest {
+  if (cached) return cached;
+  const file = path.join(PROJECT_ROOT, 'models', 'manifest.json');
+  const parsed = ManifestSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new UserError(`models/manifest.json is invalid: ${z.prettifyError(parsed.error).split('\n').join('; ')}`);
+  cached = parsed.data;
+  return cached;
+}
+
+/** All ids and aliases, for error messages and `models`. */
+export function knownModelNames(): string[] {
+  return loadManifest().models.flatMap((m) => [m.id, ...m.aliases]);
+}
+
+export function findModelSpec(name: string): ModelSpec | undefined {
+  const key = name.toLowerCase();
+  return loadManifest().models.find((m) => m.id === key || m.aliases.includes(key));
+}

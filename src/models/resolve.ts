@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../util/errors.js';
+import { dataDir, PROJECT_ROOT } from '../util/paths.js';
+import { sha256Bytes } from '../util/sha256.js';
+import { findModelSpec, knownModelNames, loadManifest, type ModelSpec } from './manifest.js';
+import { streamSignature, type StreamSignature } from './signature.js';
+import { parseTflite, type TfliteModel } from './tflite.js';
+
+export type ModelStatus = 'available' | 'missing' | 'checksum-mismatch';
+
+export interface ModelLocation {
+  status: ModelStatus;
+  /** The file found (also set on a checksum mismatch). */
+  path?: string;
+  /** Every place that was searched, in order. */
+  looked: string[];
+  sha256?: string;
+}
+
+export interface ResolvedModel {
+  /** Manifest id, or the file's base name for a model given by path. */
+  id: string;
+  spec?: ModelSpec;
+  path: string;
+  bytes: Uint8Array;
+  sha256: string;
+  /** True when the sha256 matched the manifest; false for unknown or by-path models. */
+  verified: boolean;
+  graph: TfliteModel;
+  signature: StreamSignature;
+  /** Class names in logit order, when known. */
+  labels?: string[];
+  fps: number;
+}
+
+/** A file given where a model id is expected: anything that names a path rather than an id. */
+export function isModelPath(ref: string): boolean {
+  return /\.(tflite|onnx)$/i.test(ref) || ref.includes('/') || ref.includes(path.sep);
+}
+
+function candidates(relative: string): string[] {
+  const base = path.basename(relative);
+  return [path.join(dataDir(), relative), path.join(PROJECT_ROOT, 'models', base)];
+}
+
+/** Finds a manifest file by relative path and checks its sha256 (when the manifest knows it). */
+export function locate(relative: string, sha256: string | null): ModelLocation {
+  const looked = candidates(relative);
+  const found = looked.find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
+  if (!found) return { status: 'missing', looked };
+  const actual = sha256Bytes(fs.readFileSync(found));
+  const status = sha256 && actual !== sha256 ? 'checksum-mismatch' : 'available';
+  return { status, path: found, looked, sha256: actual };
+}
+
+export function locateModel(spec: ModelSpec): ModelLocation {
+  return locate(spec.file, spec.sha256);
+}
+
+export function missingReason(spec: ModelSpec, loc: ModelLocation): string {
+  if (loc.status === 'checksum-mismatch') {
+    return `${loc.path} has sha256 ${loc.sha256?.slice(0, 12)}…, expected ${spec.sha256?.slice(0, 12)}… (corrupt or a different model)`;
+  }
+  return `file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')}); get it from ${spec.url}`;
+}
+
+const labelCache = new Map<string, string[]>();
+
+export function loadLabels(key: string): string[] {
+  const cached = labelCache.get(key);
+  if (cached) return cached;
+  const spec = loadManifest().labels[key];
+  if (!spec) throw new UserError(`unknown label set '${key}'`);
+  const loc = locate(spec.file, spec.sha256);
+  if (loc.status === 'missing') throw new UserError(`label file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')})`);
+  if (loc.status === 'checksum-mismatch') throw new UserError(`label file ${loc.path} has sha256 ${loc.sha256}, expected ${spec.sha256}`);
+  const labels = readLabelFile(loc.path!);
+  if (labels.length !== spec.count) throw new UserError(`label file ${loc.path} has ${labels.length} labels, expected ${spec.count}`);
+  labelCache.set(key, labels);
+  return labels;
+}
+
+export function readLabelFile(file: string): string[] {
+  if (!fs.existsSync(file)) throw new UserError(`label file ${file} does not exist`);
+  return fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+function loadFile(file: string, label: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`cannot read ${label} at ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (bytes.length === 0) throw new UserError(`${label} at ${file} is empty`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+export interface ResolveOptions {
+  /** A label file for a model given by path. */
+  labelsFile?: string;
+}
+
+/**
+ * Turns what the user typed (a manifest id or alias, or a .tflite path) into a
+ * loaded, verified model with its stream signature. Errors are one line.
+ */
+export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedModel {
+  if (isModelPath(ref)) return resolvePath(ref, opts);
+  const spec = findModelSpec(ref);
+  if (!spec) throw new UserError(`unknown model '${ref}'; known ids: ${knownModelNames().join(', ')} (or give a path to a .tflite file)`);
+  const loc = locateModel(spec);
+  if (loc.status !== 'available') throw new UserError(`model ${spec.id}: ${missingReason(spec, loc)}`);
+  const bytes = loadFile(loc.path!, `model ${spec.id}`);
+  const graph = parseTflite(bytes, `model ${spec.id} (${loc.path})`);
+  const signature = streamSignature(graph, `model ${spec.id}`);
+  if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
+    throw new UserError(`model ${spec.id}: ${loc.path} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`);
+  }
+  return {
+    id: spec.id,
+    spec,
+    path: loc.path!,
+    bytes,
+    sha256: loc.sha256!,
+    verified: spec.sha256 !== null,
+    graph,
+    signature,
+    labels: opts.labelsFile ? readLabelFile(opts.labelsFile) : loadLabels(spec.labels),
+    fps: spec.fps,
+  };
+}
+
+function resolvePath(ref: string, opts: ResolveOptions): ResolvedModel {
+  const file = path.resolve(ref);
+  if (!fs.existsSync(file)) throw new UserError(`model file ${ref} does not exist`);
+  if (/\.onnx$/i.test(file)) throw new UserError(`model ${ref}: give the source .tflite; ONNX models are made from it with 'models convert'`);
+  const bytes = loadFile(file, 'model');
+  const graph = parseTflite(bytes, `model ${ref}`);
+  const signature = streamSignature(graph, `model ${ref}`);
+  let labels: string[] | undefined;
+  if (opts.labelsFile) labels = readLabelFile(opts.labelsFile);
+  else if (signature.numClasses === 600) labels = tryKineticsLabels();
+  if (labels && labels.length !== signature.numClasses) {
+    throw new UserError(`model ${ref} gives ${signature.numClasses} classes but the label file has ${labels.length}`);
+  }
+  return {
+    id: path.basename(file).replace(/\.tflite$/i, ''),
+    path: file,
+    bytes,
+    sha256: sha256Bytes(bytes),
+    verified: false,
+    graph,
+    signature,
+    labels,
+    fps: 5,
+  };
+}
+
+function tryKineticsLabels(): string[] | undefined {
+  try {
+    return loadLabels('kinetics600');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Class name for a logit index: the label when known, else `class_<i>`. */
+export function className(model: Pick<ResolvedModel, 'labels'>, index: number): string {
+  return model.labels?.[index] ?? `class_${index}`;
+}
