@@ -1,8 +1,19 @@
 import type { ResolvedModel } from '../models/resolve.js';
 
 export type StateTensor = Float32Array | Int32Array;
-/** Stream states by signature name. Plain arrays, so every backend pays the same copy and states compare across runtimes. */
-export type State = ReadonlyMap<string, StateTensor>;
+/** Stream states by signature name, as plain arrays (for tests, parity and hand-made states). */
+export type StateArrays = ReadonlyMap<string, StateTensor>;
+
+/**
+ * An opaque handle on the stream states, owned by the session that made it.
+ * States stay inside the runtime between frames (copying 2.7 MB out and back
+ * in per frame would cost A0 about 10% of its step time), so a handle is
+ * single-use: step() consumes it and returns the next one. readState() copies
+ * the values out when they are needed.
+ */
+export interface State {
+  readonly owner: object;
+}
 
 export interface StepResult {
   logits: Float32Array;
@@ -26,8 +37,20 @@ export interface RuntimeInfo {
 export interface Session {
   readonly threads: ThreadInfo;
   readonly runtime: RuntimeInfo;
+  /** A fresh all-zero state (float32 buffers, int32 frame counts). */
   initialState(): State;
+  /** A state with the given values, e.g. another backend's state (parity) or a test's. */
+  stateFrom(values: StateArrays): State;
   step(frame: Float32Array, state: State): Promise<StepResult>;
+  /** Copies the values out of a state that has not been consumed yet. */
+  readState(state: State): Map<string, StateTensor>;
+  /** Frees a state that will not be stepped (e.g. the last one of a clip). */
+  release(state: State): void;
+  /**
+   * The least work the runtime needs per frame of a correct stream, timed per
+   * frame in ms. Used only to measure the harness's own overhead against step().
+   */
+  bareLoop(frames: readonly Float32Array[], count: number): Promise<number[]>;
   dispose(): void;
 }
 
@@ -42,8 +65,7 @@ export interface Backend {
   load(model: ResolvedModel, opts: LoadOptions): Promise<Session>;
 }
 
-/** Zero states, typed by the signature (float32 buffers, int32 frame counts). */
-export function zeroState(model: ResolvedModel): State {
+export function zeroArrays(model: ResolvedModel): Map<string, StateTensor> {
   return new Map(
     model.signature.states.map((s) => {
       const n = s.input.shape.reduce((a, b) => a * b, 1);
@@ -52,8 +74,43 @@ export function zeroState(model: ResolvedModel): State {
   );
 }
 
-export function requireState(state: State, name: string): StateTensor {
-  const t = state.get(name);
-  if (!t) throw new Error(`state '${name}' missing from the state passed to step()`);
+export function requireArray(values: StateArrays, name: string): StateTensor {
+  const t = values.get(name);
+  if (!t) throw new Error(`state '${name}' is missing`);
   return t;
+}
+
+/** Shared bookkeeping for single-use state handles. */
+export class StateLedger<T> {
+  private readonly live = new Map<State, T>();
+
+  constructor(private readonly owner: object) {}
+
+  issue(payload: T): State {
+    const handle: State = { owner: this.owner };
+    this.live.set(handle, payload);
+    return handle;
+  }
+
+  peek(state: State): T {
+    const payload = this.live.get(state);
+    if (payload === undefined) {
+      throw new Error(state.owner === this.owner
+        ? 'this state was already stepped or released: states are single-use (use readState() to keep a copy)'
+        : 'this state belongs to another session');
+    }
+    return payload;
+  }
+
+  take(state: State): T {
+    const payload = this.peek(state);
+    this.live.delete(state);
+    return payload;
+  }
+
+  drain(): T[] {
+    const all = [...this.live.values()];
+    this.live.clear();
+    return all;
+  }
 }

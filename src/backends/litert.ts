@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { CompiledModel, Tensor as LiteRtTensor } from '@litertjs/core';
 import type { ResolvedModel } from '../models/resolve.js';
 import { assertRuntimeTensor } from './bind.js';
-import { requireState, zeroState, type Backend, type LoadOptions, type Session, type State, type StepResult } from './backend.js';
+import { requireArray, StateLedger, zeroArrays, type Backend, type LoadOptions, type Session, type State, type StateArrays, type StateTensor, type StepResult } from './backend.js';
 import { packageDir, packageVersion } from './package-info.js';
 import { installWasmShims, loadedGlue } from './wasm-shims.js';
 
@@ -33,8 +33,12 @@ function loadRuntime(): Promise<LiteRt> {
   return runtimePromise;
 }
 
+type Tensors = Record<string, LiteRtTensor>;
+
 class LiteRtSession implements Session {
   readonly runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: loadedGlue.find((g) => g.startsWith('litert')) ?? 'unknown' };
+  /** A state is the runtime's own output tensors of the previous step, fed straight back in. */
+  private readonly ledger = new StateLedger<Tensors>(this);
 
   constructor(
     private readonly litert: LiteRt,
@@ -58,28 +62,64 @@ class LiteRtSession implements Session {
     }
   }
 
+  private tensors(values: StateArrays): Tensors {
+    return Object.fromEntries(this.model.signature.states.map((s) => [s.name, new this.litert.Tensor(requireArray(values, s.name), s.input.shape)]));
+  }
+
   initialState(): State {
-    return zeroState(this.model);
+    return this.ledger.issue(this.tensors(zeroArrays(this.model)));
+  }
+
+  stateFrom(values: StateArrays): State {
+    return this.ledger.issue(this.tensors(values));
   }
 
   async step(frame: Float32Array, state: State): Promise<StepResult> {
     const sig = this.model.signature;
-    const inputs: Record<string, LiteRtTensor> = { [sig.image.name]: new this.litert.Tensor(frame, sig.image.shape) };
-    for (const s of sig.states) inputs[s.name] = new this.litert.Tensor(requireState(state, s.name), s.input.shape);
-    let outputs: Record<string, LiteRtTensor> | undefined;
+    const states = this.ledger.take(state);
+    const image = new this.litert.Tensor(frame, sig.image.shape);
     try {
-      outputs = await this.compiled.run(inputs);
-      const next = new Map<string, Float32Array | Int32Array>();
-      for (const s of sig.states) next.set(s.name, outputs[s.name]!.toTypedArray() as Float32Array | Int32Array);
-      return { logits: outputs[sig.logits.name]!.toTypedArray() as Float32Array, state: next };
+      const out = await this.compiled.run({ ...states, [sig.image.name]: image });
+      const logitsTensor = out[sig.logits.name]!;
+      const logits = logitsTensor.toTypedArray() as Float32Array;
+      logitsTensor.delete();
+      return { logits, state: this.ledger.issue(Object.fromEntries(sig.states.map((s) => [s.name, out[s.name]!]))) };
     } finally {
       // LiteRT tensors live in WASM memory and are freed only by delete().
-      for (const t of Object.values(inputs)) t.delete();
-      for (const t of Object.values(outputs ?? {})) t.delete();
+      image.delete();
+      for (const t of Object.values(states)) t.delete();
     }
   }
 
+  readState(state: State): Map<string, StateTensor> {
+    const tensors = this.ledger.peek(state);
+    return new Map(Object.entries(tensors).map(([name, t]) => [name, t.toTypedArray() as StateTensor]));
+  }
+
+  release(state: State): void {
+    for (const t of Object.values(this.ledger.take(state))) t.delete();
+  }
+
+  async bareLoop(frames: readonly Float32Array[], count: number): Promise<number[]> {
+    const sig = this.model.signature;
+    const times: number[] = [];
+    let states = this.tensors(zeroArrays(this.model));
+    for (let i = 0; i < count; i++) {
+      const t0 = process.hrtime.bigint();
+      const image = new this.litert.Tensor(frames[i % frames.length]!, sig.image.shape);
+      const out = await this.compiled.run({ ...states, [sig.image.name]: image });
+      image.delete();
+      for (const t of Object.values(states)) t.delete();
+      out[sig.logits.name]!.delete();
+      states = Object.fromEntries(sig.states.map((s) => [s.name, out[s.name]!]));
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    for (const t of Object.values(states)) t.delete();
+    return times;
+  }
+
   dispose(): void {
+    for (const tensors of this.ledger.drain()) for (const t of Object.values(tensors)) t.delete();
     this.compiled.delete();
   }
 }

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TensorSpec } from '../models/signature.js';
-import { requireState, zeroState, type Backend, type LoadOptions, type Session, type State, type StepResult } from './backend.js';
+import { assertRuntimeTensor } from './bind.js';
+import { requireArray, StateLedger, zeroArrays, type Backend, type LoadOptions, type Session, type State, type StateArrays, type StateTensor, type StepResult } from './backend.js';
 import { packageDir, packageVersion, requireCjs } from './package-info.js';
 import { installWasmShims, loadedGlue } from './wasm-shims.js';
-import { assertRuntimeTensor } from './bind.js';
 
 const PACKAGE = '@tensorflow/tfjs-tflite';
 
@@ -42,10 +42,19 @@ function bind(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output
   return t!;
 }
 
+/**
+ * Where a state's values are: zeros, JS arrays, or the runner's output
+ * buffers of a given step (valid until the next infer()).
+ */
+type Payload = { kind: 'zero' } | { kind: 'arrays'; values: StateArrays } | { kind: 'outputs'; step: number };
+
 class TfjsTfliteSession implements Session {
+  readonly runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: loadedGlue.find((g) => g.startsWith('tflite_web_api')) ?? 'unknown' };
   private readonly image: RunnerTensor;
   private readonly logits: RunnerTensor;
   private readonly states: { name: string; input: RunnerTensor; output: RunnerTensor }[];
+  private readonly ledger = new StateLedger<Payload>(this);
+  private steps = 0;
 
   constructor(
     private readonly model: ResolvedModel,
@@ -60,23 +69,63 @@ class TfjsTfliteSession implements Session {
     this.states = sig.states.map((s) => ({ name: s.name, input: bind(ins, s.input, 'input'), output: bind(outs, s.output, 'output') }));
   }
 
-  readonly runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: loadedGlue.find((g) => g.startsWith('tflite_web_api')) ?? 'unknown' };
-
   initialState(): State {
-    return zeroState(this.model);
+    return this.ledger.issue({ kind: 'zero' });
+  }
+
+  stateFrom(values: StateArrays): State {
+    for (const s of this.states) requireArray(values, s.name);
+    return this.ledger.issue({ kind: 'arrays', values });
+  }
+
+  private current(p: Payload): Payload {
+    if (p.kind === 'outputs' && p.step !== this.steps) throw new Error('this state is stale: the runner has stepped since it was made');
+    return p;
   }
 
   async step(frame: Float32Array, state: State): Promise<StepResult> {
+    const p = this.current(this.ledger.take(state));
     // data() views are fetched per call: WASM memory growth detaches older views.
     this.image.data().set(frame);
-    for (const s of this.states) s.input.data().set(requireState(state, s.name));
+    for (const s of this.states) {
+      const input = s.input.data();
+      if (p.kind === 'zero') input.fill(0);
+      else if (p.kind === 'arrays') input.set(requireArray(p.values, s.name));
+      else input.set(s.output.data());
+    }
     if (!this.runner.infer()) throw new Error('tfjs-tflite: inference failed');
-    const next = new Map<string, Float32Array | Int32Array>();
-    for (const s of this.states) next.set(s.name, (s.output.data() as Float32Array | Int32Array).slice());
-    return { logits: (this.logits.data() as Float32Array).slice(), state: next };
+    this.steps++;
+    return { logits: (this.logits.data() as Float32Array).slice(), state: this.ledger.issue({ kind: 'outputs', step: this.steps }) };
+  }
+
+  readState(state: State): Map<string, StateTensor> {
+    const p = this.current(this.ledger.peek(state));
+    if (p.kind === 'zero') return zeroArrays(this.model);
+    const out = new Map<string, StateTensor>();
+    for (const s of this.states) out.set(s.name, (p.kind === 'arrays' ? requireArray(p.values, s.name) : (s.output.data() as StateTensor)).slice());
+    return out;
+  }
+
+  release(state: State): void {
+    this.ledger.take(state);
+  }
+
+  async bareLoop(frames: readonly Float32Array[], count: number): Promise<number[]> {
+    const times: number[] = [];
+    for (const s of this.states) s.input.data().fill(0);
+    for (let i = 0; i < count; i++) {
+      const t0 = process.hrtime.bigint();
+      this.image.data().set(frames[i % frames.length]!);
+      for (const s of this.states) s.input.data().set(s.output.data());
+      this.runner.infer();
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    this.steps++;
+    return times;
   }
 
   dispose(): void {
+    this.ledger.drain();
     this.runner.cleanUp();
   }
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../util/errors.js';
+import { ModelUnavailableError, UserError } from '../util/errors.js';
 import { dataDir, PROJECT_ROOT } from '../util/paths.js';
 import { sha256Bytes } from '../util/sha256.js';
 import { findModelSpec, knownModelNames, loadManifest, type ModelSpec } from './manifest.js';
@@ -111,7 +111,9 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
   const spec = findModelSpec(ref);
   if (!spec) throw new UserError(`unknown model '${ref}'; known ids: ${knownModelNames().join(', ')} (or give a path to a .tflite file)`);
   const loc = locateModel(spec);
-  if (loc.status !== 'available') throw new UserError(`model ${spec.id}: ${missingReason(spec, loc)}`);
+  if (loc.status !== 'available') {
+    throw new ModelUnavailableError(`model ${spec.id}: ${missingReason(spec, loc)}`, loc.status === 'missing' ? 'missing' : 'corrupt');
+  }
   const bytes = loadFile(loc.path!, `model ${spec.id}`);
   const graph = parseTflite(bytes, `model ${spec.id} (${loc.path})`);
   const signature = streamSignature(graph, `model ${spec.id}`);

@@ -17,3 +17,14 @@ export class UserError extends Error {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A known model whose file is absent or fails verification; callers may skip it instead of stopping. */
+export class ModelUnavailableError extends UserError {
+  constructor(
+    message: string,
+    readonly reason: 'missing' | 'corrupt',
+  ) {
+    super(message);
+    this.name = 'ModelUnavailableError';
+  }
+}

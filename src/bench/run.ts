@@ -1,0 +1,163 @@
+import type { Backend, Session } from '../backends/backend.js';
+import { checkThreads, getBackend } from '../backends/index.js';
+import { resolveModel, type ResolvedModel } from '../models/resolve.js';
+import { modelInfo } from '../report/environment.js';
+import type { BenchResult, Skipped } from '../report/schema.js';
+import { errorMessage, ModelUnavailableError } from '../util/errors.js';
+import type { Progress } from '../util/progress.js';
+import { benchFrames } from './frames.js';
+import { latencyStats } from './stats.js';
+
+export interface BenchOptions {
+  threads: number;
+  frames: number;
+  warmup: number;
+  repeats: number;
+  percentiles: number[];
+  input: string;
+  /** Also time the backend's bare runtime loop, to report the harness overhead. */
+  overhead: boolean;
+  progress: Progress;
+}
+
+/** 5 fps: one frame every 200 ms is the real-time budget. */
+export const FRAME_BUDGET_MS = 200;
+
+const now = () => process.hrtime.bigint();
+const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const rssMB = () => process.memoryUsage.rss() / 2 ** 20;
+
+/**
+ * One (model, backend) latency run: load, first inference (cold), warm-up
+ * (excluded), then `repeats` passes of `frames` steps, each pass from zero
+ * state with states carried frame to frame. Only step() is inside the clock.
+ */
+export async function benchOne(model: ResolvedModel, backend: Backend, frames: Float32Array[], opts: BenchOptions): Promise<BenchResult> {
+  let peakRss = rssMB();
+  const t0 = now();
+  const session: Session = await backend.load(model, { threads: opts.threads });
+  const loadMs = msSince(t0);
+  try {
+    let state = session.initialState();
+    const t1 = now();
+    state = (await session.step(frames[0]!, state)).state;
+    const firstInferenceMs = msSince(t1);
+    for (let i = 1; i <= opts.warmup; i++) state = (await session.step(frames[i % frames.length]!, state)).state;
+    session.release(state);
+
+    const samples: number[] = [];
+    const repeatP50Ms: number[] = [];
+    const total = opts.frames * opts.repeats;
+    opts.progress.start(total, `${model.id} ${backend.name}`);
+    for (let r = 0; r < opts.repeats; r++) {
+      state = session.initialState();
+      const pass: number[] = [];
+      for (let i = 0; i < opts.frames; i++) {
+        const frame = frames[i % frames.length]!;
+        const ts = now();
+        const out = await session.step(frame, state);
+        pass.push(msSince(ts));
+        state = out.state;
+        if ((i & 15) === 0) {
+          peakRss = Math.max(peakRss, rssMB());
+          opts.progress.update(samples.length + pass.length);
+        }
+      }
+      session.release(state);
+      samples.push(...pass);
+      repeatP50Ms.push(latencyStats(pass, []).p50);
+    }
+    opts.progress.stop();
+    const stats = latencyStats(samples, opts.percentiles);
+    let overhead: BenchResult['overhead'] = null;
+    if (opts.overhead) overhead = await measureOverhead(session, frames, opts.frames);
+    peakRss = Math.max(peakRss, rssMB());
+    const flops = model.spec?.flopsPerFrame ?? null;
+    return {
+      model: modelInfo(model),
+      backend: backend.name,
+      status: 'ok',
+      runtime: { backend: backend.name, ...session.runtime, threads: session.threads },
+      input: opts.input,
+      loadMs,
+      firstInferenceMs,
+      warmupFrames: opts.warmup,
+      samplesMs: samples,
+      repeatP50Ms,
+      stats,
+      fps: 1000 / stats.mean,
+      realtimeFactor: FRAME_BUDGET_MS / stats.p50,
+      gflopsPerSecond: flops === null ? null : flops / (stats.p50 / 1000) / 1e9,
+      peakRssMB: peakRss,
+      overhead,
+    };
+  } finally {
+    session.dispose();
+  }
+}
+
+/**
+ * Harness overhead: step() against the backend's bare runtime loop on the same
+ * frames, in alternating blocks so that drift (frequency, caches, neighbours)
+ * hits both sides alike. Ratio of the two p50s.
+ */
+async function measureOverhead(session: Session, frames: Float32Array[], total: number): Promise<NonNullable<BenchResult['overhead']>> {
+  const block = Math.max(10, Math.floor(total / 8));
+  const stepped: number[] = [];
+  const bare: number[] = [];
+  for (let done = 0; done < total; done += block) {
+    bare.push(...(await session.bareLoop(frames, block)));
+    let state = session.initialState();
+    for (let i = 0; i < block; i++) {
+      const ts = now();
+      const out = await session.step(frames[i % frames.length]!, state);
+      stepped.push(msSince(ts));
+      state = out.state;
+    }
+    session.release(state);
+  }
+  const bareP50Ms = latencyStats(bare, []).p50;
+  return { bareP50Ms, ratio: latencyStats(stepped, []).p50 / bareP50Ms };
+}
+
+export interface BenchOutcome {
+  results: BenchResult[];
+  skipped: Skipped[];
+  /** Some requested model was missing (skippable with --skip-missing). */
+  missing: boolean;
+  /** Some model was corrupt or some run failed. */
+  failed: boolean;
+}
+
+/** Every (model, backend) pair: unavailable models and failed runs become report entries, not crashes. */
+export async function runBench(modelRefs: string[], backendNames: string[], opts: BenchOptions): Promise<BenchOutcome> {
+  const backends = backendNames.map(getBackend);
+  for (const b of backends) checkThreads(b, opts.threads);
+  const out: BenchOutcome = { results: [], skipped: [], missing: false, failed: false };
+  const models: ResolvedModel[] = [];
+  for (const ref of modelRefs) {
+    try {
+      models.push(resolveModel(ref));
+    } catch (e) {
+      if (!(e instanceof ModelUnavailableError)) throw e;
+      out.missing ||= e.reason === 'missing';
+      out.failed ||= e.reason === 'corrupt';
+      for (const b of backends) out.skipped.push({ model: ref, backend: b.name, status: 'skipped', reason: e.message });
+    }
+  }
+  const framesBySize = new Map<number, Float32Array[]>();
+  for (const model of models) {
+    const size = model.signature.height;
+    if (!framesBySize.has(size)) framesBySize.set(size, await benchFrames(opts.input, size, opts.warmup + opts.frames));
+    for (const backend of backends) {
+      try {
+        out.results.push(await benchOne(model, backend, framesBySize.get(size)!, opts));
+      } catch (e) {
+        opts.progress.stop();
+        out.failed = true;
+        out.skipped.push({ model: model.id, backend: backend.name, status: 'failed', reason: errorMessage(e) });
+      }
+    }
+  }
+  return out;
+}

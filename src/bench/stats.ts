@@ -1,0 +1,100 @@
+/**
+ * Latency statistics. Percentiles interpolate linearly between order
+ * statistics (the "R-7" rule numpy, tinybench and most spreadsheets use), so
+ * they match what users compute on the raw samples kept in every report.
+ */
+
+export interface LatencyStats {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Sample standard deviation (n - 1). */
+  std: number;
+  p50: number;
+  p90: number;
+  /** Requested percentiles, keyed "p95", "p99.9", ... */
+  percentiles: Record<string, number>;
+  /** Distribution-free 95% confidence interval for the median, from order statistics. */
+  medianCI95: [number, number];
+}
+
+export function percentileSorted(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) throw new Error('no samples');
+  const h = (sorted.length - 1) * (p / 100);
+  const lo = Math.floor(h);
+  const hi = Math.ceil(h);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/**
+ * Ranks (1-based) j <= k such that [x(j), x(k)] covers the median with >= 95%
+ * probability: the binomial(n, 1/2) tail sums, computed exactly in log space.
+ */
+export function medianCIRanks(n: number, confidence = 0.95): [number, number] {
+  if (n < 6) return [1, n];
+  const logC: number[] = [0];
+  for (let i = 1; i <= n; i++) logC.push(logC[i - 1]! + Math.log((n - i + 1) / i));
+  const pmf = logC.map((l) => Math.exp(l - n * Math.LN2));
+  // Largest j with P(B <= j - 1) <= (1 - confidence) / 2; symmetric k = n + 1 - j.
+  let tail = 0;
+  let j = 0;
+  while (tail + pmf[j]! <= (1 - confidence) / 2) tail += pmf[j++]!;
+  const lower = Math.max(1, j);
+  return [lower, n + 1 - lower];
+}
+
+export function latencyStats(samples: readonly number[], percentiles: readonly number[] = [50, 90, 95, 99]): LatencyStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) throw new Error('no samples');
+  const mean = sorted.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  const [j, k] = medianCIRanks(n);
+  const named: Record<string, number> = {};
+  for (const p of percentiles) named[`p${p}`] = percentileSorted(sorted, p);
+  return {
+    count: n,
+    min: sorted[0]!,
+    max: sorted[n - 1]!,
+    mean,
+    std: Math.sqrt(variance),
+    p50: percentileSorted(sorted, 50),
+    p90: percentileSorted(sorted, 90),
+    percentiles: named,
+    medianCI95: [sorted[j - 1]!, sorted[k - 1]!],
+  };
+}
+
+/** Mann-Whitney U test, normal approximation with tie correction: two-sided p-value that two samples share a distribution. */
+export function mannWhitneyP(a: readonly number[], b: readonly number[]): number {
+  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
+  const ranks = new Array<number>(all.length);
+  let tieTerm = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
+    const t = j - i + 1;
+    tieTerm += t ** 3 - t;
+    for (let k = i; k <= j; k++) ranks[k] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  const n1 = a.length;
+  const n2 = b.length;
+  const r1 = all.reduce((s, x, i) => (x.g === 0 ? s + ranks[i]! : s), 0);
+  const u = r1 - (n1 * (n1 + 1)) / 2;
+  const mu = (n1 * n2) / 2;
+  const n = n1 + n2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
+  if (sigma === 0) return 1;
+  const z = (Math.abs(u - mu) - 0.5) / sigma;
+  return Math.min(1, 2 * (1 - normalCdf(Math.max(0, z))));
+}
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { toolVersion } from '../report/environment.js';
+import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
+import { registerBench } from './bench.js';
+import { registerClassify } from './classify.js';
+import { registerModels } from './models.js';
+import { registerAccuracy } from './accuracy.js';
+import { registerCompare } from './compare.js';
+import { registerReport } from './report.js';
+
+const program = new Command('movinet-bench')
+  .description('Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.')
+  .version(toolVersion())
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str.trim().split('\n')[0]!.replace(/^error: /, 'movinet-bench: error: ') + '\n') });
+
+registerBench(program);
+registerAccuracy(program);
+registerClassify(program);
+registerModels(program);
+registerCompare(program);
+registerReport(program);
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`movinet-bench: error: ${message.split('\n')[0]}\n`);
+  process.exit(code);
+}
+
+try {
+  await program.parseAsync(process.argv);
+  process.exit(process.exitCode ?? 0);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version end here with code 0; usage errors are bad input.
+    process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+  }
+  if (e instanceof UserError) fail(e.message, e.exitCode);
+  if (process.env.MOVINET_DEBUG) console.error(e);
+  fail(`internal error: ${(e as Error).message ?? String(e)} (set MOVINET_DEBUG=1 for the stack)`, 1);
+}

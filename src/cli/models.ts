@@ -1,0 +1,60 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { loadManifest } from '../models/manifest.js';
+import { inspectModel } from '../models/inspect.js';
+import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
+import { fetchModel } from '../models/fetch.js';
+import { printJson } from './output.js';
+import { logLine } from '../util/progress.js';
+
+export function registerModels(program: Command): void {
+  const models = program.command('models').description('list, inspect and fetch models');
+
+  models
+    .command('list', { isDefault: true })
+    .description('every manifest model with available / missing / checksum-mismatch')
+    .option('--json', 'machine-readable output', false)
+    .action((flags: { json: boolean }) => {
+      const rows = loadManifest().models.map((spec) => {
+        const loc = locateModel(spec);
+        return { id: spec.id, aliases: spec.aliases, resolution: spec.resolution, precision: spec.precision, status: loc.status, path: loc.path ?? null, detail: loc.status === 'available' ? (spec.sha256 ? 'sha256 verified' : 'sha256 unknown to the manifest') : missingReason(spec, loc) };
+      });
+      if (flags.json) return printJson(rows);
+      const table = new Table({ head: ['id', 'alias', 'res', 'status', 'where / why'], style: { head: [], border: [] }, colWidths: [12, 7, 5, 19, 72], wordWrap: true });
+      for (const r of rows) table.push([r.id, r.aliases.join(','), r.resolution, r.status, r.path ?? r.detail]);
+      process.stdout.write(`${table.toString()}\n`);
+    });
+
+  models
+    .command('inspect <model>')
+    .description('inputs, outputs, state tensors, op histogram, size and quantization, read from the flatbuffer')
+    .option('--json', 'machine-readable output', false)
+    .action((ref: string, flags: { json: boolean }) => {
+      const info = inspectModel(resolveModel(ref));
+      if (flags.json) return printJson(info);
+      const lines = [
+        `${info.id}  ${info.path}`,
+        `size ${(info.bytes / 1e6).toFixed(2)} MB (${info.bytes} bytes), sha256 ${info.sha256}`,
+        `signature '${info.signatureKey}', ${info.operators} operators, weights ${info.quantization} (${Object.entries(info.weightTypes).map(([k, v]) => `${v} ${k}`).join(', ')}; ${info.perChannelQuantizedTensors} per-channel quantized)`,
+        `MACs per frame ${(info.macsPerFrame / 1e6).toFixed(1)} M (conv + depthwise + fully connected)`,
+        `input  image   [${info.image.shape}] ${info.image.dtype}  (${info.image.tensorName})`,
+        `output logits  [${info.logits.shape}] ${info.logits.dtype}  (${info.logits.tensorName})`,
+        `states ${info.states.length} (${info.stateElements} elements):`,
+        ...info.states.map((s) => `  ${s.name.padEnd(44)} [${s.shape}] ${s.dtype}  in ${s.tensorName}  out ${s.outputTensorName}`),
+        'ops:',
+        ...Object.entries(info.opHistogram).sort((a, b) => b[1] - a[1]).map(([op, n]) => `  ${op.padEnd(20)} ${n}`),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  models
+    .command('fetch <model>')
+    .description('download a manifest model from its official URL into $MOVINET_DATA_DIR/models (needs a network)')
+    .option('--json', 'machine-readable output', false)
+    .action(async (ref: string, flags: { json: boolean }) => {
+      const result = await fetchModel(ref);
+      if (flags.json) printJson(result);
+      else logLine(false, `${result.id}: ${result.path} (${result.bytes} bytes, sha256 ${result.sha256})`);
+    });
+
+}

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { packageVersion } from '../backends/package-info.js';
+import type { ResolvedModel } from '../models/resolve.js';
+import { PROJECT_ROOT } from '../util/paths.js';
+import { ffmpegVersion } from '../video/ffmpeg.js';
+import type { Environment, ModelInfo } from './schema.js';
+
+const RUNTIME_PACKAGES = ['@tensorflow/tfjs-tflite', '@tensorflow/tfjs-core', '@litertjs/core', 'onnxruntime-node'];
+
+function gitCommit(): string | null {
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim();
+  return r.stdout.trim() + (dirty ? '-dirty' : '');
+}
+
+export function toolVersion(): string {
+  return packageVersion('movinet-bench') === 'not installed' ? '0.0.0' : packageVersion('movinet-bench');
+}
+
+export function environmentFingerprint(): Environment {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpuCores: os.availableParallelism?.() ?? cpus.length,
+    totalMemGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    packages: Object.fromEntries(RUNTIME_PACKAGES.map((p) => [p, packageVersion(p)])),
+    ffmpeg: ffmpegVersion(),
+    gitCommit: gitCommit(),
+    ci: Boolean(process.env.CI),
+  };
+}
+
+export function modelInfo(m: ResolvedModel): ModelInfo {
+  return {
+    id: m.id,
+    path: m.path,
+    sha256: m.sha256,
+    verified: m.verified,
+    bytes: m.bytes.length,
+    family: m.spec?.family ?? null,
+    precision: m.spec?.precision ?? null,
+    resolution: m.signature.height,
+    numClasses: m.signature.numClasses,
+    states: m.signature.states.length,
+    flopsPerFrame: m.spec?.flopsPerFrame ?? null,
+    reference: m.spec?.reference ?? null,
+  };
+}
+
+export function reportHeader(command: string) {
+  return {
+    schemaVersion: 1 as const,
+    tool: { name: 'movinet-bench' as const, version: toolVersion() },
+    createdAt: new Date().toISOString(),
+    command,
+    environment: environmentFingerprint(),
+  };
+}

@@ -1,0 +1,102 @@
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../util/errors.js';
+import type { DecodeWorkerData, ReaderMessage, WorkerMessage } from './decode-worker.js';
+import { decodeArgs, ffmpegPath, type DecodeSpec } from './ffmpeg.js';
+
+export interface FrameStream extends AsyncIterableIterator<Float32Array> {
+  /** The ffmpeg process id, once started (tests check it is gone after an early stop). */
+  readonly pid: Promise<number>;
+  /** Stops decoding and kills ffmpeg; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface DecodeOptions extends DecodeSpec {
+  /** Frames decoded ahead of the consumer (default 32). */
+  maxAhead?: number;
+  /** Stop after this many frames. */
+  maxFrames?: number;
+}
+
+/**
+ * Streams a video as float32 RGB frames [H*W*3] in [0,1] at a fixed fps and
+ * size. Never holds the whole video: at most `maxAhead` frames are buffered.
+ */
+export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
+  const data: DecodeWorkerData = {
+    ffmpeg: ffmpegPath(),
+    args: decodeArgs(file, opts),
+    frameBytes: opts.size * opts.size * 3,
+    maxAhead: opts.maxAhead ?? 32,
+    maxFrames: opts.maxFrames ?? Number.MAX_SAFE_INTEGER,
+  };
+  const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: data });
+  const queue: Float32Array[] = [];
+  let done = false;
+  let failure: string | undefined;
+  let wake: (() => void) | undefined;
+  let resolvePid: (pid: number) => void = () => {};
+  const pid = new Promise<number>((r) => (resolvePid = r));
+  const send = (m: ReaderMessage) => worker.postMessage(m);
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'started') resolvePid(m.pid);
+    else if (m.type === 'frame') queue.push(new Float32Array(m.data));
+    else if (m.type === 'end') done = true;
+    else {
+      failure = m.message;
+      done = true;
+    }
+    notify();
+  });
+  worker.on('error', (e) => {
+    failure = e.message;
+    done = true;
+    notify();
+  });
+  worker.on('exit', () => {
+    done = true;
+    notify();
+  });
+
+  const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+  const close = async () => {
+    queue.length = 0;
+    if (!done) {
+      done = true;
+      send({ type: 'stop' });
+      // The worker exits once it has killed and reaped ffmpeg; terminate only if it hangs.
+      const timer = setTimeout(() => void worker.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
+  const stream: FrameStream = {
+    pid,
+    close,
+    async next(): Promise<IteratorResult<Float32Array>> {
+      while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+      const frame = queue.shift();
+      if (frame) {
+        if (!done) send({ type: 'ack' });
+        return { value: frame, done: false };
+      }
+      if (failure) {
+        await worker.terminate();
+        throw new UserError(`cannot decode video ${file}: ${failure}`);
+      }
+      return { value: undefined, done: true };
+    },
+    async return(): Promise<IteratorResult<Float32Array>> {
+      await close();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
+}

@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { UserError } from '../util/errors.js';
+import { ffprobePath } from './ffmpeg.js';
+
+export interface VideoInfo {
+  file: string;
+  bytes: number;
+  container: string;
+  codec: string;
+  width: number;
+  height: number;
+  fps: number;
+  durationS: number;
+}
+
+function rate(r: string | undefined): number {
+  if (!r) return 0;
+  const [n, d] = r.split('/').map(Number);
+  return d ? n! / d : n ?? 0;
+}
+
+interface ProbeJson {
+  streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; duration?: string }[];
+  format?: { format_name?: string; duration?: string };
+}
+
+/** Reads container facts for the report; fails with one line on a missing, empty or undecodable file. */
+export function probeVideo(file: string): VideoInfo {
+  if (!fs.existsSync(file)) throw new UserError(`video ${file} does not exist`);
+  const bytes = fs.statSync(file).size;
+  if (bytes === 0) throw new UserError(`video ${file} is empty (0 bytes)`);
+  const r = spawnSync(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8' });
+  const info = r.status === 0 ? (JSON.parse(r.stdout) as ProbeJson) : undefined;
+  const v = info?.streams?.find((s) => s.codec_type === 'video');
+  if (!info || !v) {
+    const why = (r.stderr || 'no video stream').trim().split('\n').pop();
+    throw new UserError(`cannot decode video ${file}: ${why}`);
+  }
+  const fps = rate(v.avg_frame_rate) || rate(v.r_frame_rate);
+  return {
+    file,
+    bytes,
+    container: info.format?.format_name ?? 'unknown',
+    codec: v.codec_name ?? 'unknown',
+    width: v.width ?? 0,
+    height: v.height ?? 0,
+    fps: Math.round(fps * 1000) / 1000,
+    durationS: Number(info.format?.duration ?? v.duration ?? 0),
+  };
+}
