@@ -134,7 +134,8 @@ export const ClipResultSchema = z.object({
   timeToCorrectS: z.number().nullable(),
   /** Top-1 class index after each frame. */
   top1ByFrame: z.array(z.number().int()),
-  inferenceMs: z.number(),
+  /** step() time of every frame, ms: the latency collected in the same run. */
+  stepMs: z.array(z.number()),
 });
 export type ClipResult = z.infer<typeof ClipResultSchema>;
 
