@@ -1,9 +1,9 @@
 import type { Session } from '../backends/backend.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
-import { decodeFrames } from '../video/decode.js';
+import { decodeFrames, type FrameStream } from '../video/decode.js';
 import type { ResizeMode } from '../video/ffmpeg.js';
-import { probeVideo } from '../video/probe.js';
+import { checkVideoFile } from '../video/probe.js';
 import { argmax } from './probabilities.js';
 
 export interface ClipRun {
@@ -21,18 +21,37 @@ export interface ClipOptions {
   onFrame?: (index: number, logits: Float32Array) => void;
 }
 
+/** A clip whose decoding has started (or failed to); opened early so decoding runs ahead of inference. */
+export interface OpenedClip {
+  file: string;
+  stream?: FrameStream;
+  error?: UserError;
+}
+
+export function openClip(model: ResolvedModel, file: string, opts: Pick<ClipOptions, 'fps' | 'resize'>): OpenedClip {
+  try {
+    // No ffprobe here: it would block this thread for ~0.3 s per clip. ffmpeg's own error names an undecodable file.
+    checkVideoFile(file);
+    return { file, stream: decodeFrames(file, { size: model.signature.height, fps: opts.fps, resize: opts.resize, maxAhead: 64 }) };
+  } catch (e) {
+    if (e instanceof UserError) return { file, error: e };
+    throw e;
+  }
+}
+
 /**
  * Streams one clip through a session from zero state, frame by frame. ffmpeg
  * decodes ahead on its own thread; only step() is timed.
  */
-export async function runClip(session: Session, model: ResolvedModel, file: string, opts: ClipOptions): Promise<ClipRun> {
-  probeVideo(file);
-  const size = model.signature.height;
+export async function runClip(session: Session, model: ResolvedModel, clip: string | OpenedClip, opts: ClipOptions): Promise<ClipRun> {
+  const opened = typeof clip === 'string' ? openClip(model, clip, opts) : clip;
+  if (opened.error) throw opened.error;
+  const file = opened.file;
+  const stream = opened.stream!;
   let state = session.initialState();
   let logits: Float32Array | undefined;
   const top1ByFrame: number[] = [];
   const stepMs: number[] = [];
-  const stream = decodeFrames(file, { size, fps: opts.fps, resize: opts.resize });
   try {
     for await (const frame of stream) {
       const t0 = process.hrtime.bigint();

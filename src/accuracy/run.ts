@@ -6,7 +6,7 @@ import type { AccuracyRun, ClipResult, Skipped } from '../report/schema.js';
 import { errorMessage, ModelUnavailableError, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import type { ResizeMode } from '../video/ffmpeg.js';
-import { runClip } from './clip.js';
+import { openClip, runClip } from './clip.js';
 import { clipName, labelIndices, type Dataset } from './dataset.js';
 import { runLatency, summarize, timeToCorrect } from './metrics.js';
 import { softmax, topK } from './probabilities.js';
@@ -29,11 +29,16 @@ export async function evaluate(model: ResolvedModel, backend: Backend, ds: Datas
   const t0 = process.hrtime.bigint();
   opts.progress.start(ds.clips.length, `${model.id} ${backend.name}`);
   try {
+    const open = (i: number) => (i < ds.clips.length ? openClip(model, ds.clips[i]!.file, opts) : undefined);
+    let next = open(0);
     for (const [i, clip] of ds.clips.entries()) {
+      const opened = next!;
+      // The next clip starts decoding now, on the other core, while this one runs.
+      next = open(i + 1);
       const labelIndex = indices[i]!;
       const base = { file: clipName(ds, clip), label: model.labels[labelIndex]!, labelIndex };
       try {
-        const run = await runClip(session, model, clip.file, { resize: opts.resize, fps: opts.fps });
+        const run = await runClip(session, model, opened, { resize: opts.resize, fps: opts.fps });
         const probs = softmax(run.logits);
         const top5 = topK(probs, 5).map((k) => ({ index: k, label: className(model, k), prob: probs[k]! }));
         clips.push({
@@ -53,6 +58,7 @@ export async function evaluate(model: ResolvedModel, backend: Backend, ds: Datas
       }
       opts.progress.update(i + 1);
     }
+    await next?.stream?.close();
   } finally {
     opts.progress.stop();
     session.dispose();

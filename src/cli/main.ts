@@ -23,20 +23,26 @@ registerModels(program);
 registerCompare(program);
 registerReport(program);
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`movinet-bench: error: ${message.split('\n')[0]}\n`);
+/** Exits once stdout has drained: a piped --json report must not be cut short. */
+async function exit(code: number): Promise<never> {
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
+}
+
+async function fail(message: string, code: number): Promise<never> {
+  process.stderr.write(`movinet-bench: error: ${message.split('\n')[0]}\n`);
+  return exit(code);
 }
 
 try {
   await program.parseAsync(process.argv);
-  process.exit(process.exitCode ?? 0);
+  await exit(Number(process.exitCode ?? 0));
 } catch (e) {
   if (e instanceof CommanderError) {
     // --help and --version end here with code 0; usage errors are bad input.
-    process.exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+    await exit(e.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
   }
-  if (e instanceof UserError) fail(e.message, e.exitCode);
+  if (e instanceof UserError) await fail(e.message, e.exitCode);
   if (process.env.MOVINET_DEBUG) console.error(e);
-  fail(`internal error: ${(e as Error).message ?? String(e)} (set MOVINET_DEBUG=1 for the stack)`, 1);
+  await fail(`internal error: ${(e as Error).message ?? String(e)} (set MOVINET_DEBUG=1 for the stack)`, 1);
 }

@@ -61,6 +61,7 @@ export function filterChain(spec: DecodeSpec): string {
     : `fps=${fps},scale=${s}:${s}`;
 }
 
+/** One decoder thread: decoding stays on the spare core instead of competing with the timed inference. */
 export function decodeArgs(file: string, spec: DecodeSpec): string[] {
-  return ['-v', 'error', '-nostdin', '-i', file, '-an', '-sn', '-vf', filterChain(spec), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  return ['-v', 'error', '-nostdin', '-threads', '1', '-i', file, '-an', '-sn', '-vf', filterChain(spec), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
 }

@@ -25,11 +25,18 @@ interface ProbeJson {
   format?: { format_name?: string; duration?: string };
 }
 
+/** The cheap checks, without starting ffprobe: exists, is a file, is not empty. Returns the size. */
+export function checkVideoFile(file: string): number {
+  if (!fs.existsSync(file)) throw new UserError(`video ${file} does not exist`);
+  const st = fs.statSync(file);
+  if (!st.isFile()) throw new UserError(`video ${file} is not a file`);
+  if (st.size === 0) throw new UserError(`video ${file} is empty (0 bytes)`);
+  return st.size;
+}
+
 /** Reads container facts for the report; fails with one line on a missing, empty or undecodable file. */
 export function probeVideo(file: string): VideoInfo {
-  if (!fs.existsSync(file)) throw new UserError(`video ${file} does not exist`);
-  const bytes = fs.statSync(file).size;
-  if (bytes === 0) throw new UserError(`video ${file} is empty (0 bytes)`);
+  const bytes = checkVideoFile(file);
   const r = spawnSync(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8' });
   const info = r.status === 0 ? (JSON.parse(r.stdout) as ProbeJson) : undefined;
   const v = info?.streams?.find((s) => s.codec_type === 'video');
