@@ -1,0 +1,100 @@
+import type { AccuracyReport, BenchReport, Report } from './schema.js';
+import { fmt } from './table.js';
+
+/**
+ * A self-contained HTML summary: no script, no external asset, charts drawn as
+ * inline SVG, so it can be attached to a CI run and opened anywhere.
+ */
+
+const esc = (s: string | number): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+interface Series {
+  name: string;
+  points: [number, number][];
+}
+
+/** A plain line chart with axes and a legend. */
+export function lineChart(series: Series[], opts: { xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number }): string {
+  const w = opts.width ?? 640;
+  const h = opts.height ?? 260;
+  const m = { l: 56, r: 12, t: 12, b: 40 };
+  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
+  if (xs.length === 0) return '<p>(no data)</p>';
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
+  const [y0, y1] = [opts.yMin ?? Math.min(...ys), opts.yMax ?? Math.max(...ys)];
+  const sx = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * (w - m.l - m.r);
+  const sy = (y: number) => h - m.b - ((y - y0) / (y1 - y0 || 1)) * (h - m.t - m.b);
+  const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
+  const grid = [
+    ...ticks(y0, y1).map((y) => `<line x1="${m.l}" x2="${w - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/><text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${esc(fmt(y, y1 - y0 < 5 ? 2 : 0))}</text>`),
+    ...ticks(x0, x1).map((x) => `<text x="${sx(x)}" y="${h - m.b + 16}" text-anchor="middle">${esc(fmt(x, x1 - x0 < 5 ? 1 : 0))}</text>`),
+  ].join('');
+  const lines = series
+    .map((s, i) => `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`)
+    .join('');
+  const legend = series.map((s, i) => `<text x="${m.l + 8}" y="${m.t + 14 + i * 14}" fill="${COLORS[i % COLORS.length]}">${esc(s.name)}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-size="11" font-family="sans-serif">${grid}<line x1="${m.l}" y1="${h - m.b}" x2="${w - m.r}" y2="${h - m.b}" stroke="#444"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${h - m.b}" stroke="#444"/>${lines}${legend}<text x="${(w + m.l) / 2}" y="${h - 6}" text-anchor="middle">${esc(opts.xLabel)}</text><text transform="translate(12 ${(h - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text></svg>`;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function skippedList(r: BenchReport | AccuracyReport): string {
+  return r.skipped.length ? `<ul class="skipped">${r.skipped.map((s) => `<li><b>${esc(s.status)}</b> ${esc(s.model)} on ${esc(s.backend)}: ${esc(s.reason)}</li>`).join('')}</ul>` : '';
+}
+
+function benchSection(r: BenchReport): string {
+  const rows = r.results.map((x) => [
+    x.model.id, x.backend, x.runtime.threads.requested, fmt(x.loadMs, 0), fmt(x.firstInferenceMs, 1), fmt(x.stats.p50), fmt(x.stats.p90),
+    fmt(x.stats.percentiles.p99 ?? null), `${fmt(x.stats.medianCI95[0])}–${fmt(x.stats.medianCI95[1])}`, fmt(x.fps, 1), fmt(x.realtimeFactor, 1),
+    fmt(x.gflopsPerSecond, 1), fmt(x.peakRssMB, 0), x.overhead ? fmt(x.overhead.ratio, 3) : '–',
+    fmt(x.model.reference?.sizeMB ?? null, 1), x.model.reference?.top1 != null ? `${x.model.reference.top1}%` : '–', fmt(x.model.reference?.pixel4Ms ?? null, 0), fmt(x.model.reference?.pixel3Ms ?? null, 0),
+  ]);
+  const cdf: Series[] = r.results.map((x) => {
+    const s = [...x.samplesMs].sort((a, b) => a - b);
+    return { name: `${x.model.id} ${x.backend}`, points: s.map((v, i) => [v, (i + 1) / s.length] as [number, number]) };
+  });
+  const timeline: Series[] = r.results.map((x) => ({ name: `${x.model.id} ${x.backend}`, points: x.samplesMs.map((v, i) => [i, v] as [number, number]) }));
+  const runtimes = r.results.map((x) => `<li>${esc(x.backend)}: ${esc(x.runtime.package)} ${esc(x.runtime.version)} (${esc(x.runtime.build)}); threads: ${esc(x.runtime.threads.enforcement)}</li>`).join('');
+  return `<h2>Latency</h2>
+<p>${esc(r.command)} — ${esc(r.config.frames)} frames × ${esc(r.config.repeats)} repeat(s) after ${esc(r.config.warmup)} warm-up frames, input ${esc(r.config.input)}, ${esc(r.config.threads)} thread(s).</p>
+${table(['model', 'backend', 'thr', 'load ms', '1st ms', 'p50', 'p90', 'p99', 'p50 95% CI', 'fps', '×RT', 'GFLOP/s', 'RSS MB', 'overhead', 'ref MB', 'ref top-1', 'Pixel 4 ms', 'Pixel 3 ms'], rows)}
+<p class="note">Reference columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>
+${skippedList(r)}
+<h3>Latency distribution (CDF)</h3>${lineChart(cdf, { xLabel: 'ms per frame', yLabel: 'fraction of frames', yMin: 0, yMax: 1 })}
+<h3>Per-frame latency, in frame order</h3>${lineChart(timeline, { xLabel: 'frame', yLabel: 'ms', yMin: 0 })}
+<ul>${runtimes}</ul>`;
+}
+
+function accuracySection(r: AccuracyReport): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const rows = r.runs.map((x) => [
+    x.model.id, x.backend, x.summary.evaluated, `${pct(x.summary.top1.value)} (${pct(x.summary.top1.low)}–${pct(x.summary.top1.high)})`,
+    `${pct(x.summary.top5.value)} (${pct(x.summary.top5.low)}–${pct(x.summary.top5.high)})`, x.summary.errors,
+    x.summary.medianTimeToCorrectS === null ? '–' : `${fmt(x.summary.medianTimeToCorrectS, 1)} s`, fmt(x.latency?.p50 ?? null),
+    x.model.reference?.top1 != null ? `${x.model.reference.top1}%` : '–', x.model.reference?.paperFloatStreamTop1 != null ? `${x.model.reference.paperFloatStreamTop1}%` : '–',
+  ]);
+  const curve: Series[] = r.runs.map((x) => ({ name: `${x.model.id} ${x.backend}`, points: x.summary.top1ByFramesSeen.map((v, k) => [(k + 1) / r.config.fps, v] as [number, number]) }));
+  const wrong = r.runs.flatMap((x) => x.clips.filter((c) => !c.correct1).map((c) => [x.model.id, x.backend, c.file, c.label, c.status === 'error' ? `error: ${c.error}` : c.top5.map((p) => `${p.label} ${pct(p.prob)}`).join(', ')]));
+  const agree = r.agreement.map((a) => [a.model, a.backends.join(' vs '), pct(a.clipTop1), pct(a.frameTop1)]);
+  return `<h2>Accuracy</h2>
+<p>${esc(r.command)} — ${esc(r.config.dataset.clips)} clips of ${esc(r.config.dataset.name)}, ${esc(r.config.resize)}, ${esc(r.config.fps)} fps. Clip-level prediction = the final frame's logits.</p>
+${table(['model', 'backend', 'clips', 'top-1 (Wilson 95%)', 'top-5 (Wilson 95%)', 'errors', 'median time to correct', 'p50 ms', 'ref top-1 int8*', 'paper float*'], rows)}
+<p class="note">* Reference figures are on the full Kinetics-600 validation set; this sample is small, so compare intervals, not points.</p>
+${skippedList(r)}
+<h3>Top-1 if the clip stopped after t seconds</h3>${lineChart(curve, { xLabel: 'seconds of video seen', yLabel: 'top-1', yMin: 0, yMax: 1 })}
+${agree.length ? `<h3>Cross-backend agreement</h3>${table(['model', 'backends', 'same clip top-1', 'same per-frame top-1'], agree)}` : ''}
+<h3>Wrong or failed clips</h3>${wrong.length ? table(['model', 'backend', 'clip', 'label', 'top-5'], wrong) : '<p>none</p>'}`;
+}
+
+export function renderHtml(reports: Report[]): string {
+  const env = reports[0]?.environment;
+  const body = reports.map((r) => (r.kind === 'bench' ? benchSection(r) : accuracySection(r))).join('\n');
+  const envLine = env ? `${env.cpuModel}, ${env.cpuCores} cores, ${env.os}, Node ${env.node}, ffmpeg ${env.ffmpeg}, commit ${env.gitCommit ?? 'unknown'}` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>movinet-bench report</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.skipped{color:#8a4b00}</style></head>
+<body><h1>movinet-bench</h1><p class="note">${esc(envLine)}</p>${body}</body></html>\n`;
+}
