@@ -26,6 +26,8 @@ interface TfliteModule {
 }
 
 let modulePromise: Promise<TfliteModule> | undefined;
+/** Loads run one at a time: two concurrent first loads race the package's WASM start-up and fail inside it. */
+let loadQueue: Promise<unknown> = Promise.resolve();
 
 function loadModule(): Promise<TfliteModule> {
   modulePromise ??= (async () => {
@@ -137,7 +139,9 @@ export const tfjsTfliteBackend: Backend = {
     const tflite = await loadModule();
     const bytes = model.bytes.slice().buffer;
     // numThreads must be given: without `navigator` the package would otherwise fail computing a default.
-    const loaded = await tflite.loadTFLiteModel(bytes, { numThreads: opts.threads });
+    const loading = loadQueue.then(() => tflite.loadTFLiteModel(bytes, { numThreads: opts.threads }));
+    loadQueue = loading.catch(() => undefined);
+    const loaded = await loading;
     return new TfjsTfliteSession(model, loaded.modelRunner, {
       requested: opts.threads,
       enforcement: 'single-thread SIMD WASM build (the pthread build is never loaded) + numThreads=1 passed to the interpreter and XNNPACK',

@@ -37,8 +37,15 @@ function runtimeLog(text: string): void {
   if (process.env.MOVINET_DEBUG) process.stderr.write(`[runtime] ${text}\n`);
 }
 
+/** WASM folders of the runtimes loaded so far. Scripts are found here by file name, not through `location`, */
+// which is one global: two runtimes loading at once would otherwise read each other's folder.
+const scriptDirs: string[] = [];
+
 function toPath(url: string): string {
-  return url.startsWith('file:') ? fileURLToPath(url) : url;
+  const name = path.basename(url.startsWith('file:') ? fileURLToPath(url) : url);
+  const dir = scriptDirs.find((d) => fs.existsSync(path.join(d, name)));
+  if (!dir) throw new Error(`WASM glue ${name} not found in ${scriptDirs.join(', ')}`);
+  return path.join(dir, name);
 }
 
 function singleThreaded(file: string): string {
@@ -71,7 +78,7 @@ export function installWasmShims(baseDir: string): void {
     g.importScripts = importScripts;
     g.require ??= createRequire(import.meta.url);
   }
-  const href = pathToFileURL(baseDir + path.sep).href;
-  g.location = { href, origin: 'file://', protocol: 'file:' };
-  g.__dirname = baseDir;
+  if (!scriptDirs.includes(baseDir)) scriptDirs.push(baseDir);
+  g.location ??= { href: pathToFileURL(baseDir + path.sep).href, origin: 'file://', protocol: 'file:' };
+  g.__dirname ??= baseDir;
 }

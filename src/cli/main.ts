@@ -12,7 +12,6 @@ import { registerReport } from './report.js';
 const program = new Command('movinet-bench')
   .description('Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.')
   .version(toolVersion())
-  .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str.trim().split('\n')[0]!.replace(/^error: /, 'movinet-bench: error: ') + '\n') });
 

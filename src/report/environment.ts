@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { packageVersion } from '../backends/package-info.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { PROJECT_ROOT } from '../util/paths.js';
@@ -16,7 +18,7 @@ function gitCommit(): string | null {
 }
 
 export function toolVersion(): string {
-  return packageVersion('movinet-bench') === 'not installed' ? '0.0.0' : packageVersion('movinet-bench');
+  return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export function environmentFingerprint(): Environment {

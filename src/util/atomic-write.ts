@@ -6,14 +6,21 @@ import { UserError } from './errors.js';
 export function assertWritable(file: string): void {
   const dir = path.dirname(path.resolve(file));
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     fs.accessSync(dir, fs.constants.W_OK);
-  } catch {
-    throw new UserError(`cannot write output ${file}: directory ${dir} is not writable`);
+  } catch (e) {
+    throw new UserError(`cannot write output ${file}: directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
     throw new UserError(`cannot write output ${file}: it is a directory`);
   }
+}
+
+/** mkdir -p one level at a time: Node's recursive mkdir spins forever under /proc. */
+function makeDirs(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  makeDirs(path.dirname(dir));
+  fs.mkdirSync(dir);
 }
 
 /** Writes via a temporary file in the same directory and a rename, so readers never see half a report. */

@@ -1,0 +1,115 @@
+import test from 'ava';
+import { runClip } from '../src/accuracy/clip.js';
+import { argmax, softmax } from '../src/accuracy/probabilities.js';
+import { getBackend } from '../src/backends/index.js';
+import { className, resolveModel } from '../src/models/resolve.js';
+import { collect } from '../src/bench/frames.js';
+import { decodeFrames } from '../src/video/decode.js';
+import { ARM_WRESTLING, clip, CUSTOM_MODEL } from './helpers.js';
+
+const a0 = resolveModel('a0');
+const CLIPS = [ARM_WRESTLING, clip('cleaning_pool__mmaction2-test.mp4'), clip('tai_chi__mmskeleton-ta_chi.mp4'), clip('windsurfing__video-segmentation-surf.mp4')];
+
+/** Both WASM runtimes run XNNPACK's int8 kernels on the same model; the logits agree to this absolute tolerance. */
+const LOGIT_TOLERANCE = 0.5;
+
+test('A0 on tfjs-tflite classifies the arm-wrestling clip as arm wrestling', async (t) => {
+  const session = await getBackend('tfjs-tflite').load(a0, { threads: 1 });
+  try {
+    const run = await runClip(session, a0, ARM_WRESTLING, { resize: 'crop', fps: 5 });
+    t.is(run.frames, 50); // 10 s at 5 fps
+    t.is(run.logits.length, 600);
+    const probs = softmax(run.logits);
+    t.is(className(a0, argmax(probs)), 'arm wrestling');
+    t.true(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+  } finally {
+    session.dispose();
+  }
+});
+
+test('tfjs-tflite and litert agree on clip-level top-1 and logits on four real clips', async (t) => {
+  const [tf, lr] = await Promise.all([getBackend('tfjs-tflite').load(a0, { threads: 1 }), getBackend('litert').load(a0, { threads: 1 })]);
+  try {
+    for (const file of CLIPS) {
+      const x = await runClip(tf, a0, file, { resize: 'crop', fps: 5 });
+      const y = await runClip(lr, a0, file, { resize: 'crop', fps: 5 });
+      t.is(argmax(x.logits), argmax(y.logits), file);
+      const maxDiff = Math.max(...Array.from(x.logits, (v, i) => Math.abs(v - y.logits[i]!)));
+      t.true(maxDiff < LOGIT_TOLERANCE, `${file}: max |logit diff| ${maxDiff}`);
+    }
+  } finally {
+    tf.dispose();
+    lr.dispose();
+  }
+});
+
+test('carrying states changes the logits versus resetting them every frame', async (t) => {
+  const session = await getBackend('tfjs-tflite').load(a0, { threads: 1 });
+  try {
+    const frames = await collect(decodeFrames(ARM_WRESTLING, { size: 172, fps: 5, resize: 'crop', maxFrames: 8 }));
+    let state = session.initialState();
+    let carried: Float32Array = new Float32Array();
+    for (const f of frames) ({ logits: carried, state } = await session.step(f, state));
+    const values = session.readState(state);
+    session.release(state);
+    let reset: Float32Array = new Float32Array();
+    for (const f of frames) {
+      const out = await session.step(f, session.initialState());
+      reset = out.logits;
+      session.release(out.state);
+    }
+    const diff = Math.max(...Array.from(carried, (v, i) => Math.abs(v - reset[i]!)));
+    t.true(diff > 1, `carried vs reset max |logit diff| = ${diff}`);
+    // The stream buffers really hold something after 8 frames.
+    const buffer = values.get('state_block1_layer0_stream_buffer')!;
+    t.true(buffer.some((v) => v !== 0));
+  } finally {
+    session.dispose();
+  }
+});
+
+test('a state read out of one backend continues the stream on the other', async (t) => {
+  const [tf, lr] = await Promise.all([getBackend('tfjs-tflite').load(a0, { threads: 1 }), getBackend('litert').load(a0, { threads: 1 })]);
+  try {
+    const frames = await collect(decodeFrames(ARM_WRESTLING, { size: 172, fps: 5, resize: 'crop', maxFrames: 6 }));
+    let s = tf.initialState();
+    for (const f of frames.slice(0, 5)) s = (await tf.step(f, s)).state;
+    const handoff = tf.readState(s);
+    const a = await tf.step(frames[5]!, s);
+    const b = await lr.step(frames[5]!, lr.stateFrom(handoff));
+    t.is(argmax(a.logits), argmax(b.logits));
+    tf.release(a.state);
+    lr.release(b.state);
+  } finally {
+    tf.dispose();
+    lr.dispose();
+  }
+});
+
+test('a stepped state cannot be stepped again', async (t) => {
+  const session = await getBackend('litert').load(a0, { threads: 1 });
+  try {
+    const s = session.initialState();
+    const frame = new Float32Array(172 * 172 * 3);
+    const out = await session.step(frame, s);
+    await t.throwsAsync(() => session.step(frame, s), { message: /single-use/ });
+    session.release(out.state);
+  } finally {
+    session.dispose();
+  }
+});
+
+test('a third-party fine-tuned A0 given by path runs on both backends (7 classes, other tensor names)', async (t) => {
+  const custom = resolveModel(CUSTOM_MODEL);
+  t.is(custom.signature.numClasses, 7);
+  t.is(custom.signature.key, 'call');
+  t.is(custom.labels, undefined);
+  for (const name of ['tfjs-tflite', 'litert']) {
+    const session = await getBackend(name).load(custom, { threads: 1 });
+    const run = await runClip(session, custom, ARM_WRESTLING, { resize: 'crop', fps: 5 });
+    session.dispose();
+    t.is(run.logits.length, 7);
+    t.true(run.logits.every(Number.isFinite));
+    t.is(className(custom, argmax(run.logits)).startsWith('class_'), true);
+  }
+});

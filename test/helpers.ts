@@ -1,0 +1,35 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
+
+export const SAMPLE_DIR = path.join(dataDir(), 'datasets', 'kinetics-sample');
+export const CUSTOM_MODEL = path.join(dataDir(), 'models', 'custom', 'a0_stream_finetuned_7class_int8.tflite');
+export const A0_FILE = path.join(dataDir(), 'models', 'movinet_a0_stream_k600_int8.tflite');
+
+export function clip(name: string): string {
+  return path.join(SAMPLE_DIR, name);
+}
+
+export const ARM_WRESTLING = clip('arm_wrestling__mmaction2-demo.mp4');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would, without a TTY (so no progress bars). */
+export function cli(args: string[], env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A one-line error: exactly one non-empty stderr line, no stack frames. */
+export function isOneLineError(stderr: string): boolean {
+  const lines = stderr.split('\n').filter((l) => l.trim());
+  return lines.length === 1 && /^movinet-bench: error: /.test(lines[0]!) && !/\n\s+at /.test(stderr);
+}

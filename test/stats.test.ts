@@ -1,0 +1,53 @@
+import test from 'ava';
+import { latencyStats, mannWhitneyP, medianCIRanks, percentileSorted } from '../src/bench/stats.js';
+import { wilson, timeToCorrect } from '../src/accuracy/metrics.js';
+
+test('percentiles interpolate linearly between order statistics (hand-computed)', (t) => {
+  const s = [1, 2, 3, 4, 10];
+  // h = (n-1) p: p50 -> 2 -> 3; p90 -> 3.6 -> 4 + 0.6*(10-4) = 7.6; p25 -> 1 -> 2
+  t.is(percentileSorted(s, 50), 3);
+  t.is(Number(percentileSorted(s, 90).toFixed(10)), 7.6);
+  t.is(percentileSorted(s, 25), 2);
+});
+
+test('mean, sample std, min, max and named percentiles of a small sample', (t) => {
+  const st = latencyStats([4, 2, 10, 1, 3], [50, 90, 99]);
+  t.is(st.mean, 4);
+  // squared deviations 0+4+36+9+1 = 50, / (n-1) = 12.5
+  t.is(st.std, Math.sqrt(12.5));
+  t.is(st.min, 1);
+  t.is(st.max, 10);
+  t.is(st.p50, 3);
+  t.deepEqual(Object.keys(st.percentiles), ['p50', 'p90', 'p99']);
+  t.is(Number(st.percentiles.p99!.toFixed(10)), 9.76);
+});
+
+test('median confidence interval uses binomial order statistics', (t) => {
+  // n = 20: P(B <= 5) = 0.0207 <= 0.025 < P(B <= 6) = 0.0577, so ranks 6 and 15 (the textbook pair).
+  t.deepEqual(medianCIRanks(20), [6, 15]);
+  // n = 100: the classic ranks 40 and 61.
+  t.deepEqual(medianCIRanks(100), [40, 61]);
+  const st = latencyStats(Array.from({ length: 20 }, (_, i) => i + 1));
+  t.deepEqual(st.medianCI95, [6, 15]);
+});
+
+test('Wilson interval matches the hand-computed value for 18/22', (t) => {
+  const w = wilson(18, 22);
+  t.is(Number(w.value.toFixed(4)), 0.8182);
+  t.is(Number(w.low.toFixed(3)), 0.615);
+  t.is(Number(w.high.toFixed(3)), 0.927);
+  t.deepEqual(wilson(0, 0), { value: 0, low: 0, high: 1 });
+});
+
+test('time to correct is the start of the final correct run', (t) => {
+  t.is(timeToCorrect([1, 7, 7, 2, 7, 7], 7, 5), 5 / 5);
+  t.is(timeToCorrect([7, 7, 7], 7, 5), 1 / 5);
+  t.is(timeToCorrect([7, 7, 2], 7, 5), null);
+});
+
+test('Mann-Whitney separates shifted samples and not identical ones', (t) => {
+  const a = Array.from({ length: 50 }, (_, i) => 10 + (i % 7) * 0.1);
+  const b = a.map((v) => v * 1.2);
+  t.true(mannWhitneyP(a, b) < 1e-6);
+  t.true(mannWhitneyP(a, [...a]) > 0.5);
+});
