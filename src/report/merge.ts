@@ -14,7 +14,8 @@ export function mergeAccuracyReports(reports: Report[], files: string[]): Accura
     return r;
   });
   const first = acc[0]!;
-  const key = (r: AccuracyReport) => JSON.stringify({ ...r.config, shard: null });
+  // Shards differ only in which clips they hold.
+  const key = (r: AccuracyReport) => JSON.stringify({ ...r.config, shard: null, dataset: { ...r.config.dataset, clips: 0 } });
   for (const [i, r] of acc.entries()) {
     if (key(r) !== key(first)) throw new UserError(`${files[i]} was run with another configuration than ${files[0]} (dataset, models, backends, resize or fps differ)`);
   }

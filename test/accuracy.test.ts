@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { labelIndices, loadSubset, loadUserDataset, shardClips, verifyClips, type Dataset } from '../src/accuracy/dataset.js';
+import { agreement } from '../src/accuracy/metrics.js';
+import { evaluate, type AccuracyOptions } from '../src/accuracy/run.js';
+import { getBackend } from '../src/backends/index.js';
+import { resolveModel } from '../src/models/resolve.js';
+import { reportHeader } from '../src/report/environment.js';
+import { mergeAccuracyReports } from '../src/report/merge.js';
+import type { AccuracyReport, AccuracyRun } from '../src/report/schema.js';
+import { UserError } from '../src/util/errors.js';
+import { clip, cli, isOneLineError } from './helpers.js';
+
+const a0 = resolveModel('a0');
+const opts: AccuracyOptions = { resize: 'crop', fps: 5, threads: 1, progress: { start() {}, update() {}, stop() {} } };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-acc-'));
+
+const SMALL = [
+  ['arm wrestling', 'arm_wrestling__mmaction2-demo.mp4'],
+  ['tai chi', 'tai_chi__mmskeleton-ta_chi.mp4'],
+  ['windsurfing', 'windsurfing__video-segmentation-surf.mp4'],
+  ['archery', 'archery__PaddleVideo-example.avi'],
+  ['yoga', 'yoga__Ask-Anything-yoga.mp4'],
+] as const;
+
+/** The same clips as a <label>/<clip> folder (labels spelled with '_') and as a CSV. */
+function smallFolder(): string {
+  const dir = path.join(tmp, 'folder');
+  if (fs.existsSync(dir)) return dir;
+  for (const [label, file] of SMALL) {
+    fs.mkdirSync(path.join(dir, label.replace(/ /g, '_')), { recursive: true });
+    fs.symlinkSync(clip(file), path.join(dir, label.replace(/ /g, '_'), file));
+  }
+  return dir;
+}
+
+function smallCsv(extra: string[] = []): string {
+  const file = path.join(tmp, `clips-${extra.length}.csv`);
+  fs.writeFileSync(file, ['path,label', ...SMALL.map(([label, f]) => `${clip(f)},${label}`), ...extra].join('\n'));
+  return file;
+}
+
+function report(ds: Dataset, runs: AccuracyRun[], shard: { index: number; count: number } | null): AccuracyReport {
+  return {
+    ...reportHeader('test'),
+    kind: 'accuracy',
+    config: { dataset: { name: ds.name, source: ds.source, clips: ds.clips.length }, models: ['a0'], backends: ['tfjs-tflite'], resize: 'crop', fps: 5, shard },
+    runs,
+    skipped: [],
+    agreement: agreement(runs),
+  };
+}
+
+test('A0 int8 on the kinetics sample: 18 of 22 clips right at top-1, and the four known misses', async (t) => {
+  const ds = shardClips(loadSubset('kinetics-sample'), null);
+  verifyClips(ds);
+  t.is(ds.clips.length, 22);
+  const run = await evaluate(a0, getBackend('tfjs-tflite'), ds, opts);
+  // Inspected clip by clip (closing note of issue 4). The misses:
+  // - archery (PaddleVideo, 320x240 MPEG-4 AVI, 5 s): predicted "air drumming"; the bow is thin and low-res,
+  //   archery is 3rd at 6%.
+  // - juggling balls (mmskeleton GIF with a drawn skeleton overlay): "juggling soccer ball", the sibling class.
+  // - making a cake (Ask-Anything): extreme close-up of hands; "putting in contact lenses".
+  // - playing ping pong (PaddleVideo GIF with overlay, 4.6 s): "yoga"; the overlay dominates the small frame.
+  const wrong = run.clips.filter((c) => !c.correct1).map((c) => c.file).sort();
+  t.deepEqual(wrong, [
+    'archery__PaddleVideo-example.avi',
+    'juggling_balls__mmskeleton-juggling_balls_w.gif',
+    'making_a_cake__Ask-Anything-making_cake.mp4',
+    'playing_ping_pong__PaddleVideo-example_tennis_7.gif',
+  ]);
+  t.is(run.summary.correct1, 18);
+  t.is(run.summary.errors, 0);
+  t.true(run.summary.top1.low < 0.7 && run.summary.top1.high > 0.9, 'the interval is wide on 22 clips');
+  t.true(run.summary.correct5 >= run.summary.correct1);
+  const arm = run.clips.find((c) => c.file.startsWith('arm_wrestling'))!;
+  t.is(arm.top5[0]!.label, 'arm wrestling');
+  t.not(arm.timeToCorrectS, null);
+  t.is(run.summary.top1ByFramesSeen.at(-1), 18 / 22);
+});
+
+test('folder and CSV datasets give the same clips, labels and predictions', async (t) => {
+  const folder = shardClips(loadUserDataset(smallFolder()), null);
+  const csv = shardClips(loadUserDataset(smallCsv()), null);
+  t.is(folder.clips.length, 5);
+  const labelled = (ds: Dataset) => {
+    const idx = labelIndices(ds, a0.labels!);
+    return ds.clips.map((c, i) => `${path.basename(c.file)}=${a0.labels![idx[i]!]}`).sort();
+  };
+  t.deepEqual(labelled(folder), labelled(csv));
+  t.true(labelled(folder).includes('arm_wrestling__mmaction2-demo.mp4=arm wrestling'));
+  const backend = getBackend('tfjs-tflite');
+  const [x, y] = [await evaluate(a0, backend, folder, opts), await evaluate(a0, backend, csv, opts)];
+  const byName = (r: AccuracyRun) => new Map(r.clips.map((c) => [path.basename(c.file), c.top5[0]!.index]));
+  t.deepEqual(byName(x), byName(y));
+  t.is(x.summary.correct1, y.summary.correct1);
+});
+
+test('an unknown label is a clear error naming the closest labels', (t) => {
+  const file = path.join(tmp, 'typo.csv');
+  fs.writeFileSync(file, `${clip(SMALL[0][1])},arm wrestlin\n`);
+  const err = t.throws(() => labelIndices(loadUserDataset(file), a0.labels!), { instanceOf: UserError });
+  t.regex(err!.message, /unknown label 'arm wrestlin' .*closest model labels: 'arm wrestling'/);
+});
+
+test('a clip that cannot be decoded is an error for that clip; the run goes on and exits 2', (t) => {
+  const broken = path.join(tmp, 'broken.mp4');
+  fs.writeFileSync(broken, fs.readFileSync(clip(SMALL[0][1])).subarray(0, 2000));
+  const csv = smallCsv([`${broken},arm wrestling`]);
+  const out = path.join(tmp, 'acc.json');
+  const r = cli(['accuracy', '--dataset', csv, '--backends', 'tfjs-tflite', '--out', out]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /1 clip\(s\) could not be evaluated/);
+  const rep = JSON.parse(fs.readFileSync(out, 'utf8')) as AccuracyReport;
+  const run = rep.runs[0]!;
+  t.is(run.summary.clips, 6);
+  t.is(run.summary.errors, 1);
+  t.is(run.summary.evaluated, 5);
+  const bad = run.clips.find((c) => c.file === 'broken.mp4')!;
+  t.is(bad.status, 'error');
+  t.regex(bad.error!, /cannot decode video/);
+});
+
+test('shards 0/2 and 1/2 merged equal the single run', async (t) => {
+  const ds = loadUserDataset(smallFolder());
+  const backend = getBackend('tfjs-tflite');
+  const single = report(ds, [await evaluate(a0, backend, shardClips(ds, null), opts)], null);
+  const shards: AccuracyReport[] = [];
+  for (const index of [0, 1]) {
+    const part = shardClips(ds, { index, count: 2 });
+    shards.push(report(part, [await evaluate(a0, backend, part, opts)], { index, count: 2 }));
+  }
+  t.deepEqual(shards.map((s) => s.runs[0]!.clips.length).sort(), [2, 3]);
+  const merged = mergeAccuracyReports(shards, ['s0.json', 's1.json']);
+  const strip = (r: AccuracyReport) => r.runs.map((run) => ({ summary: run.summary, clips: run.clips.map(({ stepMs: _s, ...c }) => c) }));
+  t.deepEqual(strip(merged), strip(single));
+  t.is(merged.config.shard, null);
+  t.is(merged.config.dataset.clips, 5);
+  t.throws(() => mergeAccuracyReports([shards[0]!], ['s0.json']), { message: /only 1 of 2 shards/ });
+});
+
+test('the accuracy CLI rejects a missing --subset/--dataset with one line', (t) => {
+  const r = cli(['accuracy']);
+  t.is(r.code, 2);
+  t.true(isOneLineError(r.stderr), r.stderr);
+});
