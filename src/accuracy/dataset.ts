@@ -136,3 +136,8 @@ export function shardClips(ds: Dataset, shard: { index: number; count: number } 
 export function clipName(ds: Dataset, clip: Clip): string {
   return path.relative(ds.root, clip.file);
 }
+
+/** A subset name (datasets/<name>) or a path to the user's own clips, whichever the reference names. */
+export function loadDatasetRef(ref: string): Dataset {
+  return fs.existsSync(ref) ? loadUserDataset(ref) : loadSubset(ref);
+}

@@ -31,7 +31,7 @@ export function registerCompare(program: Command): void {
       const result = compareReports(readReport(oldFile), readReport(newFile), { threshold: flags.threshold / 100, alpha: flags.alpha, top1Tolerance: flags.top1Tolerance / 100 });
       if (flags.json) printJson(result);
       else {
-        const pct = result.kind === 'accuracy';
+        const pct = result.kind !== 'bench';
         const table = new Table({ head: ['model', 'backend', 'metric', 'old', 'new', 'change', 'p', 'verdict', 'note'], style: { head: [], border: [] } });
         for (const r of result.rows) {
           const show = (v: number | null) => (v === null ? '–' : pct ? `${(v * 100).toFixed(1)}%` : fmt(v));

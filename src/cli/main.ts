@@ -8,6 +8,7 @@ import { registerModels } from './models.js';
 import { registerAccuracy } from './accuracy.js';
 import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
+import { registerParity } from './parity.js';
 
 const program = new Command('movinet-bench')
   .description('Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.')
@@ -20,6 +21,7 @@ registerAccuracy(program);
 registerClassify(program);
 registerModels(program);
 registerCompare(program);
+registerParity(program);
 registerReport(program);
 
 /** Exits once stdout has drained: a piped --json report must not be cut short. */

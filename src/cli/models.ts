@@ -4,7 +4,10 @@ import { loadManifest } from '../models/manifest.js';
 import { inspectModel } from '../models/inspect.js';
 import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
 import { fetchModel } from '../models/fetch.js';
-import { printJson } from './output.js';
+import { assertWritable, printJson } from './output.js';
+import { convertCached } from '../convert/cache.js';
+import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { logLine } from '../util/progress.js';
 
 export function registerModels(program: Command): void {
@@ -45,6 +48,30 @@ export function registerModels(program: Command): void {
         ...Object.entries(info.opHistogram).sort((a, b) => b[1] - a[1]).map(([op, n]) => `  ${op.padEnd(20)} ${n}`),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  models
+    .command('convert <model>')
+    .description('convert a TFLite stream model to ONNX (cached by source sha256 and converter version)')
+    .requiredOption('--to <format>', 'target format: onnx', (v: string) => {
+      if (v !== 'onnx') throw new Error(`--to must be onnx, got '${v}'`);
+      return v;
+    })
+    .option('--precision <p>', 'float (fp32 graph) or int8 (QDQ; default for int8 models)', (v: string) => {
+      if (v !== 'float' && v !== 'int8') throw new Error(`--precision must be float or int8, got '${v}'`);
+      return v;
+    })
+    .option('--out <file>', 'also copy the ONNX file here')
+    .option('--json', 'machine-readable output', false)
+    .action((ref: string, flags: { precision?: Precision; out?: string; json: boolean }) => {
+      const model = resolveModel(ref);
+      const precision = flags.precision ?? nativePrecision(model.graph);
+      if (flags.out) assertWritable(flags.out);
+      const onnx = convertCached(model, precision);
+      if (flags.out) writeFileAtomic(flags.out, onnx.bytes);
+      const result = { model: model.id, precision, path: onnx.path, bytes: onnx.bytes.length, cached: onnx.cached, convertMs: Math.round(onnx.convertMs), copiedTo: flags.out ?? null };
+      if (flags.json) return printJson(result);
+      process.stdout.write(`${model.id} -> ${onnx.path} (${precision}, ${(onnx.bytes.length / 1e6).toFixed(2)} MB, ${onnx.cached ? 'cached' : `converted in ${result.convertMs} ms`})${flags.out ? `, copied to ${flags.out}` : ''}\n`);
     });
 
   models

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { logLine } from '../util/progress.js';
-import { accuracyTable, benchTable } from '../report/table.js';
+import { accuracyTable, reportTable } from '../report/table.js';
 import { assertWritable, printJson, writeReport } from './output.js';
 
 /** The newest report of each kind in reports/, by the time written inside it. */
@@ -42,7 +42,7 @@ export function registerReport(program: Command): void {
       const reports = chosen.map(readReport);
       writeFileAtomic(flags.out, renderHtml(reports));
       if (flags.json) printJson(reports);
-      else for (const r of reports) process.stdout.write(`${r.kind === 'bench' ? benchTable(r) : accuracyTable(r)}\n`);
+      else for (const r of reports) process.stdout.write(`${reportTable(r)}\n`);
       logLine(flags.json, `html: ${flags.out} (from ${chosen.join(', ')})`);
     });
 

@@ -85,5 +85,12 @@ export function compareReports(a: Report, b: Report, opts: CompareOptions): Comp
       rows.push({ model: o.model.id, backend: o.backend, metric: 'top-5', old: o.summary.top5.value, new: n.summary.top5.value, change: n.summary.top5.value - o.summary.top5.value, pValue: null, verdict: 'unchanged' });
     }
   }
+  if (a.kind === 'parity' && b.kind === 'parity') {
+    for (const o of a.pairs) {
+      const n = b.pairs.find((p) => p.model.id === o.model.id && p.backend === o.backend && p.reference === o.reference);
+      const okNew = n ? n.clipsMatching === n.clips.length && n.frameTop1Agreement >= b.config.minAgreement : false;
+      rows.push({ model: o.model.id, backend: `${o.backend} vs ${o.reference}`, metric: 'frame top-1 agreement', old: o.frameTop1Agreement, new: n?.frameTop1Agreement ?? null, change: n ? n.frameTop1Agreement - o.frameTop1Agreement : null, pValue: null, verdict: !n ? 'missing' : okNew ? 'unchanged' : 'regression' });
+    }
+  }
   return { kind: a.kind, rows, warnings, regressions: rows.filter((r) => r.verdict === 'regression' || r.verdict === 'missing').length };
 }

@@ -1,4 +1,4 @@
-import type { AccuracyReport, BenchReport, Report } from './schema.js';
+import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
 import { fmt } from './table.js';
 
 /**
@@ -42,7 +42,7 @@ function table(head: string[], rows: (string | number)[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-function skippedList(r: BenchReport | AccuracyReport): string {
+function skippedList(r: BenchReport | AccuracyReport | ParityReport): string {
   return r.skipped.length ? `<ul class="skipped">${r.skipped.map((s) => `<li><b>${esc(s.status)}</b> ${esc(s.model)} on ${esc(s.backend)}: ${esc(s.reason)}</li>`).join('')}</ul>` : '';
 }
 
@@ -90,9 +90,20 @@ ${agree.length ? `<h3>Cross-backend agreement</h3>${table(['model', 'backends', 
 <h3>Wrong or failed clips</h3>${wrong.length ? table(['model', 'backend', 'clip', 'label', 'top-5'], wrong) : '<p>none</p>'}`;
 }
 
+function paritySection(r: ParityReport): string {
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  const rows = r.pairs.map((p) => [p.model.id, p.reference, p.backend, `${p.clipsMatching}/${p.clips.length}`, pct(p.frameTop1Agreement), fmt(p.maxAbsLogitDiff, 3), fmt(p.maxAbsProbDiff, 4)]);
+  const clips = r.pairs.flatMap((p) => p.clips.map((c) => [p.backend, c.file, c.frames, pct(c.frameTop1Agreement), fmt(c.maxAbsProbDiff, 4), c.match ? 'yes' : c.error ?? 'NO']));
+  return `<h2>Parity: ${r.passed ? 'passed' : 'FAILED'}</h2>
+<p>${esc(r.command)} — ${esc(r.config.dataset.clips)} clips of ${esc(r.config.dataset.name)}; every clip's final top-1 must match and per-frame top-1 agreement must be at least ${pct(r.config.minAgreement)}.</p>
+${table(['model', 'reference', 'backend', 'clips same top-1', 'frame top-1 agreement', 'max |Δlogit|', 'max |Δprob|'], rows)}
+${skippedList(r)}
+<h3>Per clip</h3>${table(['backend', 'clip', 'frames', 'frame agreement', 'max |Δprob|', 'final top-1 matches'], clips)}`;
+}
+
 export function renderHtml(reports: Report[]): string {
   const env = reports[0]?.environment;
-  const body = reports.map((r) => (r.kind === 'bench' ? benchSection(r) : accuracySection(r))).join('\n');
+  const body = reports.map((r) => (r.kind === 'bench' ? benchSection(r) : r.kind === 'accuracy' ? accuracySection(r) : paritySection(r))).join('\n');
   const envLine = env ? `${env.cpuModel}, ${env.cpuCores} cores, ${env.os}, Node ${env.node}, ffmpeg ${env.ffmpeg}, commit ${env.gitCommit ?? 'unknown'}` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>movinet-bench report</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.skipped{color:#8a4b00}</style></head>

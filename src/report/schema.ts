@@ -185,7 +185,46 @@ export const AccuracyReportSchema = z.object({
 });
 export type AccuracyReport = z.infer<typeof AccuracyReportSchema>;
 
-export const ReportSchema = z.discriminatedUnion('kind', [BenchReportSchema, AccuracyReportSchema]);
+export const ParityPairSchema = z.object({
+  model: ModelInfoSchema,
+  reference: z.string(),
+  backend: z.string(),
+  clips: z.array(z.object({
+    file: z.string(),
+    frames: z.number().int(),
+    maxAbsLogitDiff: z.number(),
+    maxAbsProbDiff: z.number(),
+    frameTop1Agreement: z.number(),
+    finalTop1: z.tuple([z.number().int(), z.number().int()]),
+    match: z.boolean(),
+    error: z.string().optional(),
+  })),
+  frames: z.number().int(),
+  frameTop1Agreement: z.number(),
+  clipsMatching: z.number().int(),
+  maxAbsLogitDiff: z.number(),
+  maxAbsProbDiff: z.number(),
+});
+export type ParityPair = z.infer<typeof ParityPairSchema>;
+
+export const ParityReportSchema = z.object({
+  ...Header,
+  kind: z.literal('parity'),
+  config: z.object({
+    dataset: z.object({ name: z.string(), source: z.string(), clips: z.number().int() }),
+    models: z.array(z.string()),
+    backends: z.array(z.string()),
+    minAgreement: z.number(),
+    resize: z.enum(['crop', 'squash']),
+    fps: z.number(),
+  }),
+  pairs: z.array(ParityPairSchema),
+  skipped: z.array(SkippedSchema),
+  passed: z.boolean(),
+});
+export type ParityReport = z.infer<typeof ParityReportSchema>;
+
+export const ReportSchema = z.discriminatedUnion('kind', [BenchReportSchema, AccuracyReportSchema, ParityReportSchema]);
 export type Report = z.infer<typeof ReportSchema>;
 
 /** Reads and validates a report; one-line errors for a missing file, bad JSON, or a schema mismatch. */

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { Reference } from '../models/manifest.js';
-import type { AccuracyReport, BenchReport, Skipped } from './schema.js';
+import type { AccuracyReport, BenchReport, ParityReport, Report, Skipped } from './schema.js';
 
 export const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -49,4 +49,21 @@ export function accuracyTable(report: AccuracyReport): string {
     ]);
   }
   return `${table.toString()}${skippedLines(report.skipped)}\n* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval.`;
+}
+
+export function parityTable(report: ParityReport): string {
+  const head = ['model', 'reference', 'backend', 'clips same top-1', 'frame top-1 agreement', 'max |Δlogit|', 'max |Δprob|', 'verdict'];
+  const table = new Table({ head, style: { head: [], border: [] } });
+  for (const p of report.pairs) {
+    const ok = p.clipsMatching === p.clips.length && p.frameTop1Agreement >= report.config.minAgreement;
+    table.push([p.model.id, p.reference, p.backend, `${p.clipsMatching}/${p.clips.length}`, pct(p.frameTop1Agreement), fmt(p.maxAbsLogitDiff, 3), fmt(p.maxAbsProbDiff, 4), ok ? 'ok' : 'MISMATCH']);
+  }
+  const bad = report.pairs.flatMap((p) => p.clips.filter((c) => !c.match).map((c) => `${p.backend}: ${c.file} ${c.error ?? `final top-1 ${c.finalTop1[0]} vs ${c.finalTop1[1]}`}`));
+  return `${table.toString()}${skippedLines(report.skipped)}${bad.map((l) => `\n${l}`).join('')}\nparity ${report.passed ? 'passed' : 'FAILED'} (every clip's final top-1 must match; per-frame top-1 agreement >= ${pct(report.config.minAgreement)})`;
+}
+
+export function reportTable(report: Report): string {
+  if (report.kind === 'bench') return benchTable(report);
+  if (report.kind === 'accuracy') return accuracyTable(report);
+  return parityTable(report);
 }
