@@ -2,9 +2,9 @@ import { UserError } from '../util/errors.js';
 import type { Backend } from './backend.js';
 import { liteRtBackend } from './litert.js';
 import { tfjsTfliteBackend } from './tfjs-tflite.js';
-import { onnxRuntimeBackend, onnxRuntimeFloatBackend } from './onnxruntime.js';
+import { onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend } from './onnxruntime.js';
 
-const BACKENDS: readonly Backend[] = [tfjsTfliteBackend, liteRtBackend, onnxRuntimeBackend, onnxRuntimeFloatBackend];
+const BACKENDS: readonly Backend[] = [tfjsTfliteBackend, liteRtBackend, onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend];
 
 export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
 export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert'];

@@ -8,6 +8,7 @@ import { requireArray, StateLedger, zeroArrays, type Backend, type LoadOptions, 
 import { packageVersion } from './package-info.js';
 
 const PACKAGE = 'onnxruntime-node';
+const PRECISION_LABEL: Record<Precision, string> = { float: 'fp32', int8: 'int8 QDQ', 'int8-exact': 'int8 arithmetic emulated in fp32 ops' };
 type Feeds = Record<string, ort.Tensor>;
 
 class OnnxSession implements Session {
@@ -22,7 +23,7 @@ class OnnxSession implements Session {
     precision: Precision,
     cached: boolean,
   ) {
-    this.runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: `CPU EP (MLAS), converted by movinet-bench to ${precision === 'int8' ? 'int8 QDQ' : 'fp32'}${cached ? ' (cached)' : ''}` };
+    this.runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: `CPU EP (MLAS), converted by movinet-bench to ${PRECISION_LABEL[precision]}${cached ? ' (cached)' : ''}` };
     const sig = model.signature;
     const meta = (names: readonly string[], side: 'input' | 'output', spec: typeof sig.image, name: string) => {
       assertRuntimeTensor('onnxruntime', side, { ...spec, tensorName: name }, names.includes(name) ? { shape: spec.shape, dtype: spec.dtype } : undefined);
@@ -85,23 +86,27 @@ class OnnxSession implements Session {
   }
 }
 
-function onnxBackend(name: string, precision: 'native' | 'float'): Backend {
+function onnxBackend(name: string, precision: 'native' | Precision): Backend {
   return {
     name,
     maxThreads: os.availableParallelism(),
     async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
-      const p: Precision = precision === 'float' ? 'float' : nativePrecision(model.graph);
+      // A float source has nothing to quantize: every variant runs it as fp32.
+      const native = nativePrecision(model.graph);
+      const p: Precision = precision === 'native' || native === 'float' ? native : precision;
       const onnx = convertCached(model, p);
       const session = await ort.InferenceSession.create(onnx.bytes, {
         intraOpNumThreads: opts.threads,
         interOpNumThreads: opts.threads,
         executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
+        // Level-1 fusions fold the exact mode's requantization Mul into the Conv weights, which makes the
+        // integer accumulation inexact; that mode therefore runs the graph as written.
+        graphOptimizationLevel: p === 'int8-exact' ? 'disabled' : 'all',
         logSeverityLevel: 3,
       });
       return new OnnxSession(model, session, {
         requested: opts.threads,
-        enforcement: `intraOpNumThreads=${opts.threads}, interOpNumThreads=${opts.threads}, executionMode=sequential`,
+        enforcement: `intraOpNumThreads=${opts.threads}, interOpNumThreads=${opts.threads}, executionMode=sequential, graph optimization ${p === 'int8-exact' ? 'disabled' : 'all'}`,
       }, p, onnx.cached);
     },
   };
@@ -111,3 +116,5 @@ function onnxBackend(name: string, precision: 'native' | 'float'): Backend {
 export const onnxRuntimeBackend = onnxBackend('onnxruntime', 'native');
 /** The converted model with every weight dequantized: a fp32 graph. */
 export const onnxRuntimeFloatBackend = onnxBackend('onnxruntime-float', 'float');
+/** TFLite's int8 arithmetic emulated in fp32 ops: bit-exact parity, fp32 speed. */
+export const onnxRuntimeExactBackend = onnxBackend('onnxruntime-exact', 'int8-exact');

@@ -6,7 +6,7 @@ import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
 import { fetchModel } from '../models/fetch.js';
 import { assertWritable, printJson } from './output.js';
 import { convertCached } from '../convert/cache.js';
-import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { nativePrecision, PRECISIONS, type Precision } from '../convert/tflite-to-onnx.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { logLine } from '../util/progress.js';
 
@@ -57,8 +57,8 @@ export function registerModels(program: Command): void {
       if (v !== 'onnx') throw new Error(`--to must be onnx, got '${v}'`);
       return v;
     })
-    .option('--precision <p>', 'float (fp32 graph) or int8 (QDQ; default for int8 models)', (v: string) => {
-      if (v !== 'float' && v !== 'int8') throw new Error(`--precision must be float or int8, got '${v}'`);
+    .option('--precision <p>', 'float (fp32 graph), int8 (QDQ; default for int8 models) or int8-exact (TFLite integer arithmetic in fp32 ops)', (v: string) => {
+      if (!(PRECISIONS as readonly string[]).includes(v)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}, got '${v}'`);
       return v;
     })
     .option('--out <file>', 'also copy the ONNX file here')

@@ -2,7 +2,7 @@ import type { FbTable } from '../models/flatbuffer.js';
 import type { TfliteOperator } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
 import type { Attr } from './onnx-builder.js';
-import type { Converter } from './tflite-to-onnx.js';
+import { transposeData, type Converter } from './tflite-to-onnx.js';
 
 /**
  * One converter per TFLite builtin op. Option field ids follow the TFLite
@@ -64,14 +64,82 @@ function pads(op: TfliteOperator, padding: number, inShape: number[], kH: number
 function spatial(c: Converter, op: TfliteOperator, onnxOp: string, extra: string[], attrs: Record<string, Attr>, act: number): void {
   const x = c.b.node('Transpose', [c.value(input(op, 0))], `nchw${op.index}`, { perm: { ints: TO_NCHW } });
   const y = c.b.node(onnxOp, [x, ...extra], `${onnxOp.toLowerCase()}${op.index}`, attrs);
-  const z = activation(c, op, y, act);
-  c.produce(output(op), c.b.node('Transpose', [z], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }));
+  c.produce(output(op), c.b.node('Transpose', [activation(c, op, y, act)], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }));
+}
+
+/**
+ * TFLite's int8 average pool sums the codes and divides by the number of valid
+ * pixels, rounding halves away from zero. Pooling the integer codes keeps the
+ * ties exact, which pooling the real values would not.
+ */
+function int8AveragePool(c: Converter, op: TfliteOperator, attrs: Record<string, Attr>): void {
+  const x = c.b.node('Transpose', [c.centredCodes(input(op, 0))], `nchw${op.index}`, { perm: { ints: TO_NCHW } });
+  const mean = c.b.node('AveragePool', [x], `avgpool${op.index}`, attrs);
+  const zp = c.tensor(input(op, 0)).quantization!.zeroPoint[0]!;
+  // The kernel averages raw codes: round(mean of centred codes + zero point).
+  const raw = c.b.node('Add', [c.b.node('Transpose', [mean], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }), c.b.scalarFloat(`zpf${input(op, 0)}`, zp)], `rawmean${op.index}`);
+  c.produceRoundedAway(output(op), raw, 0);
+}
+
+function sameQuantization(c: Converter, a: number, b: number): boolean {
+  const [qa, qb] = [c.tensor(a).quantization, c.tensor(b).quantization];
+  return !!qa && !!qb && qa.scale.length === 1 && qb.scale.length === 1 && qa.scale[0] === qb.scale[0] && qa.zeroPoint[0] === qb.zeroPoint[0];
 }
 
 function requireRank4(c: Converter, op: TfliteOperator): number[] {
   const shape = c.tensor(input(op, 0)).shape;
   if (shape.length !== 4) fail(op, `input rank ${shape.length}; expected NHWC rank 4`);
   return shape;
+}
+
+/**
+ * The integer arithmetic of TFLite's XNNPACK int8 convolutions, in fp32 ops:
+ * integer-valued inputs (q - zp) and weights accumulate exactly in fp32 (the
+ * sums stay far below 2^24), the accumulator is scaled by the fp32 requantization
+ * scale in_scale * w_scale / out_scale, rounded half to even and clamped to the
+ * activation's quantized range: what XNNPACK's "fp32" requantization does.
+ */
+function exactConv(c: Converter, op: TfliteOperator, perm: number[], attrs: Record<string, Attr>, act: number): void {
+  const xt = c.tensor(input(op, 0));
+  const wt = c.tensor(input(op, 1));
+  const ot = c.tensor(output(op));
+  const [xq, wq, oq] = [xt.quantization!, wt.quantization!, ot.quantization!];
+  const sIn = xq.scale[0]!;
+  const sOut = oq.scale[0]!;
+  const zOut = oq.zeroPoint[0]!;
+  const raw = c.constantData(input(op, 1)) as Int8Array;
+  const w = transposeData(Float32Array.from(raw), wt.shape, perm);
+  const cout = wt.shape[perm[0]!]!;
+  const wShape = perm.map((p) => wt.shape[p]!);
+  const x = c.b.node('Transpose', [c.centredCodes(input(op, 0))], `nchw${op.index}`, { perm: { ints: TO_NCHW } });
+  const convInputs = [x, c.b.constant(`w${op.index}`, 'float', wShape, w)];
+  const bias = op.inputs[2];
+  if (bias !== undefined && bias >= 0) convInputs.push(c.b.constant(`b${op.index}`, 'float', [cout], Float32Array.from(c.constantData(bias) as Int32Array)));
+  const acc = c.b.node('Conv', convInputs, `acc${op.index}`, attrs);
+  const scales = Array.from({ length: cout }, (_, k) => Math.fround(Math.fround(sIn * (wq.scale.length > 1 ? wq.scale[k]! : wq.scale[0]!)) / sOut));
+  const y = c.b.node('Mul', [acc, c.b.constant(`rq${op.index}`, 'float', [cout, 1, 1], scales)], `rq${op.index}`);
+  const [lo, hi] = activationRange(op, act, sOut, zOut);
+  const q = c.b.node('Clip', [c.b.node('Add', [c.b.node('Round', [y], `rnd${op.index}`), c.b.scalarFloat(`zpf${output(op)}`, zOut)], `qz${op.index}`), c.b.scalarFloat(`lo${lo}`, lo), c.b.scalarFloat(`hi${hi}`, hi)], `qc${op.index}`);
+  const v = c.b.node('Mul', [c.b.node('Sub', [q, c.b.scalarFloat(`zpf${output(op)}`, zOut)], `qs${op.index}`), c.b.scalarFloat(`s${output(op)}`, sOut)], `dq${op.index}`);
+  c.bind(output(op), c.b.node('Transpose', [v], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }));
+}
+
+/** The quantized output range of a fused activation, as TFLite's XNNPACK delegate computes it. */
+function activationRange(op: TfliteOperator, act: number, scale: number, zp: number): [number, number] {
+  const q = (x: number) => zp + Math.round(x / scale) * 1;
+  switch (act) {
+    case 0: return [-128, 127];
+    case 1: return [Math.max(-128, q(0)), 127];
+    case 2: return [Math.max(-128, q(-1)), Math.min(127, q(1))];
+    case 3: return [Math.max(-128, q(0)), Math.min(127, q(6))];
+    default: fail(op, `fused activation ${act} is not supported in int8`);
+  }
+}
+
+function exactEligible(c: Converter, op: TfliteOperator): boolean {
+  if (!c.exact) return false;
+  const [x, w, o] = [c.tensor(input(op, 0)), c.tensor(input(op, 1)), c.tensor(output(op))];
+  return c.isQuantized(x) && c.isQuantized(w) && c.isQuantized(o) && x.quantization!.scale.length === 1 && o.quantization!.scale.length === 1;
 }
 
 /** Filter permuted into ONNX layout at conversion time, plus the bias when there is one. */
@@ -91,10 +159,12 @@ const conv2d: OpConverter = (c, op) => {
   const [sW, sH, dW, dH] = [o.int32(1, 1), o.int32(2, 1), o.int32(4, 1), o.int32(5, 1)];
   const group = inShape[3]! / cin;
   if (!Number.isInteger(group)) fail(op, `input channels ${inShape[3]} are not a multiple of filter channels ${cin}`);
-  spatial(c, op, 'Conv', weightsAndBias(c, op, [0, 3, 1, 2]), {
+  const attrs: Record<string, Attr> = {
     kernel_shape: { ints: [kH, kW] }, strides: { ints: [sH, sW] }, dilations: { ints: [dH, dW] }, group: { i: group },
     pads: { ints: pads(op, o.int8(0), inShape, kH, kW, sH, sW, dH, dW) },
-  }, o.int8(3));
+  };
+  if (exactEligible(c, op)) return exactConv(c, op, [0, 3, 1, 2], attrs, o.int8(3));
+  spatial(c, op, 'Conv', weightsAndBias(c, op, [0, 3, 1, 2]), attrs, o.int8(3));
 };
 
 // DepthwiseConv2DOptions: padding 0, stride_w 1, stride_h 2, depth_multiplier 3, fused_activation_function 4, dilation_w 5, dilation_h 6
@@ -106,10 +176,12 @@ const depthwise: OpConverter = (c, op) => {
   const [sW, sH, dW, dH] = [o.int32(1, 1), o.int32(2, 1), o.int32(5, 1), o.int32(6, 1)];
   if (cout % inShape[3]! !== 0) fail(op, `output channels ${cout} are not a multiple of input channels ${inShape[3]}`);
   // [1, kh, kw, Cout] -> [Cout, 1, kh, kw]: one filter per group.
-  spatial(c, op, 'Conv', weightsAndBias(c, op, [3, 0, 1, 2]), {
+  const attrs: Record<string, Attr> = {
     kernel_shape: { ints: [kH, kW] }, strides: { ints: [sH, sW] }, dilations: { ints: [dH, dW] }, group: { i: inShape[3]! },
     pads: { ints: pads(op, o.int8(0), inShape, kH, kW, sH, sW, dH, dW) },
-  }, o.int8(4));
+  };
+  if (exactEligible(c, op)) return exactConv(c, op, [3, 0, 1, 2], attrs, o.int8(4));
+  spatial(c, op, 'Conv', weightsAndBias(c, op, [3, 0, 1, 2]), attrs, o.int8(4));
 };
 
 // Pool2DOptions: padding 0, stride_w 1, stride_h 2, filter_width 3, filter_height 4, fused_activation_function 5
@@ -121,7 +193,11 @@ function pool(onnxOp: 'AveragePool' | 'MaxPool'): OpConverter {
     const attrs: Record<string, Attr> = { kernel_shape: { ints: [kH, kW] }, strides: { ints: [sH, sW] }, pads: { ints: pads(op, o.int8(0), inShape, kH, kW, sH, sW, 1, 1) } };
     // TensorFlow averages over the valid pixels only.
     if (onnxOp === 'AveragePool') attrs.count_include_pad = { i: 0 };
-    spatial(c, op, onnxOp, [], attrs, o.int8(5));
+    const act = o.int8(5);
+    if (onnxOp === 'AveragePool' && act === 0 && c.quantized && c.isQuantized(c.tensor(input(op, 0))) && sameQuantization(c, input(op, 0), output(op))) {
+      return int8AveragePool(c, op, attrs);
+    }
+    spatial(c, op, onnxOp, [], attrs, act);
   };
 }
 
@@ -212,12 +288,41 @@ const broadcastTo: OpConverter = (c, op) => {
   produceMoved(c, op, c.b.node('Expand', [c.value(input(op, 0)), c.b.int64s('shape', c.tensor(output(op)).shape)], `expand${op.index}`));
 };
 
+/**
+ * TFLite's int8 SUM and MEAN (QuantizedMeanOrSum): an integer sum of the raw
+ * codes, then round(sum * scale + bias) or round(sum / n * scale + bias) in
+ * float32 with halves away from zero, scale = in_scale / out_scale.
+ */
+function int8Reduce(c: Converter, op: TfliteOperator, kind: 'sum' | 'mean', axes: number[], keepdims: Attr): void {
+  const [xi, oi] = [input(op, 0), output(op)];
+  const [xq, oq] = [c.tensor(xi).quantization!, c.tensor(oi).quantization!];
+  const shape = c.tensor(xi).shape;
+  const n = axes.reduce((a, k) => a * shape[k]!, 1);
+  const f = Math.fround;
+  const scale = f(xq.scale[0]! / oq.scale[0]!);
+  const zpIn = xq.zeroPoint[0]!;
+  const rawCodes = c.b.node('Add', [c.centredCodes(xi), c.b.scalarFloat(`zpf${xi}`, zpIn)], `raw${op.index}`);
+  let t = c.b.node('ReduceSum', [rawCodes, c.b.int64s('axes', axes)], `sum${op.index}`, { keepdims });
+  let bias: number;
+  if (kind === 'sum') bias = f(f(-zpIn * scale) * n);
+  else {
+    t = c.b.node('Div', [t, c.b.scalarFloat(`n${n}`, n)], `mean${op.index}`);
+    bias = f(-zpIn * scale);
+  }
+  const y = c.b.node('Add', [c.b.node('Mul', [t, c.b.scalarFloat(`rs${op.index}`, scale)], `rsm${op.index}`), c.b.scalarFloat(`rb${op.index}`, bias)], `rsb${op.index}`);
+  c.produceRoundedAway(oi, y, oq.zeroPoint[0]!);
+}
+
 // ReducerOptions: keep_dims 0
 function reduce(onnxOp: 'ReduceMean' | 'ReduceSum' | 'ReduceMax'): OpConverter {
   return (c, op) => {
     const rank = c.tensor(input(op, 0)).shape.length;
     const axes = constInts(c, op, 1).map((a) => (a + rank) % rank);
     const keepdims = { i: op.options?.bool(0) ? 1 : 0 };
+    const [xt, ot] = [c.tensor(input(op, 0)), c.tensor(output(op))];
+    if (onnxOp !== 'ReduceMax' && c.quantized && c.isQuantized(xt) && c.isQuantized(ot) && xt.quantization!.scale.length === 1) {
+      return int8Reduce(c, op, onnxOp === 'ReduceSum' ? 'sum' : 'mean', axes, keepdims);
+    }
     const x = c.value(input(op, 0));
     // Opset 17: ReduceSum takes axes as an input, ReduceMean/ReduceMax as an attribute.
     const y = onnxOp === 'ReduceSum'

@@ -4,10 +4,11 @@ import { UserError } from '../util/errors.js';
 import { OnnxGraphBuilder, type OnnxTypeName } from './onnx-builder.js';
 import { OP_CONVERTERS } from './ops.js';
 
-export type Precision = 'float' | 'int8';
+export type Precision = 'float' | 'int8' | 'int8-exact';
+export const PRECISIONS: readonly Precision[] = ['float', 'int8', 'int8-exact'];
 
 /** Bump when the converter's output changes: cached conversions are keyed by it. */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 3;
 
 /** ONNX values are unique, but a stream state has one signature name for input and output. */
 export function onnxOutputName(signatureName: string, isState: boolean): string {
@@ -35,17 +36,26 @@ const QUANT_TYPES = new Set(['int8', 'uint8']);
  * (per-channel where the model is), and every int8 activation goes through
  * QuantizeLinear/DequantizeLinear with the model's own scale and zero point,
  * so onnxruntime fuses the patterns into its quantized kernels.
+ * precision 'int8-exact': TFLite's integer arithmetic emulated with fp32 ops
+ * (convolutions on integer codes, XNNPACK's fp32 requantization, the integer
+ * kernels' rounding), for bit-exact parity; it runs on fp32 kernels.
  */
 export class Converter {
   readonly b = new OnnxGraphBuilder();
   private readonly values = new Map<number, string>();
   readonly tensors: TfliteTensor[];
+  /** Activations keep their int8 rounding (int8 and int8-exact). */
+  readonly quantized: boolean;
+  /** Convolutions are emulated in integer arithmetic (int8-exact). */
+  readonly exact: boolean;
 
   constructor(
     readonly model: TfliteModel,
     readonly signature: StreamSignature,
     readonly precision: Precision,
   ) {
+    this.quantized = precision !== 'float';
+    this.exact = precision === 'int8-exact';
     const sg = model.subgraphs[0];
     if (!sg) throw new UserError('model has no subgraph');
     this.tensors = sg.tensors;
@@ -109,7 +119,7 @@ export class Converter {
       return this.b.constant(base, type, shape, data as ArrayLike<number>);
     }
     const axis = q.scale.length > 1 ? (perm ? perm.indexOf(q.axis) : q.axis) : -1;
-    if (this.precision === 'float' || t.type === 'uint8') {
+    if (!this.quantized || t.type === 'uint8') {
       return this.b.constant(base, 'float', shape, dequantize(data as ArrayLike<number>, shape, q.scale, q.zeroPoint, axis));
     }
     const stored = this.b.constant(`${base}_q`, t.type === 'int32' ? 'int32' : 'int8', shape, data as ArrayLike<number>);
@@ -130,7 +140,7 @@ export class Converter {
    */
   produce(i: number, v: string): void {
     const t = this.tensor(i);
-    if (this.precision === 'int8' && this.isQuantized(t)) {
+    if (this.quantized && this.isQuantized(t)) {
       const q = t.quantization!;
       if (q.scale.length !== 1) throw new UserError(`tensor ${i} (${t.name}) has per-channel quantized activations, which the converter does not support`);
       const s = this.b.scalarFloat(`s${i}`, q.scale[0]!);
@@ -139,6 +149,26 @@ export class Converter {
       v = this.b.node('DequantizeLinear', [quant, s, z], `t${i}`);
     }
     this.values.set(i, v);
+  }
+
+  /** The integer codes (q - zero point) of a value on the int8 grid, as exact float integers. */
+  centredCodes(i: number): string {
+    const q = this.tensor(i).quantization!;
+    return this.b.node('Round', [this.b.node('Div', [this.value(i), this.b.scalarFloat(`s${i}`, q.scale[0]!)], `qdiv${i}`)], `qcodes${i}`);
+  }
+
+  /**
+   * Sets int8 tensor i to round(x) + offset, clamped, with halves rounded away
+   * from zero as TFLite's integer kernels round (QuantizeLinear would round
+   * ties to even). `x` must be computed exactly for ties to be ties.
+   */
+  produceRoundedAway(i: number, x: string, offset: number): void {
+    const q = this.tensor(i).quantization!;
+    const away = this.b.node('Floor', [this.b.node('Add', [this.b.node('Abs', [x], `qabs${i}`), this.b.scalarFloat('half', 0.5)], `qhalf${i}`)], `qfloor${i}`);
+    const rounded = this.b.node('Mul', [this.b.node('Sign', [x], `qsign${i}`), away], `qround${i}`);
+    const code = this.b.node('Clip', [this.b.node('Add', [rounded, this.b.scalarFloat(`off${offset}`, offset)], `qoff${i}`), this.b.scalarFloat('qmin', -128), this.b.scalarFloat('qmax', 127)], `qclip${i}`);
+    const z = this.b.scalarFloat(`zpf${i}`, q.zeroPoint[0]!);
+    this.values.set(i, this.b.node('Mul', [this.b.node('Sub', [code, z], `qcentre${i}`), this.b.scalarFloat(`s${i}`, q.scale[0]!)], `t${i}`));
   }
 
   bind(i: number, name: string): void {
@@ -210,7 +240,8 @@ function onnxType(t: TfliteTensor, label: string): OnnxTypeName {
   throw new UserError(`${label} '${t.name}' has type ${t.type}; only float32 and int32 graph inputs and outputs are supported`);
 }
 
-export function convertToOnnx(model: TfliteModel, signature: StreamSignature, precision: Precision): ConvertResult {
+/** `probes`: extra tensors exposed as outputs `probe_<index>` (float domain), for locating a numeric divergence. */
+export function convertToOnnx(model: TfliteModel, signature: StreamSignature, precision: Precision, probes: number[] = []): ConvertResult {
   const c = new Converter(model, signature, precision);
   const sg = model.subgraphs[0]!;
   for (const spec of [signature.image, ...signature.states.map((s) => s.input)]) {
@@ -231,6 +262,13 @@ export function convertToOnnx(model: TfliteModel, signature: StreamSignature, pr
     c.b.reserve(name);
     c.b.node('Identity', [c.value(spec.tensorIndex)], [name]);
     c.b.output({ name, type: onnxType(c.tensor(spec.tensorIndex), 'output'), shape: c.tensor(spec.tensorIndex).shape });
+  }
+  for (const i of probes) {
+    const name = `probe_${i}`;
+    c.b.reserve(name);
+    c.b.node('Identity', [c.value(i)], [name]);
+    const t = c.tensor(i);
+    c.b.output({ name, type: t.type === 'int32' ? 'int32' : 'float', shape: t.shape });
   }
   const bytes = c.b.encode({
     producer: 'movinet-bench',
