@@ -1,5 +1,5 @@
 import type { StreamSignature } from '../models/signature.js';
-import { elementCount, type TfliteModel, type TfliteOperator, type TfliteTensor } from '../models/tflite.js';
+import type { TfliteModel, TfliteOperator, TfliteTensor } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
 import { OnnxGraphBuilder, type OnnxTypeName } from './onnx-builder.js';
 import { OP_CONVERTERS } from './ops.js';
@@ -251,9 +251,7 @@ export function convertToOnnx(model: TfliteModel, signature: StreamSignature, pr
   }
   const ops: Record<string, number> = {};
   for (const op of sg.operators) {
-    const convert = OP_CONVERTERS[op.opcode];
-    if (!convert) throw new UserError(`cannot convert op ${op.opcode} (operator #${op.index}): not supported by the TFLite-to-ONNX converter`);
-    convert(c, op);
+    convertOperator(c, op);
     ops[op.opcode] = (ops[op.opcode] ?? 0) + 1;
   }
   const outputs = [{ spec: signature.logits, state: false }, ...signature.states.map((s) => ({ spec: s.output, state: true }))];
@@ -279,9 +277,9 @@ export function convertToOnnx(model: TfliteModel, signature: StreamSignature, pr
   return { bytes, precision, nodes: c.b.nodeCount(), ops };
 }
 
-/** For error messages and inspection. */
-export function describeOp(op: TfliteOperator): string {
-  return `${op.opcode} (operator #${op.index})`;
+/** Converts one operator; an op without a converter stops the conversion with one line. */
+export function convertOperator(c: Converter, op: TfliteOperator): void {
+  const convert = OP_CONVERTERS[op.opcode];
+  if (!convert) throw new UserError(`cannot convert op ${op.opcode} (operator #${op.index}): not supported by the TFLite-to-ONNX converter`);
+  convert(c, op);
 }
-
-export { elementCount };
