@@ -66,7 +66,7 @@ function writeFile(name: string, text: string): string {
 
 test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the reason, report validates', (t) => {
   const out = path.join(tmp, 'bench.json');
-  const r = cli(['bench', '--models', 'a0,a1,a2', '--threads', '1', '--frames', '20', '--warmup', '3', '--skip-missing', '--out', out]);
+  const r = cli(['bench', '--models', 'a0,a1,a2', '--backends', 'tfjs-tflite,litert', '--threads', '1', '--frames', '20', '--warmup', '3', '--skip-missing', '--out', out]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /a0-int8 .*tfjs-tflite/);
   t.regex(r.stdout, /a0-int8 .*litert/);

@@ -1,9 +1,9 @@
 import type { Backend } from '../backends/backend.js';
-import { checkThreads, getBackend } from '../backends/index.js';
-import { className, resolveModel, type ResolvedModel } from '../models/resolve.js';
+import { className, type ResolvedModel } from '../models/resolve.js';
+import { resolveRequested } from '../models/requested.js';
 import { modelInfo } from '../report/environment.js';
 import type { AccuracyRun, ClipResult, Skipped } from '../report/schema.js';
-import { errorMessage, ModelUnavailableError, UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import type { ResizeMode } from '../video/ffmpeg.js';
 import { openClip, runClip } from './clip.js';
@@ -87,23 +87,12 @@ export interface AccuracyOutcome {
 }
 
 export async function runAccuracy(modelRefs: string[], backendNames: string[], ds: Dataset, opts: AccuracyOptions, labelsFile?: string): Promise<AccuracyOutcome> {
-  const backends = backendNames.map(getBackend);
-  for (const b of backends) checkThreads(b, opts.threads);
-  const out: AccuracyOutcome = { runs: [], skipped: [], missing: false, failed: false };
-  const models: ResolvedModel[] = [];
-  for (const ref of modelRefs) {
-    try {
-      const m = resolveModel(ref, { labelsFile });
-      if (!m.labels) throw new UserError(`model ${ref} has no label file; pass --labels`);
-      labelIndices(ds, m.labels);
-      models.push(m);
-    } catch (e) {
-      if (!(e instanceof ModelUnavailableError)) throw e;
-      out.missing ||= e.reason === 'missing';
-      out.failed ||= e.reason === 'corrupt';
-      for (const b of backends) out.skipped.push({ model: ref, backend: b.name, status: 'skipped', reason: e.message });
-    }
-  }
+  const req = resolveRequested(modelRefs, backendNames, opts.threads, { labelsFile }, (m) => {
+    if (!m.labels) throw new UserError(`model ${m.id} has no label file; pass --labels`);
+    labelIndices(ds, m.labels);
+  });
+  const out: AccuracyOutcome = { runs: [], skipped: req.skipped, missing: req.missing, failed: req.corrupt };
+  const { models, backends } = req;
   for (const model of models) {
     for (const backend of backends) {
       try {

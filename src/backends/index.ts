@@ -7,7 +7,7 @@ import { onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend } 
 const BACKENDS: readonly Backend[] = [tfjsTfliteBackend, liteRtBackend, onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend];
 
 export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
-export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert'];
+export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime'];
 
 export function getBackend(name: string): Backend {
   const b = BACKENDS.find((x) => x.name === name);

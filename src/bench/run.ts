@@ -1,9 +1,9 @@
 import type { Backend, Session } from '../backends/backend.js';
-import { checkThreads, getBackend } from '../backends/index.js';
-import { resolveModel, type ResolvedModel } from '../models/resolve.js';
+import type { ResolvedModel } from '../models/resolve.js';
+import { resolveRequested } from '../models/requested.js';
 import { modelInfo } from '../report/environment.js';
 import type { BenchResult, Skipped } from '../report/schema.js';
-import { errorMessage, ModelUnavailableError } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { benchFrames } from './frames.js';
 import { latencyStats } from './stats.js';
@@ -131,20 +131,9 @@ export interface BenchOutcome {
 
 /** Every (model, backend) pair: unavailable models and failed runs become report entries, not crashes. */
 export async function runBench(modelRefs: string[], backendNames: string[], opts: BenchOptions): Promise<BenchOutcome> {
-  const backends = backendNames.map(getBackend);
-  for (const b of backends) checkThreads(b, opts.threads);
-  const out: BenchOutcome = { results: [], skipped: [], missing: false, failed: false };
-  const models: ResolvedModel[] = [];
-  for (const ref of modelRefs) {
-    try {
-      models.push(resolveModel(ref));
-    } catch (e) {
-      if (!(e instanceof ModelUnavailableError)) throw e;
-      out.missing ||= e.reason === 'missing';
-      out.failed ||= e.reason === 'corrupt';
-      for (const b of backends) out.skipped.push({ model: ref, backend: b.name, status: 'skipped', reason: e.message });
-    }
-  }
+  const req = resolveRequested(modelRefs, backendNames, opts.threads);
+  const out: BenchOutcome = { results: [], skipped: req.skipped, missing: req.missing, failed: req.corrupt };
+  const { models, backends } = req;
   const framesBySize = new Map<number, Float32Array[]>();
   for (const model of models) {
     const size = model.signature.height;

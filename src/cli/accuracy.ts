@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
-import { loadSubset, loadUserDataset, shardClips, verifyClips } from '../accuracy/dataset.js';
+import { loadDatasetRef, loadSubset, shardClips, verifyClips } from '../accuracy/dataset.js';
 import { agreement } from '../accuracy/metrics.js';
 import { runAccuracy } from '../accuracy/run.js';
 import { reportHeader } from '../report/environment.js';
@@ -31,7 +31,7 @@ export function registerAccuracy(program: Command): void {
     .command('accuracy')
     .description('clip-level top-1/top-5 (final frame), time-to-correct, accuracy vs frames seen, cross-backend agreement')
     .option('--subset <name>', 'a dataset shipped with the project (datasets/<name>/manifest.json)')
-    .option('--dataset <dir|csv|json>', 'your clips: <label>/<clip> folders, a path,label CSV, or a JSON manifest')
+    .option('--dataset <dir|csv|json>', 'your clips: <label>/<clip> folders, a path,label CSV, or a JSON manifest (a subset name works too)')
     .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
     .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)
     .option('--resize <mode>', 'crop or squash', parseResize, 'crop')
@@ -46,7 +46,7 @@ export function registerAccuracy(program: Command): void {
       if (!!flags.subset === !!flags.dataset) throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
       const out = flags.out ?? defaultReportPath('accuracy');
       assertWritable(out);
-      const full = flags.subset ? loadSubset(flags.subset) : loadUserDataset(flags.dataset!);
+      const full = flags.subset ? loadSubset(flags.subset) : loadDatasetRef(flags.dataset!);
       verifyClips(full);
       const ds = shardClips(full, flags.shard ?? null);
       const outcome = await runAccuracy(flags.models, flags.backends, ds, { resize: flags.resize, fps: flags.fps, threads: flags.threads, progress: createProgress(flags.json, 'clips') }, flags.labels);

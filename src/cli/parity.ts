@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { loadDatasetRef, shardClips, verifyClips } from '../accuracy/dataset.js';
 import { BACKEND_NAMES } from '../backends/index.js';
-import { resolveModel } from '../models/resolve.js';
+import { resolveRequested } from '../models/requested.js';
 import { runParity } from '../parity/run.js';
 import { reportHeader } from '../report/environment.js';
-import type { ParityPair, ParityReport, Skipped } from '../report/schema.js';
+import type { ParityPair, ParityReport } from '../report/schema.js';
 import { parityTable } from '../report/table.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ModelUnavailableError } from '../util/errors.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED } from '../util/errors.js';
 import { createProgress, logLine } from '../util/progress.js';
 import { intParser, parseList, parseResize } from './options.js';
 import { assertWritable, commandLine, defaultReportPath, printJson, writeReport } from './output.js';
@@ -45,16 +45,10 @@ export function registerParity(program: Command): void {
       assertWritable(out);
       const ds = shardClips(loadDatasetRef(flags.dataset), null);
       verifyClips(ds);
+      const { models, skipped } = resolveRequested(flags.models, flags.backends, flags.threads);
       const pairs: ParityPair[] = [];
-      const skipped: Skipped[] = [];
-      for (const ref of flags.models) {
-        try {
-          const model = resolveModel(ref);
-          pairs.push(...(await runParity(model, flags.backends, ds, { resize: flags.resize, fps: flags.fps, threads: flags.threads, progress: createProgress(flags.json, 'clips') })));
-        } catch (e) {
-          if (!(e instanceof ModelUnavailableError)) throw e;
-          for (const b of flags.backends) skipped.push({ model: ref, backend: b, status: 'skipped', reason: e.message });
-        }
+      for (const model of models) {
+        pairs.push(...(await runParity(model, flags.backends, ds, { resize: flags.resize, fps: flags.fps, threads: flags.threads, progress: createProgress(flags.json, 'clips') })));
       }
       const passed = pairs.length > 0 && pairs.every((p) => p.clipsMatching === p.clips.length && p.frameTop1Agreement >= flags.minAgreement);
       const report: ParityReport = {

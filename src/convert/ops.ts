@@ -150,38 +150,48 @@ function weightsAndBias(c: Converter, op: TfliteOperator, perm: number[]): strin
   return inputs;
 }
 
+interface ConvParams {
+  /** TFLite filter axes in ONNX [Cout, Cin/group, kh, kw] order. */
+  perm: number[];
+  group: number;
+  kH: number;
+  kW: number;
+  padding: number;
+  strides: [number, number];
+  dilations: [number, number];
+  act: number;
+}
+
+/** CONV_2D and DEPTHWISE_CONV_2D differ only in their filter layout and group count. */
+function convolution(c: Converter, op: TfliteOperator, inShape: number[], p: ConvParams): void {
+  const [sH, sW] = p.strides;
+  const [dH, dW] = p.dilations;
+  const attrs: Record<string, Attr> = {
+    kernel_shape: { ints: [p.kH, p.kW] }, strides: { ints: [sH, sW] }, dilations: { ints: [dH, dW] }, group: { i: p.group },
+    pads: { ints: pads(op, p.padding, inShape, p.kH, p.kW, sH, sW, dH, dW) },
+  };
+  if (exactEligible(c, op)) return exactConv(c, op, p.perm, attrs, p.act);
+  spatial(c, op, 'Conv', weightsAndBias(c, op, p.perm), attrs, p.act);
+}
+
 // Conv2DOptions: padding 0, stride_w 1, stride_h 2, fused_activation_function 3, dilation_w 4, dilation_h 5
 const conv2d: OpConverter = (c, op) => {
   const o = options(op);
   const inShape = requireRank4(c, op);
-  const w = c.tensor(input(op, 1));
-  const [, kH, kW, cin] = w.shape as [number, number, number, number];
-  const [sW, sH, dW, dH] = [o.int32(1, 1), o.int32(2, 1), o.int32(4, 1), o.int32(5, 1)];
+  const [, kH, kW, cin] = c.tensor(input(op, 1)).shape as [number, number, number, number];
   const group = inShape[3]! / cin;
   if (!Number.isInteger(group)) fail(op, `input channels ${inShape[3]} are not a multiple of filter channels ${cin}`);
-  const attrs: Record<string, Attr> = {
-    kernel_shape: { ints: [kH, kW] }, strides: { ints: [sH, sW] }, dilations: { ints: [dH, dW] }, group: { i: group },
-    pads: { ints: pads(op, o.int8(0), inShape, kH, kW, sH, sW, dH, dW) },
-  };
-  if (exactEligible(c, op)) return exactConv(c, op, [0, 3, 1, 2], attrs, o.int8(3));
-  spatial(c, op, 'Conv', weightsAndBias(c, op, [0, 3, 1, 2]), attrs, o.int8(3));
+  convolution(c, op, inShape, { perm: [0, 3, 1, 2], group, kH, kW, padding: o.int8(0), strides: [o.int32(2, 1), o.int32(1, 1)], dilations: [o.int32(5, 1), o.int32(4, 1)], act: o.int8(3) });
 };
 
 // DepthwiseConv2DOptions: padding 0, stride_w 1, stride_h 2, depth_multiplier 3, fused_activation_function 4, dilation_w 5, dilation_h 6
 const depthwise: OpConverter = (c, op) => {
   const o = options(op);
   const inShape = requireRank4(c, op);
-  const w = c.tensor(input(op, 1));
-  const [, kH, kW, cout] = w.shape as [number, number, number, number];
-  const [sW, sH, dW, dH] = [o.int32(1, 1), o.int32(2, 1), o.int32(5, 1), o.int32(6, 1)];
+  const [, kH, kW, cout] = c.tensor(input(op, 1)).shape as [number, number, number, number];
   if (cout % inShape[3]! !== 0) fail(op, `output channels ${cout} are not a multiple of input channels ${inShape[3]}`);
   // [1, kh, kw, Cout] -> [Cout, 1, kh, kw]: one filter per group.
-  const attrs: Record<string, Attr> = {
-    kernel_shape: { ints: [kH, kW] }, strides: { ints: [sH, sW] }, dilations: { ints: [dH, dW] }, group: { i: inShape[3]! },
-    pads: { ints: pads(op, o.int8(0), inShape, kH, kW, sH, sW, dH, dW) },
-  };
-  if (exactEligible(c, op)) return exactConv(c, op, [3, 0, 1, 2], attrs, o.int8(4));
-  spatial(c, op, 'Conv', weightsAndBias(c, op, [3, 0, 1, 2]), attrs, o.int8(4));
+  convolution(c, op, inShape, { perm: [3, 0, 1, 2], group: inShape[3]!, kH, kW, padding: o.int8(0), strides: [o.int32(2, 1), o.int32(1, 1)], dilations: [o.int32(6, 1), o.int32(5, 1)], act: o.int8(4) });
 };
 
 // Pool2DOptions: padding 0, stride_w 1, stride_h 2, filter_width 3, filter_height 4, fused_activation_function 5

@@ -168,15 +168,18 @@ export const AccuracyRunSchema = z.object({
 });
 export type AccuracyRun = z.infer<typeof AccuracyRunSchema>;
 
+/** The clips a report ran on. */
+const DatasetRefSchema = z.object({ name: z.string(), source: z.string(), clips: z.number().int() });
+const DecodeConfig = { resize: z.enum(['crop', 'squash']), fps: z.number() };
+
 export const AccuracyReportSchema = z.object({
   ...Header,
   kind: z.literal('accuracy'),
   config: z.object({
-    dataset: z.object({ name: z.string(), source: z.string(), clips: z.number().int() }),
+    dataset: DatasetRefSchema,
     models: z.array(z.string()),
     backends: z.array(z.string()),
-    resize: z.enum(['crop', 'squash']),
-    fps: z.number(),
+    ...DecodeConfig,
     shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
   }),
   runs: z.array(AccuracyRunSchema),
@@ -211,12 +214,11 @@ export const ParityReportSchema = z.object({
   ...Header,
   kind: z.literal('parity'),
   config: z.object({
-    dataset: z.object({ name: z.string(), source: z.string(), clips: z.number().int() }),
+    dataset: DatasetRefSchema,
     models: z.array(z.string()),
     backends: z.array(z.string()),
     minAgreement: z.number(),
-    resize: z.enum(['crop', 'squash']),
-    fps: z.number(),
+    ...DecodeConfig,
   }),
   pairs: z.array(ParityPairSchema),
   skipped: z.array(SkippedSchema),
