@@ -48,7 +48,11 @@ export function accuracyTable(report: AccuracyReport): string {
       r.model.reference?.paperFloatStreamTop1 != null ? `${r.model.reference.paperFloatStreamTop1}%` : '–',
     ]);
   }
-  return `${table.toString()}${skippedLines(report.skipped)}\n* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval.`;
+  const misses = report.runs.flatMap((r) => r.clips.filter((c) => !c.correct1).map((c) =>
+    `${r.backend}: ${c.file} (${c.label}) -> ${c.status === 'error' ? `error: ${c.error}` : c.top5.slice(0, 3).map((p) => `${p.label} ${pct(p.prob)}`).join(', ')}`));
+  const agree = report.agreement.map((a) => `agreement ${a.backends.join(' vs ')}: final top-1 ${pct(a.clipTop1)} of clips, per-frame top-1 ${pct(a.frameTop1)}`);
+  const extra = [...(misses.length ? ['wrong or failed clips:', ...misses.map((m) => `  ${m}`)] : []), ...agree].map((l) => `\n${l}`).join('');
+  return `${table.toString()}${skippedLines(report.skipped)}${extra}\n* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval.`;
 }
 
 export function parityTable(report: ParityReport): string {
