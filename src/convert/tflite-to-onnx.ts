@@ -8,7 +8,7 @@ export type Precision = 'float' | 'int8' | 'int8-exact';
 export const PRECISIONS: readonly Precision[] = ['float', 'int8', 'int8-exact'];
 
 /** Bump when the converter's output changes: cached conversions are keyed by it. */
-export const CONVERTER_VERSION = 3;
+export const CONVERTER_VERSION = 4;
 
 /** ONNX values are unique, but a stream state has one signature name for input and output. */
 export function onnxOutputName(signatureName: string, isState: boolean): string {
@@ -134,8 +134,8 @@ export class Converter {
   }
 
   /**
-   * Records the value an operator produced for tensor i. In int8 mode an int8
-   * activation is rounded the way the TFLite kernel rounds it: Q then DQ with
+   * Records the value an operator produced for tensor i. In the int8 modes an
+   * int8 activation is rounded the way the TFLite kernel rounds it: Q then DQ with
    * the tensor's own scale and zero point.
    */
   produce(i: number, v: string): void {
@@ -163,12 +163,17 @@ export class Converter {
    * ties to even). `x` must be computed exactly for ties to be ties.
    */
   produceRoundedAway(i: number, x: string, offset: number): void {
-    const q = this.tensor(i).quantization!;
     const away = this.b.node('Floor', [this.b.node('Add', [this.b.node('Abs', [x], `qabs${i}`), this.b.scalarFloat('half', 0.5)], `qhalf${i}`)], `qfloor${i}`);
     const rounded = this.b.node('Mul', [this.b.node('Sign', [x], `qsign${i}`), away], `qround${i}`);
     const code = this.b.node('Clip', [this.b.node('Add', [rounded, this.b.scalarFloat(`off${offset}`, offset)], `qoff${i}`), this.b.scalarFloat('qmin', -128), this.b.scalarFloat('qmax', 127)], `qclip${i}`);
+    this.values.set(i, this.fromCodes(i, code));
+  }
+
+  /** The real value (code - zero point) * scale of int8 codes held as floats, with tensor i's quantization. */
+  fromCodes(i: number, code: string): string {
+    const q = this.tensor(i).quantization!;
     const z = this.b.scalarFloat(`zpf${i}`, q.zeroPoint[0]!);
-    this.values.set(i, this.b.node('Mul', [this.b.node('Sub', [code, z], `qcentre${i}`), this.b.scalarFloat(`s${i}`, q.scale[0]!)], `t${i}`));
+    return this.b.node('Mul', [this.b.node('Sub', [code, z], `qcentre${i}`), this.b.scalarFloat(`s${i}`, q.scale[0]!)], `t${i}`);
   }
 
   bind(i: number, name: string): void {
