@@ -1,6 +1,7 @@
 import type { Backend, Session } from '../backends/backend.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { resolveRequested } from '../models/requested.js';
+import { graphMacs } from '../models/inspect.js';
 import { modelInfo } from '../report/environment.js';
 import type { BenchResult, Skipped } from '../report/schema.js';
 import { errorMessage } from '../util/errors.js';
@@ -72,7 +73,8 @@ export async function benchOne(model: ResolvedModel, backend: Backend, frames: F
     let overhead: BenchResult['overhead'] = null;
     if (opts.overhead) overhead = await measureOverhead(session, frames, opts.frames);
     peakRss = Math.max(peakRss, rssMB());
-    const flops = model.spec?.flopsPerFrame ?? null;
+    // A model given by path has no paper figure: 2 x the graph's conv/FC MACs stands in.
+    const flops = model.spec?.flopsPerFrame ?? 2 * graphMacs(model.graph);
     return {
       model: modelInfo(model),
       backend: backend.name,
@@ -87,7 +89,7 @@ export async function benchOne(model: ResolvedModel, backend: Backend, frames: F
       stats,
       fps: 1000 / stats.mean,
       realtimeFactor: FRAME_BUDGET_MS / stats.p50,
-      gflopsPerSecond: flops === null ? null : flops / (stats.p50 / 1000) / 1e9,
+      gflopsPerSecond: flops / (stats.p50 / 1000) / 1e9,
       peakRssMB: peakRss,
       overhead,
     };

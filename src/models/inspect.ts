@@ -32,7 +32,8 @@ export interface ModelInspection {
 
 const summary = (t: TensorSpec): TensorSummary => ({ name: t.name, tensorName: t.tensorName, shape: t.shape, dtype: t.dtype });
 
-function macs(graph: TfliteModel): number {
+/** Multiply-accumulates per frame in the conv, depthwise and fully connected ops. */
+export function graphMacs(graph: TfliteModel): number {
   const sg = graph.subgraphs[0]!;
   const t = (i: number): TfliteTensor | undefined => sg.tensors[i];
   let total = 0;
@@ -76,7 +77,7 @@ export function inspectModel(m: ResolvedModel): ModelInspection {
     weightTypes,
     quantization: kinds.length === 1 ? (kinds[0] as 'int8' | 'float16' | 'float32') : weightTypes.int8 ? 'int8' : 'mixed',
     perChannelQuantizedTensors: perChannel,
-    macsPerFrame: macs(m.graph),
+    macsPerFrame: graphMacs(m.graph),
     metadata: m.graph.metadataNames,
   };
 }
