@@ -123,3 +123,17 @@ test('report writes a self-contained HTML page from reports', (t) => {
   t.notRegex(page, /<script|src="http/);
   t.regex(page, /Pixel 4 ms/);
 });
+
+test('suite runs its steps in their own processes into one folder with an HTML summary', (t) => {
+  const file = path.join(tmp, 'tiny.json');
+  fs.writeFileSync(file, JSON.stringify({ description: 'tiny', steps: [{ name: 'b', command: 'bench', args: ['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '5', '--warmup', '1', '--no-overhead'] }] }));
+  const dir = path.join(tmp, 'suite');
+  const r = cli(['suite', file, '--out-dir', dir, '--json']);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(fs.readdirSync(dir).sort(), ['b.json', 'summary.html']);
+  t.is(readReport(path.join(dir, 'b.json')).kind, 'bench');
+  const unknown = cli(['suite', 'nope']);
+  t.is(unknown.code, 2);
+  t.true(isOneLineError(unknown.stderr), unknown.stderr);
+  t.regex(unknown.stderr, /unknown suite 'nope'; known: latency, smoke/);
+});

@@ -9,6 +9,7 @@ import { registerAccuracy } from './accuracy.js';
 import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
 import { registerParity } from './parity.js';
+import { registerSuite } from './suite.js';
 
 const program = new Command('movinet-bench')
   .description('Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.')
@@ -22,6 +23,7 @@ registerClassify(program);
 registerModels(program);
 registerCompare(program);
 registerParity(program);
+registerSuite(program);
 registerReport(program);
 
 /** Exits once stdout has drained: a piped --json report must not be cut short. */
