@@ -100,15 +100,17 @@ export async function benchOne(model: ResolvedModel, backend: Backend, frames: F
 
 /**
  * Harness overhead: step() against the backend's bare runtime loop on the same
- * frames, in alternating blocks so that drift (frequency, caches, neighbours)
- * hits both sides alike. Ratio of the two p50s.
+ * frames, in alternating blocks. Each block pair gives a ratio of p50s and the
+ * overhead is their median, so a burst of load on a shared machine that hits
+ * one block does not decide the figure.
  */
 async function measureOverhead(session: Session, frames: Float32Array[], total: number): Promise<NonNullable<BenchResult['overhead']>> {
-  const block = Math.max(10, Math.floor(total / 8));
-  const stepped: number[] = [];
+  const block = Math.max(10, Math.floor(total / 12));
   const bare: number[] = [];
+  const ratios: number[] = [];
   for (let done = 0; done < total; done += block) {
-    bare.push(...(await session.bareLoop(frames, block)));
+    const bareBlock = await session.bareLoop(frames, block);
+    const stepped: number[] = [];
     let state = session.initialState();
     for (let i = 0; i < block; i++) {
       const ts = now();
@@ -117,9 +119,10 @@ async function measureOverhead(session: Session, frames: Float32Array[], total: 
       state = out.state;
     }
     session.release(state);
+    bare.push(...bareBlock);
+    ratios.push(latencyStats(stepped, []).p50 / latencyStats(bareBlock, []).p50);
   }
-  const bareP50Ms = latencyStats(bare, []).p50;
-  return { bareP50Ms, ratio: latencyStats(stepped, []).p50 / bareP50Ms };
+  return { bareP50Ms: latencyStats(bare, []).p50, ratio: latencyStats(ratios, []).p50 };
 }
 
 export interface BenchOutcome {
