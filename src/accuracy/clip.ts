@@ -12,6 +12,8 @@ export interface ClipRun {
   logits: Float32Array;
   top1ByFrame: number[];
   stepMs: number[];
+  /** Time the model spent waiting for decoded frames (0 when decoding keeps ahead). */
+  decodeWaitMs: number;
 }
 
 export interface ClipOptions {
@@ -52,10 +54,15 @@ export async function runClip(session: Session, model: ResolvedModel, clip: stri
   let logits: Float32Array | undefined;
   const top1ByFrame: number[] = [];
   const stepMs: number[] = [];
+  let waitNs = 0n;
   try {
-    for await (const frame of stream) {
+    for (;;) {
+      const w0 = process.hrtime.bigint();
+      const next = await stream.next();
+      waitNs += process.hrtime.bigint() - w0;
+      if (next.done) break;
       const t0 = process.hrtime.bigint();
-      const out = await session.step(frame, state);
+      const out = await session.step(next.value, state);
       stepMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
       state = out.state;
       logits = out.logits;
@@ -67,5 +74,5 @@ export async function runClip(session: Session, model: ResolvedModel, clip: stri
     await stream.close();
   }
   if (!logits) throw new UserError(`video ${file} is too short: it gives no frame at ${opts.fps} fps`);
-  return { frames: top1ByFrame.length, logits, top1ByFrame, stepMs };
+  return { frames: top1ByFrame.length, logits, top1ByFrame, stepMs, decodeWaitMs: Number(waitNs) / 1e6 };
 }

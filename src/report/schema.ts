@@ -136,6 +136,8 @@ export const ClipResultSchema = z.object({
   top1ByFrame: z.array(z.number().int()),
   /** step() time of every frame, ms: the latency collected in the same run. */
   stepMs: z.array(z.number()),
+  /** Time the model waited for decoded frames of this clip, ms. */
+  decodeWaitMs: z.number(),
 });
 export type ClipResult = z.infer<typeof ClipResultSchema>;
 
@@ -165,6 +167,8 @@ export const AccuracyRunSchema = z.object({
   latency: LatencyStatsSchema.nullable(),
   wallMs: z.number(),
   inferenceMs: z.number(),
+  /** Sum over clips of the time the model waited on the decoder. */
+  decodeWaitMs: z.number(),
 });
 export type AccuracyRun = z.infer<typeof AccuracyRunSchema>;
 

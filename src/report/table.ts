@@ -35,7 +35,7 @@ export function benchTable(report: BenchReport): string {
 }
 
 export function accuracyTable(report: AccuracyReport): string {
-  const head = ['model', 'backend', 'clips', 'top-1 (95% CI)', 'top-5 (95% CI)', 'errors', 'median t→correct', 'p50 ms', 'ref top-1 int8*', 'paper float*'];
+  const head = ['model', 'backend', 'clips', 'top-1 (95% CI)', 'top-5 (95% CI)', 'errors', 'median t→correct', 'p50 ms', 'wall / infer / wait s', 'ref top-1 int8*', 'paper float*'];
   const table = new Table({ head, style: { head: [], border: [] } });
   for (const r of report.runs) {
     const s = r.summary;
@@ -44,6 +44,7 @@ export function accuracyTable(report: AccuracyReport): string {
       `${pct(s.top1.value)} (${pct(s.top1.low)}–${pct(s.top1.high)})`,
       `${pct(s.top5.value)} (${pct(s.top5.low)}–${pct(s.top5.high)})`,
       s.errors, s.medianTimeToCorrectS === null ? '–' : `${fmt(s.medianTimeToCorrectS, 1)} s`, fmt(r.latency?.p50 ?? null),
+      `${fmt(r.wallMs / 1000, 1)} / ${fmt(r.inferenceMs / 1000, 1)} / ${fmt(r.decodeWaitMs / 1000, 1)}`,
       r.model.reference?.top1 != null ? `${r.model.reference.top1}%` : '–',
       r.model.reference?.paperFloatStreamTop1 != null ? `${r.model.reference.paperFloatStreamTop1}%` : '–',
     ]);
@@ -52,7 +53,7 @@ export function accuracyTable(report: AccuracyReport): string {
     `${r.backend}: ${c.file} (${c.label}) -> ${c.status === 'error' ? `error: ${c.error}` : c.top5.slice(0, 3).map((p) => `${p.label} ${pct(p.prob)}`).join(', ')}`));
   const agree = report.agreement.map((a) => `agreement ${a.backends.join(' vs ')}: final top-1 ${pct(a.clipTop1)} of clips, per-frame top-1 ${pct(a.frameTop1)}`);
   const extra = [...(misses.length ? ['wrong or failed clips:', ...misses.map((m) => `  ${m}`)] : []), ...agree].map((l) => `\n${l}`).join('');
-  return `${table.toString()}${skippedLines(report.skipped)}${extra}\n* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval.`;
+  return `${table.toString()}${skippedLines(report.skipped)}${extra}\n* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval. wait = time the model waited on the decoder.`;
 }
 
 export function parityTable(report: ParityReport): string {
