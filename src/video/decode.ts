@@ -56,7 +56,9 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
     done = true;
     notify();
   });
-  worker.on('exit', () => {
+  worker.on('exit', (code) => {
+    // A worker that dies before saying 'end' must not pass for a short clip.
+    if (!done && code !== 0) failure ??= `decoder thread exited with code ${code}`;
     done = true;
     notify();
   });
