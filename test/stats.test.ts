@@ -1,6 +1,7 @@
 import test from 'ava';
 import { latencyStats, mannWhitneyP, medianCIRanks, percentileSorted } from '../src/bench/stats.js';
 import { wilson, timeToCorrect } from '../src/accuracy/metrics.js';
+import { measurementWarnings } from '../src/bench/run.js';
 
 test('percentiles interpolate linearly between order statistics (hand-computed)', (t) => {
   const s = [1, 2, 3, 4, 10];
@@ -50,4 +51,16 @@ test('Mann-Whitney separates shifted samples and not identical ones', (t) => {
   const b = a.map((v) => v * 1.2);
   t.true(mannWhitneyP(a, b) < 1e-6);
   t.true(mannWhitneyP(a, [...a]) > 0.5);
+});
+
+test('measurement warnings: few samples, unsteady repeats, long tail, overhead', (t) => {
+  const steady = latencyStats(Array.from({ length: 200 }, (_, i) => 4 + (i % 10) * 0.01), [50, 90, 99]);
+  t.deepEqual(measurementWarnings(steady, [4.04, 4.05], { bareP50Ms: 4, ratio: 1.01 }), []);
+  const few = latencyStats([4, 4.1, 12], [50, 99]);
+  const w = measurementWarnings(few, [4, 5], { bareP50Ms: 3, ratio: 1.366 });
+  t.is(w.length, 4);
+  t.regex(w[0]!, /only 3 samples/);
+  t.regex(w[1]!, /repeat p50s differ by 25%/);
+  t.regex(w[2]!, /long tail: p99 is 2\.9x p50/);
+  t.regex(w[3]!, /harness overhead 1\.366/);
 });

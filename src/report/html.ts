@@ -58,12 +58,14 @@ function benchSection(r: BenchReport): string {
     return { name: `${x.model.id} ${x.backend}`, points: s.map((v, i) => [v, (i + 1) / s.length] as [number, number]) };
   });
   const timeline: Series[] = r.results.map((x) => ({ name: `${x.model.id} ${x.backend}`, points: x.samplesMs.map((v, i) => [i, v] as [number, number]) }));
+  const warnings = r.results.flatMap((x) => x.warnings.map((w) => `<li><b>${esc(x.model.id)} ${esc(x.backend)}</b>: ${esc(w)}</li>`)).join('');
   const runtimes = r.results.map((x) => `<li>${esc(x.backend)}: ${esc(x.runtime.package)} ${esc(x.runtime.version)} (${esc(x.runtime.build)}); threads: ${esc(x.runtime.threads.enforcement)}</li>`).join('');
   return `<h2>Latency</h2>
 <p>${esc(r.command)} — ${esc(r.config.frames)} frames × ${esc(r.config.repeats)} repeat(s) after ${esc(r.config.warmup)} warm-up frames, input ${esc(r.config.input)}, ${esc(r.config.threads)} thread(s).</p>
 ${table(['model', 'backend', 'thr', 'load ms', '1st ms', 'p50', 'p90', 'p99', 'p50 95% CI', 'fps', '×RT', 'GFLOP/s', 'RSS MB', 'overhead', 'ref MB', 'ref top-1', 'Pixel 4 ms', 'Pixel 3 ms'], rows)}
 <p class="note">Reference columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>
 ${skippedList(r)}
+${warnings ? `<ul class="skipped">${warnings}</ul>` : ''}
 <h3>Latency distribution (CDF)</h3>${lineChart(cdf, { xLabel: 'ms per frame', yLabel: 'fraction of frames', yMin: 0, yMax: 1 })}
 <h3>Per-frame latency, in frame order</h3>${lineChart(timeline, { xLabel: 'frame', yLabel: 'ms', yMin: 0 })}
 <ul>${runtimes}</ul>`;

@@ -89,6 +89,8 @@ export const BenchResultSchema = z.object({
   gflopsPerSecond: z.number().nullable(),
   peakRssMB: z.number(),
   overhead: z.object({ bareP50Ms: z.number(), ratio: z.number() }).nullable(),
+  /** Reasons to distrust or re-run this measurement (few samples, unstable repeats, long tail, overhead). */
+  warnings: z.array(z.string()),
 });
 export type BenchResult = z.infer<typeof BenchResultSchema>;
 

@@ -31,7 +31,8 @@ export function benchTable(report: BenchReport): string {
       r.overhead ? fmt(r.overhead.ratio, 3) : '–', ...referenceCells(r.model.reference),
     ]);
   }
-  return `${table.toString()}${skippedLines(report.skipped)}\nPixel 4 / Pixel 3 ms and ref columns: the source page (int8, 1 CPU thread, TFLite benchmark tool on phones), not this machine. ovh = p50(step loop) / p50(bare runtime loop).`;
+  const warnings = report.results.flatMap((r) => r.warnings.map((w) => `\nwarning ${r.model.id} ${r.backend}: ${w}`)).join('');
+  return `${table.toString()}${skippedLines(report.skipped)}${warnings}\nPixel 4 / Pixel 3 ms and ref columns: the source page (int8, 1 CPU thread, TFLite benchmark tool on phones), not this machine. ovh = p50(step loop) / p50(bare runtime loop).`;
 }
 
 export function accuracyTable(report: AccuracyReport): string {
