@@ -2,7 +2,6 @@ import type { Session } from '../backends/backend.js';
 import { checkThreads, getBackend } from '../backends/index.js';
 import { clipName, type Dataset } from '../accuracy/dataset.js';
 import { argmax, softmax } from '../accuracy/probabilities.js';
-import { collect } from '../bench/frames.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { modelInfo } from '../report/environment.js';
 import type { ParityPair } from '../report/schema.js';
@@ -26,16 +25,26 @@ interface ClipLogits {
   error?: string;
 }
 
-async function streamAll(session: Session, frames: Float32Array[]): Promise<Float32Array[]> {
-  let state = session.initialState();
-  const out: Float32Array[] = [];
-  for (const f of frames) {
-    const r = await session.step(f, state);
-    out.push(r.logits);
-    state = r.state;
+/** Steps every session on each decoded frame in turn, so a clip is never held whole: only logits are kept. */
+async function streamLockstep(sessions: Session[], file: string, model: ResolvedModel, opts: ParityOptions): Promise<Float32Array[][]> {
+  checkVideoFile(file);
+  const byBackend: Float32Array[][] = sessions.map(() => []);
+  const states = sessions.map((s) => s.initialState());
+  const stream = decodeFrames(file, { size: model.signature.height, fps: opts.fps, resize: opts.resize });
+  try {
+    for await (const frame of stream) {
+      for (const [k, session] of sessions.entries()) {
+        const r = await session.step(frame, states[k]!);
+        states[k] = r.state;
+        byBackend[k]!.push(r.logits);
+      }
+    }
+  } finally {
+    sessions.forEach((s, k) => s.release(states[k]!));
+    await stream.close();
   }
-  session.release(state);
-  return out;
+  if (byBackend[0]!.length === 0) throw new UserError(`video ${file} is too short: it gives no frame at ${opts.fps} fps`);
+  return byBackend;
 }
 
 /**
@@ -56,12 +65,7 @@ export async function runParity(model: ResolvedModel, backendNames: string[], ds
     for (const [k, clip] of ds.clips.entries()) {
       const file = clipName(ds, clip);
       try {
-        checkVideoFile(clip.file);
-        const frames = await collect(decodeFrames(clip.file, { size: model.signature.height, fps: opts.fps, resize: opts.resize }));
-        if (frames.length === 0) throw new UserError(`video ${clip.file} is too short: it gives no frame at ${opts.fps} fps`);
-        const byBackend: Float32Array[][] = [];
-        for (const s of sessions) byBackend.push(await streamAll(s, frames));
-        clips.push({ file, byBackend });
+        clips.push({ file, byBackend: await streamLockstep(sessions, clip.file, model, opts) });
       } catch (e) {
         if (!(e instanceof UserError)) throw e;
         clips.push({ file, byBackend: [], error: e.message });
