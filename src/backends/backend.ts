@@ -1,4 +1,5 @@
 import type { ResolvedModel } from '../models/resolve.js';
+import { elementCount } from '../models/tflite.js';
 
 export type StateTensor = Float32Array | Int32Array;
 /** Stream states by signature name, as plain arrays (for tests, parity and hand-made states). */
@@ -68,7 +69,7 @@ export interface Backend {
 export function zeroArrays(model: ResolvedModel): Map<string, StateTensor> {
   return new Map(
     model.signature.states.map((s) => {
-      const n = s.input.shape.reduce((a, b) => a * b, 1);
+      const n = elementCount(s.input.shape);
       return [s.name, s.input.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n)];
     }),
   );

@@ -16,6 +16,8 @@ export interface ModelLocation {
   /** Every place that was searched, in order. */
   looked: string[];
   sha256?: string;
+  /** The file's contents, read once for the checksum and kept for whoever loads it. */
+  bytes?: Uint8Array;
 }
 
 export interface ResolvedModel {
@@ -49,9 +51,10 @@ export function locate(relative: string, sha256: string | null): ModelLocation {
   const looked = candidates(relative);
   const found = looked.find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
   if (!found) return { status: 'missing', looked };
-  const actual = sha256Bytes(fs.readFileSync(found));
+  const bytes = readBytes(found, 'file');
+  const actual = sha256Bytes(bytes);
   const status = sha256 && actual !== sha256 ? 'checksum-mismatch' : 'available';
-  return { status, path: found, looked, sha256: actual };
+  return { status, path: found, looked, sha256: actual, bytes };
 }
 
 export function locateModel(spec: ModelSpec): ModelLocation {
@@ -75,26 +78,33 @@ export function loadLabels(key: string): string[] {
   const loc = locate(spec.file, spec.sha256);
   if (loc.status === 'missing') throw new UserError(`label file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')})`);
   if (loc.status === 'checksum-mismatch') throw new UserError(`label file ${loc.path} has sha256 ${loc.sha256}, expected ${spec.sha256}`);
-  const labels = readLabelFile(loc.path!);
+  const labels = parseLabels(new TextDecoder().decode(loc.bytes));
   if (labels.length !== spec.count) throw new UserError(`label file ${loc.path} has ${labels.length} labels, expected ${spec.count}`);
   labelCache.set(key, labels);
   return labels;
 }
 
-export function readLabelFile(file: string): string[] {
-  if (!fs.existsSync(file)) throw new UserError(`label file ${file} does not exist`);
-  return fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+function parseLabels(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
-function loadFile(file: string, label: string): Uint8Array {
-  let bytes: Buffer;
+export function readLabelFile(file: string): string[] {
+  if (!fs.existsSync(file)) throw new UserError(`label file ${file} does not exist`);
+  return parseLabels(fs.readFileSync(file, 'utf8'));
+}
+
+function readBytes(file: string, label: string): Uint8Array {
   try {
-    bytes = fs.readFileSync(file);
+    const bytes = fs.readFileSync(file);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   } catch (e) {
     throw new UserError(`cannot read ${label} at ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+function nonEmpty(bytes: Uint8Array, file: string, label: string): Uint8Array {
   if (bytes.length === 0) throw new UserError(`${label} at ${file} is empty`);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  return bytes;
 }
 
 export interface ResolveOptions {
@@ -114,7 +124,7 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
   if (loc.status !== 'available') {
     throw new ModelUnavailableError(`model ${spec.id}: ${missingReason(spec, loc)}`, loc.status === 'missing' ? 'missing' : 'corrupt');
   }
-  const bytes = loadFile(loc.path!, `model ${spec.id}`);
+  const bytes = nonEmpty(loc.bytes!, loc.path!, `model ${spec.id}`);
   const graph = parseTflite(bytes, `model ${spec.id} (${loc.path})`);
   const signature = streamSignature(graph, `model ${spec.id}`);
   if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
@@ -138,7 +148,7 @@ function resolvePath(ref: string, opts: ResolveOptions): ResolvedModel {
   const file = path.resolve(ref);
   if (!fs.existsSync(file)) throw new UserError(`model file ${ref} does not exist`);
   if (/\.onnx$/i.test(file)) throw new UserError(`model ${ref}: give the source .tflite; ONNX models are made from it with 'models convert'`);
-  const bytes = loadFile(file, 'model');
+  const bytes = nonEmpty(readBytes(file, 'model'), file, 'model');
   const graph = parseTflite(bytes, `model ${ref}`);
   const signature = streamSignature(graph, `model ${ref}`);
   let labels: string[] | undefined;
