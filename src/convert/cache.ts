@@ -22,7 +22,8 @@ export function onnxCachePath(model: ResolvedModel, precision: Precision): strin
 /** Converts on first use, then reads the cached file. */
 export function convertCached(model: ResolvedModel, precision: Precision): CachedOnnx {
   const file = onnxCachePath(model, precision);
-  if (fs.existsSync(file)) return { path: file, bytes: new Uint8Array(fs.readFileSync(file)), precision, cached: true, convertMs: 0 };
+  if (fs.existsSync(file))
+    return { path: file, bytes: new Uint8Array(fs.readFileSync(file)), precision, cached: true, convertMs: 0 };
   const t0 = performance.now();
   const result = convertToOnnx(model.graph, model.signature, precision);
   const convertMs = performance.now() - t0;

@@ -53,8 +53,14 @@ export class OnnxGraphBuilder {
   }
 
   /** A constant; identical small constants (shapes, axes, scales) are shared. */
-  constant(base: string, type: OnnxTypeName, dims: number[], values: ArrayLike<number> | Int8Array | Float32Array): string {
-    const key = values.length <= 64 ? `${type}|${dims}|${Array.from(values as ArrayLike<number>).join(',')}` : undefined;
+  constant(
+    base: string,
+    type: OnnxTypeName,
+    dims: number[],
+    values: ArrayLike<number> | Int8Array | Float32Array,
+  ): string {
+    const key =
+      values.length <= 64 ? `${type}|${dims}|${Array.from(values as ArrayLike<number>).join(',')}` : undefined;
     const hit = key && this.constCache.get(key);
     if (hit) return hit;
     const name = this.unique(base);
@@ -62,7 +68,8 @@ export class OnnxGraphBuilder {
     if (type === 'float') t.rawData = bytesOf(Float32Array.from(values as ArrayLike<number>));
     else if (type === 'int8') t.rawData = bytesOf(Int8Array.from(values as ArrayLike<number>));
     else if (type === 'int32') t.rawData = bytesOf(Int32Array.from(values as ArrayLike<number>));
-    else if (type === 'int64') t.rawData = bytesOf(BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v))));
+    else if (type === 'int64')
+      t.rawData = bytesOf(BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v))));
     else throw new Error(`constant of type ${type} not supported`);
     this.initializers.push(t);
     if (key) this.constCache.set(key, name);
@@ -103,7 +110,9 @@ export class OnnxGraphBuilder {
         type: new onnx.TypeProto({
           tensorType: new onnx.TypeProto.Tensor({
             elemType: OnnxType[v.type],
-            shape: new onnx.TensorShapeProto({ dim: v.shape.map((d) => new onnx.TensorShapeProto.Dimension({ dimValue: d })) }),
+            shape: new onnx.TensorShapeProto({
+              dim: v.shape.map((d) => new onnx.TensorShapeProto.Dimension({ dimValue: d })),
+            }),
           }),
         }),
       });
