@@ -2,14 +2,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { labelIndices, loadSubset, loadUserDataset, shardClips, verifyClips, type Dataset } from '../src/accuracy/dataset.js';
-import { agreement } from '../src/accuracy/metrics.js';
+import {
+  labelIndices,
+  loadSubset,
+  loadUserDataset,
+  shardClips,
+  verifyClips,
+  type Dataset,
+} from '../src/datasets/dataset.js';
+import { agreement } from '../src/metrics/accuracy.js';
 import { evaluate, type AccuracyOptions } from '../src/accuracy/run.js';
 import { getBackend } from '../src/backends/index.js';
 import { resolveModel } from '../src/models/resolve.js';
-import { reportHeader } from '../src/report/environment.js';
+import { reportHeader } from '../src/run/environment.js';
 import { mergeAccuracyReports } from '../src/report/merge.js';
-import type { AccuracyReport, AccuracyRun } from '../src/report/schema.js';
+import type { AccuracyRun } from '../src/core/results.js';
+import type { AccuracyReport } from '../src/report/schema.js';
 import { UserError } from '../src/util/errors.js';
 import { clip, cli, isOneLineError } from './helpers.js';
 
@@ -46,9 +54,17 @@ function report(ds: Dataset, runs: AccuracyRun[], shard: { index: number; count:
   return {
     ...reportHeader('test'),
     kind: 'accuracy',
-    config: { dataset: { name: ds.name, source: ds.source, clips: ds.clips.length }, models: ['a0'], backends: ['tfjs-tflite'], resize: 'crop', fps: 5, shard },
+    config: {
+      dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
+      models: ['a0'],
+      backends: ['tfjs-tflite'],
+      resize: 'crop',
+      fps: 5,
+      shard,
+    },
     runs,
     skipped: [],
+    failed: [],
     agreement: agreement(runs),
   };
 }
@@ -64,7 +80,10 @@ test('A0 int8 on the kinetics sample: 18 of 22 clips right at top-1, and the fou
   // - juggling balls (mmskeleton GIF with a drawn skeleton overlay): "juggling soccer ball", the sibling class.
   // - making a cake (Ask-Anything): extreme close-up of hands; "putting in contact lenses".
   // - playing ping pong (PaddleVideo GIF with overlay, 4.6 s): "yoga"; the overlay dominates the small frame.
-  const wrong = run.clips.filter((c) => !c.correct1).map((c) => c.file).sort();
+  const wrong = run.clips
+    .filter((c) => !c.correct1)
+    .map((c) => c.file)
+    .sort();
   t.deepEqual(wrong, [
     'archery__PaddleVideo-example.avi',
     'juggling_balls__mmskeleton-juggling_balls_w.gif',
@@ -135,7 +154,11 @@ test('shards 0/2 and 1/2 merged equal the single run', async (t) => {
   t.deepEqual(shards.map((s) => s.runs[0]!.clips.length).sort(), [2, 3]);
   const merged = mergeAccuracyReports(shards, ['s0.json', 's1.json']);
   // Timings differ between any two runs; predictions and metrics must not.
-  const strip = (r: AccuracyReport) => r.runs.map((run) => ({ summary: run.summary, clips: run.clips.map(({ stepMs: _s, decodeWaitMs: _w, ...c }) => c) }));
+  const strip = (r: AccuracyReport) =>
+    r.runs.map((run) => ({
+      summary: run.summary,
+      clips: run.clips.map(({ stepMs: _s, decodeWaitMs: _w, ...c }) => c),
+    }));
   t.deepEqual(strip(merged), strip(single));
   t.is(merged.config.shard, null);
   t.is(merged.config.dataset.clips, 5);

@@ -1,14 +1,19 @@
 import test from 'ava';
 import { runClip } from '../src/accuracy/clip.js';
-import { argmax, softmax } from '../src/accuracy/probabilities.js';
+import { argmax, softmax } from '../src/metrics/probabilities.js';
 import { getBackend } from '../src/backends/index.js';
 import { className, resolveModel } from '../src/models/resolve.js';
-import { collect } from '../src/bench/frames.js';
+import { collect } from '../src/video/frames.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { ARM_WRESTLING, clip, CUSTOM_MODEL } from './helpers.js';
 
 const a0 = resolveModel('a0');
-const CLIPS = [ARM_WRESTLING, clip('cleaning_pool__mmaction2-test.mp4'), clip('tai_chi__mmskeleton-ta_chi.mp4'), clip('windsurfing__video-segmentation-surf.mp4')];
+const CLIPS = [
+  ARM_WRESTLING,
+  clip('cleaning_pool__mmaction2-test.mp4'),
+  clip('tai_chi__mmskeleton-ta_chi.mp4'),
+  clip('windsurfing__video-segmentation-surf.mp4'),
+];
 
 /** Both WASM runtimes run XNNPACK's int8 kernels on the same model; the logits agree to this absolute tolerance. */
 const LOGIT_TOLERANCE = 0.5;
@@ -28,7 +33,10 @@ test('A0 on tfjs-tflite classifies the arm-wrestling clip as arm wrestling', asy
 });
 
 test('tfjs-tflite and litert agree on clip-level top-1 and logits on four real clips', async (t) => {
-  const [tf, lr] = await Promise.all([getBackend('tfjs-tflite').load(a0, { threads: 1 }), getBackend('litert').load(a0, { threads: 1 })]);
+  const [tf, lr] = await Promise.all([
+    getBackend('tfjs-tflite').load(a0, { threads: 1 }),
+    getBackend('litert').load(a0, { threads: 1 }),
+  ]);
   try {
     for (const file of CLIPS) {
       const x = await runClip(tf, a0, file, { resize: 'crop', fps: 5 });
@@ -69,7 +77,10 @@ test('carrying states changes the logits versus resetting them every frame', asy
 });
 
 test('a state read out of one backend continues the stream on the other', async (t) => {
-  const [tf, lr] = await Promise.all([getBackend('tfjs-tflite').load(a0, { threads: 1 }), getBackend('litert').load(a0, { threads: 1 })]);
+  const [tf, lr] = await Promise.all([
+    getBackend('tfjs-tflite').load(a0, { threads: 1 }),
+    getBackend('litert').load(a0, { threads: 1 }),
+  ]);
   try {
     const frames = await collect(decodeFrames(ARM_WRESTLING, { size: 172, fps: 5, resize: 'crop', maxFrames: 6 }));
     let s = tf.initialState();

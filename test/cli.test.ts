@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { readReport } from '../src/report/schema.js';
+import { latencyStats } from '../src/metrics/stats.js';
+import { readReport, type BenchReport } from '../src/report/schema.js';
 import { A0_FILE, ARM_WRESTLING, cli, isOneLineError } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-cli-'));
@@ -66,26 +67,74 @@ function writeFile(name: string, text: string): string {
 
 test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the reason, report validates', (t) => {
   const out = path.join(tmp, 'bench.json');
-  const r = cli(['bench', '--models', 'a0,a1,a2', '--backends', 'tfjs-tflite,litert', '--threads', '1', '--frames', '20', '--warmup', '3', '--skip-missing', '--out', out]);
+  const r = cli([
+    'bench',
+    '--models',
+    'a0,a1,a2',
+    '--backends',
+    'tfjs-tflite,litert',
+    '--threads',
+    '1',
+    '--frames',
+    '20',
+    '--warmup',
+    '3',
+    '--skip-missing',
+    '--out',
+    out,
+  ]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /a0-int8 .*tfjs-tflite/);
   t.regex(r.stdout, /a0-int8 .*litert/);
-  t.regex(r.stdout, /skipped a1 \(tfjs-tflite, litert\): model a1-int8: file movinet_a1_stream_k600_int8\.tflite not found/);
+  t.regex(
+    r.stdout,
+    /skipped a1-int8 \(tfjs-tflite, litert\): model a1-int8: file movinet_a1_stream_k600_int8\.tflite not found/,
+  );
   const report = readReport(out);
   t.is(report.kind, 'bench');
   if (report.kind !== 'bench') return;
-  t.deepEqual(report.results.map((x) => x.backend), ['tfjs-tflite', 'litert']);
+  t.deepEqual(
+    report.results.map((x) => x.backend),
+    ['tfjs-tflite', 'litert'],
+  );
   t.is(report.results[0]!.samplesMs.length, 20);
   t.is(report.results[0]!.model.sha256, '6125b36e2485eeb5cc1fd6206cf5e5d70235593fbc84610d1dce97fe3aa9c2ac');
   t.is(report.skipped.length, 4);
   t.true(report.results.every((x) => x.overhead !== null && x.runtime.threads.requested === 1));
   // Without --skip-missing the same run exits 2.
-  const strict = cli(['bench', '--models', 'a0,a1', '--backends', 'tfjs-tflite', '--frames', '5', '--warmup', '0', '--no-overhead', '--out', path.join(tmp, 'b2.json')]);
+  const strict = cli([
+    'bench',
+    '--models',
+    'a0,a1',
+    '--backends',
+    'tfjs-tflite',
+    '--frames',
+    '5',
+    '--warmup',
+    '0',
+    '--no-overhead',
+    '--out',
+    path.join(tmp, 'b2.json'),
+  ]);
   t.is(strict.code, 2);
 });
 
 test('--json prints only the report on stdout, parseable and complete', (t) => {
-  const r = cli(['bench', '--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '5', '--warmup', '1', '--no-overhead', '--json', '--out', path.join(tmp, 'j.json')]);
+  const r = cli([
+    'bench',
+    '--models',
+    'a0',
+    '--backends',
+    'tfjs-tflite',
+    '--frames',
+    '5',
+    '--warmup',
+    '1',
+    '--no-overhead',
+    '--json',
+    '--out',
+    path.join(tmp, 'j.json'),
+  ]);
   t.is(r.code, 0, r.stderr);
   const parsed = JSON.parse(r.stdout) as { kind: string; results: unknown[] };
   t.is(parsed.kind, 'bench');
@@ -98,11 +147,12 @@ test('compare exits 1 when a pair disappeared or slowed down, 0 against itself',
   const same = cli(['compare', base, base]);
   t.is(same.code, 0, same.stdout + same.stderr);
   t.regex(same.stdout, /no regression/);
-  const report = JSON.parse(fs.readFileSync(base, 'utf8')) as { results: { samplesMs: number[]; stats: { p50: number; p90: number } }[] };
+  const report = readReport(base) as BenchReport;
   const slower = structuredClone(report);
-  slower.results[0]!.samplesMs = slower.results[0]!.samplesMs.map((v) => v * 1.5);
-  slower.results[0]!.stats.p50 *= 1.5;
-  slower.results[0]!.stats.p90 *= 1.5;
+  // Every sample 1.5x slower, and the statistics recomputed from them so the report stays consistent.
+  const first = slower.results[0]!;
+  first.samplesMs = first.samplesMs.map((v) => v * 1.5);
+  first.stats = latencyStats(first.samplesMs, slower.config.percentiles);
   slower.results.pop();
   const file = path.join(tmp, 'slower.json');
   fs.writeFileSync(file, JSON.stringify(slower));
@@ -126,7 +176,19 @@ test('report writes a self-contained HTML page from reports', (t) => {
 
 test('suite runs its steps in their own processes into one folder with an HTML summary', (t) => {
   const file = path.join(tmp, 'tiny.json');
-  fs.writeFileSync(file, JSON.stringify({ description: 'tiny', steps: [{ name: 'b', command: 'bench', args: ['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '5', '--warmup', '1', '--no-overhead'] }] }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      description: 'tiny',
+      steps: [
+        {
+          name: 'b',
+          command: 'bench',
+          args: ['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '5', '--warmup', '1', '--no-overhead'],
+        },
+      ],
+    }),
+  );
   const dir = path.join(tmp, 'suite');
   const r = cli(['suite', file, '--out-dir', dir, '--json']);
   t.is(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { latencyStats, mannWhitneyP, medianCIRanks, percentileSorted } from '../src/bench/stats.js';
-import { wilson, timeToCorrect } from '../src/accuracy/metrics.js';
-import { measurementWarnings } from '../src/bench/run.js';
+import { latencyStats, mannWhitneyP, medianCIRanks, percentileSorted } from '../src/metrics/stats.js';
+import { wilson, timeToCorrect } from '../src/metrics/accuracy.js';
+import { measurementWarnings } from '../src/metrics/warnings.js';
 
 test('percentiles interpolate linearly between order statistics (hand-computed)', (t) => {
   const s = [1, 2, 3, 4, 10];
@@ -54,7 +54,10 @@ test('Mann-Whitney separates shifted samples and not identical ones', (t) => {
 });
 
 test('measurement warnings: few samples, unsteady repeats, long tail, overhead', (t) => {
-  const steady = latencyStats(Array.from({ length: 200 }, (_, i) => 4 + (i % 10) * 0.01), [50, 90, 99]);
+  const steady = latencyStats(
+    Array.from({ length: 200 }, (_, i) => 4 + (i % 10) * 0.01),
+    [50, 90, 99],
+  );
   t.deepEqual(measurementWarnings(steady, [4.04, 4.05], { bareP50Ms: 4, ratio: 1.01 }), []);
   const few = latencyStats([4, 4.1, 12], [50, 99]);
   const w = measurementWarnings(few, [4, 5], { bareP50Ms: 3, ratio: 1.366 });

@@ -4,7 +4,8 @@ import { UserError } from '../util/errors.js';
 import { decodeFrames, type FrameStream } from '../video/decode.js';
 import type { ResizeMode } from '../video/ffmpeg.js';
 import { checkVideoFile } from '../video/probe.js';
-import { argmax } from './probabilities.js';
+import { argmax } from '../metrics/probabilities.js';
+import { StreamStepper } from '../stream/stream.js';
 
 export interface ClipRun {
   frames: number;
@@ -34,7 +35,10 @@ export function openClip(model: ResolvedModel, file: string, opts: Pick<ClipOpti
   try {
     // No ffprobe here: it would block this thread for ~0.3 s per clip. ffmpeg's own error names an undecodable file.
     checkVideoFile(file);
-    return { file, stream: decodeFrames(file, { size: model.signature.height, fps: opts.fps, resize: opts.resize, maxAhead: 64 }) };
+    return {
+      file,
+      stream: decodeFrames(file, { size: model.signature.height, fps: opts.fps, resize: opts.resize, maxAhead: 64 }),
+    };
   } catch (e) {
     if (e instanceof UserError) return { file, error: e };
     throw e;
@@ -45,12 +49,17 @@ export function openClip(model: ResolvedModel, file: string, opts: Pick<ClipOpti
  * Streams one clip through a session from zero state, frame by frame. ffmpeg
  * decodes ahead on its own thread; only step() is timed.
  */
-export async function runClip(session: Session, model: ResolvedModel, clip: string | OpenedClip, opts: ClipOptions): Promise<ClipRun> {
+export async function runClip(
+  session: Session,
+  model: ResolvedModel,
+  clip: string | OpenedClip,
+  opts: ClipOptions,
+): Promise<ClipRun> {
   const opened = typeof clip === 'string' ? openClip(model, clip, opts) : clip;
   if (opened.error) throw opened.error;
   const file = opened.file;
   const stream = opened.stream!;
-  let state = session.initialState();
+  const stepper = new StreamStepper(session);
   let logits: Float32Array | undefined;
   const top1ByFrame: number[] = [];
   const stepMs: number[] = [];
@@ -61,16 +70,14 @@ export async function runClip(session: Session, model: ResolvedModel, clip: stri
       const next = await stream.next();
       waitNs += process.hrtime.bigint() - w0;
       if (next.done) break;
-      const t0 = process.hrtime.bigint();
-      const out = await session.step(next.value, state);
-      stepMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      state = out.state;
+      const out = await stepper.step(next.value);
+      stepMs.push(out.ms);
       logits = out.logits;
       top1ByFrame.push(argmax(logits));
       opts.onFrame?.(top1ByFrame.length - 1, logits);
     }
   } finally {
-    session.release(state);
+    stepper.close();
     await stream.close();
   }
   if (!logits) throw new UserError(`video ${file} is too short: it gives no frame at ${opts.fps} fps`);

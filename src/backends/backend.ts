@@ -96,9 +96,11 @@ export class StateLedger<T> {
   peek(state: State): T {
     const payload = this.live.get(state);
     if (payload === undefined) {
-      throw new Error(state.owner === this.owner
-        ? 'this state was already stepped or released: states are single-use (use readState() to keep a copy)'
-        : 'this state belongs to another session');
+      throw new Error(
+        state.owner === this.owner
+          ? 'this state was already stepped or released: states are single-use (use readState() to keep a copy)'
+          : 'this state belongs to another session',
+      );
     }
     return payload;
   }

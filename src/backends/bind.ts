@@ -10,9 +10,14 @@ export function assertRuntimeTensor(
   spec: TensorSpec,
   found: { shape: ArrayLike<number>; dtype: string } | undefined,
 ): void {
-  if (!found) throw new Error(`${backend}: the runtime has no ${side} tensor '${spec.tensorName}' for signature '${spec.name}' (wrong signature/tensor mapping)`);
+  if (!found)
+    throw new Error(
+      `${backend}: the runtime has no ${side} tensor '${spec.tensorName}' for signature '${spec.name}' (wrong signature/tensor mapping)`,
+    );
   const shape = Array.from(found.shape);
   if (shape.join(',') !== spec.shape.join(',') || found.dtype !== spec.dtype) {
-    throw new Error(`${backend}: ${side} '${spec.name}' is [${shape}] ${found.dtype} in the runtime but [${spec.shape}] ${spec.dtype} in the signature (wrong signature/tensor mapping)`);
+    throw new Error(
+      `${backend}: ${side} '${spec.name}' is [${shape}] ${found.dtype} in the runtime but [${spec.shape}] ${spec.dtype} in the signature (wrong signature/tensor mapping)`,
+    );
   }
 }

@@ -4,7 +4,13 @@ import { liteRtBackend } from './litert.js';
 import { tfjsTfliteBackend } from './tfjs-tflite.js';
 import { onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend } from './onnxruntime.js';
 
-const BACKENDS: readonly Backend[] = [tfjsTfliteBackend, liteRtBackend, onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend];
+const BACKENDS: readonly Backend[] = [
+  tfjsTfliteBackend,
+  liteRtBackend,
+  onnxRuntimeBackend,
+  onnxRuntimeExactBackend,
+  onnxRuntimeFloatBackend,
+];
 
 export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
 export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime'];
@@ -18,7 +24,12 @@ export function getBackend(name: string): Backend {
 /** Thread counts are checked before anything is loaded, so a bad flag costs nothing. */
 export function checkThreads(backend: Backend, threads: number): void {
   if (threads > backend.maxThreads) {
-    const why = backend.maxThreads === 1 ? ' in Node (its multi-threaded WASM build needs browser Workers)' : ` on this ${backend.maxThreads}-core machine`;
-    throw new UserError(`backend ${backend.name} runs on at most ${backend.maxThreads} thread${backend.maxThreads > 1 ? 's' : ''}${why}; --threads ${threads} is not possible`);
+    const why =
+      backend.maxThreads === 1
+        ? ' in Node (its multi-threaded WASM build needs browser Workers)'
+        : ` on this ${backend.maxThreads}-core machine`;
+    throw new UserError(
+      `backend ${backend.name} runs on at most ${backend.maxThreads} thread${backend.maxThreads > 1 ? 's' : ''}${why}; --threads ${threads} is not possible`,
+    );
   }
 }

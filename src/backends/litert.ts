@@ -2,7 +2,18 @@ import path from 'node:path';
 import type { CompiledModel, Tensor as LiteRtTensor } from '@litertjs/core';
 import type { ResolvedModel } from '../models/resolve.js';
 import { assertRuntimeTensor } from './bind.js';
-import { requireArray, StateLedger, zeroArrays, type Backend, type LoadOptions, type Session, type State, type StateArrays, type StateTensor, type StepResult } from './backend.js';
+import {
+  requireArray,
+  StateLedger,
+  zeroArrays,
+  type Backend,
+  type LoadOptions,
+  type Session,
+  type State,
+  type StateArrays,
+  type StateTensor,
+  type StepResult,
+} from './backend.js';
 import { packageDir, packageVersion } from './package-info.js';
 import { installWasmShims, loadedGlue } from './wasm-shims.js';
 
@@ -36,7 +47,11 @@ function loadRuntime(): Promise<LiteRt> {
 type Tensors = Record<string, LiteRtTensor>;
 
 class LiteRtSession implements Session {
-  readonly runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: loadedGlue.find((g) => g.startsWith('litert')) ?? 'unknown' };
+  readonly runtime = {
+    package: PACKAGE,
+    version: packageVersion(PACKAGE),
+    build: loadedGlue.find((g) => g.startsWith('litert')) ?? 'unknown',
+  };
   /** A state is the runtime's own output tensors of the previous step, fed straight back in. */
   private readonly ledger = new StateLedger<Tensors>(this);
 
@@ -63,7 +78,12 @@ class LiteRtSession implements Session {
   }
 
   private tensors(values: StateArrays): Tensors {
-    return Object.fromEntries(this.model.signature.states.map((s) => [s.name, new this.litert.Tensor(requireArray(values, s.name), s.input.shape)]));
+    return Object.fromEntries(
+      this.model.signature.states.map((s) => [
+        s.name,
+        new this.litert.Tensor(requireArray(values, s.name), s.input.shape),
+      ]),
+    );
   }
 
   initialState(): State {
@@ -129,7 +149,10 @@ export const liteRtBackend: Backend = {
   maxThreads: 1,
   async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
     const litert = await loadRuntime();
-    const compiled = await litert.loadAndCompile(model.bytes.slice(), { accelerator: 'wasm', cpuOptions: { numThreads: opts.threads } });
+    const compiled = await litert.loadAndCompile(model.bytes.slice(), {
+      accelerator: 'wasm',
+      cpuOptions: { numThreads: opts.threads },
+    });
     return new LiteRtSession(litert, model, compiled, {
       requested: opts.threads,
       enforcement: 'non-threaded LiteRT WASM build (threads option off, no pthreads) + cpuOptions.numThreads=1',

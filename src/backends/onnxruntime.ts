@@ -4,11 +4,26 @@ import { convertCached } from '../convert/cache.js';
 import { nativePrecision, onnxOutputName, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { assertRuntimeTensor } from './bind.js';
-import { requireArray, StateLedger, zeroArrays, type Backend, type LoadOptions, type Session, type State, type StateArrays, type StateTensor, type StepResult } from './backend.js';
+import {
+  requireArray,
+  StateLedger,
+  zeroArrays,
+  type Backend,
+  type LoadOptions,
+  type Session,
+  type State,
+  type StateArrays,
+  type StateTensor,
+  type StepResult,
+} from './backend.js';
 import { packageVersion } from './package-info.js';
 
 const PACKAGE = 'onnxruntime-node';
-const PRECISION_LABEL: Record<Precision, string> = { float: 'fp32', int8: 'int8 QDQ', 'int8-exact': 'int8 arithmetic emulated in fp32 ops' };
+const PRECISION_LABEL: Record<Precision, string> = {
+  float: 'fp32',
+  int8: 'int8 QDQ',
+  'int8-exact': 'int8 arithmetic emulated in fp32 ops',
+};
 type Feeds = Record<string, ort.Tensor>;
 
 class OnnxSession implements Session {
@@ -23,10 +38,19 @@ class OnnxSession implements Session {
     precision: Precision,
     cached: boolean,
   ) {
-    this.runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: `CPU EP (MLAS), converted by movinet-bench to ${PRECISION_LABEL[precision]}${cached ? ' (cached)' : ''}` };
+    this.runtime = {
+      package: PACKAGE,
+      version: packageVersion(PACKAGE),
+      build: `CPU EP (MLAS), converted by movinet-bench to ${PRECISION_LABEL[precision]}${cached ? ' (cached)' : ''}`,
+    };
     const sig = model.signature;
     const meta = (names: readonly string[], side: 'input' | 'output', spec: typeof sig.image, name: string) => {
-      assertRuntimeTensor('onnxruntime', side, { ...spec, tensorName: name }, names.includes(name) ? { shape: spec.shape, dtype: spec.dtype } : undefined);
+      assertRuntimeTensor(
+        'onnxruntime',
+        side,
+        { ...spec, tensorName: name },
+        names.includes(name) ? { shape: spec.shape, dtype: spec.dtype } : undefined,
+      );
     };
     meta(session.inputNames, 'input', sig.image, sig.image.name);
     meta(session.outputNames, 'output', sig.logits, onnxOutputName(sig.logits.name, false));
@@ -37,7 +61,12 @@ class OnnxSession implements Session {
   }
 
   private feeds(values: StateArrays): Feeds {
-    return Object.fromEntries(this.model.signature.states.map((s) => [s.name, new ort.Tensor(s.input.dtype as 'float32' | 'int32', requireArray(values, s.name), s.input.shape)]));
+    return Object.fromEntries(
+      this.model.signature.states.map((s) => [
+        s.name,
+        new ort.Tensor(s.input.dtype as 'float32' | 'int32', requireArray(values, s.name), s.input.shape),
+      ]),
+    );
   }
 
   initialState(): State {
@@ -50,7 +79,10 @@ class OnnxSession implements Session {
 
   private async run(frame: Float32Array, states: Feeds): Promise<{ logits: ort.Tensor; next: Feeds }> {
     const sig = this.model.signature;
-    const out = await this.session.run({ ...states, [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape) });
+    const out = await this.session.run({
+      ...states,
+      [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape),
+    });
     const next: Feeds = {};
     for (const s of sig.states) next[s.name] = out[onnxOutputName(s.name, true)]!;
     return { logits: out[onnxOutputName(sig.logits.name, false)]!, next };
@@ -104,10 +136,16 @@ function onnxBackend(name: string, precision: 'native' | Precision): Backend {
         graphOptimizationLevel: p === 'int8-exact' ? 'disabled' : 'all',
         logSeverityLevel: 3,
       });
-      return new OnnxSession(model, session, {
-        requested: opts.threads,
-        enforcement: `intraOpNumThreads=${opts.threads}, interOpNumThreads=${opts.threads}, executionMode=sequential, graph optimization ${p === 'int8-exact' ? 'disabled' : 'all'}`,
-      }, p, onnx.cached);
+      return new OnnxSession(
+        model,
+        session,
+        {
+          requested: opts.threads,
+          enforcement: `intraOpNumThreads=${opts.threads}, interOpNumThreads=${opts.threads}, executionMode=sequential, graph optimization ${p === 'int8-exact' ? 'disabled' : 'all'}`,
+        },
+        p,
+        onnx.cached,
+      );
     },
   };
 }

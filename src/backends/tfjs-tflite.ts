@@ -2,7 +2,18 @@ import path from 'node:path';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TensorSpec } from '../models/signature.js';
 import { assertRuntimeTensor } from './bind.js';
-import { requireArray, StateLedger, zeroArrays, type Backend, type LoadOptions, type Session, type State, type StateArrays, type StateTensor, type StepResult } from './backend.js';
+import {
+  requireArray,
+  StateLedger,
+  zeroArrays,
+  type Backend,
+  type LoadOptions,
+  type Session,
+  type State,
+  type StateArrays,
+  type StateTensor,
+  type StepResult,
+} from './backend.js';
 import { packageDir, packageVersion, requireCjs } from './package-info.js';
 import { installWasmShims, loadedGlue } from './wasm-shims.js';
 
@@ -51,7 +62,11 @@ function bind(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output
 type Payload = { kind: 'zero' } | { kind: 'arrays'; values: StateArrays } | { kind: 'outputs'; step: number };
 
 class TfjsTfliteSession implements Session {
-  readonly runtime = { package: PACKAGE, version: packageVersion(PACKAGE), build: loadedGlue.find((g) => g.startsWith('tflite_web_api')) ?? 'unknown' };
+  readonly runtime = {
+    package: PACKAGE,
+    version: packageVersion(PACKAGE),
+    build: loadedGlue.find((g) => g.startsWith('tflite_web_api')) ?? 'unknown',
+  };
   private readonly image: RunnerTensor;
   private readonly logits: RunnerTensor;
   private readonly states: { name: string; input: RunnerTensor; output: RunnerTensor }[];
@@ -68,7 +83,11 @@ class TfjsTfliteSession implements Session {
     const sig = model.signature;
     this.image = bind(ins, sig.image, 'input');
     this.logits = bind(outs, sig.logits, 'output');
-    this.states = sig.states.map((s) => ({ name: s.name, input: bind(ins, s.input, 'input'), output: bind(outs, s.output, 'output') }));
+    this.states = sig.states.map((s) => ({
+      name: s.name,
+      input: bind(ins, s.input, 'input'),
+      output: bind(outs, s.output, 'output'),
+    }));
   }
 
   initialState(): State {
@@ -81,7 +100,8 @@ class TfjsTfliteSession implements Session {
   }
 
   private current(p: Payload): Payload {
-    if (p.kind === 'outputs' && p.step !== this.steps) throw new Error('this state is stale: the runner has stepped since it was made');
+    if (p.kind === 'outputs' && p.step !== this.steps)
+      throw new Error('this state is stale: the runner has stepped since it was made');
     return p;
   }
 
@@ -97,14 +117,21 @@ class TfjsTfliteSession implements Session {
     }
     if (!this.runner.infer()) throw new Error('tfjs-tflite: inference failed');
     this.steps++;
-    return { logits: (this.logits.data() as Float32Array).slice(), state: this.ledger.issue({ kind: 'outputs', step: this.steps }) };
+    return {
+      logits: (this.logits.data() as Float32Array).slice(),
+      state: this.ledger.issue({ kind: 'outputs', step: this.steps }),
+    };
   }
 
   readState(state: State): Map<string, StateTensor> {
     const p = this.current(this.ledger.peek(state));
     if (p.kind === 'zero') return zeroArrays(this.model);
     const out = new Map<string, StateTensor>();
-    for (const s of this.states) out.set(s.name, (p.kind === 'arrays' ? requireArray(p.values, s.name) : (s.output.data() as StateTensor)).slice());
+    for (const s of this.states)
+      out.set(
+        s.name,
+        (p.kind === 'arrays' ? requireArray(p.values, s.name) : (s.output.data() as StateTensor)).slice(),
+      );
     return out;
   }
 
@@ -144,7 +171,8 @@ export const tfjsTfliteBackend: Backend = {
     const loaded = await loading;
     return new TfjsTfliteSession(model, loaded.modelRunner, {
       requested: opts.threads,
-      enforcement: 'single-thread SIMD WASM build (the pthread build is never loaded) + numThreads=1 passed to the interpreter and XNNPACK',
+      enforcement:
+        'single-thread SIMD WASM build (the pthread build is never loaded) + numThreads=1 passed to the interpreter and XNNPACK',
     });
   },
 };

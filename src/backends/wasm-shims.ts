@@ -62,7 +62,8 @@ function importScripts(...urls: string[]): void {
     for (const name of FACTORY_NAMES) {
       const factory = g[name] as Factory | undefined;
       if (typeof factory !== 'function' || (factory as { shimmed?: boolean }).shimmed) continue;
-      const wrapped: Factory = (options = {}) => factory({ ...options, wasmBinary, print: runtimeLog, printErr: runtimeLog });
+      const wrapped: Factory = (options = {}) =>
+        factory({ ...options, wasmBinary, print: runtimeLog, printErr: runtimeLog });
       (wrapped as { shimmed?: boolean }).shimmed = true;
       g[name] = wrapped;
     }

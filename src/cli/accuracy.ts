@@ -1,25 +1,21 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
-import { loadDatasetRef, loadSubset, shardClips, verifyClips } from '../accuracy/dataset.js';
-import { agreement } from '../accuracy/metrics.js';
-import { runAccuracy } from '../accuracy/run.js';
-import { reportHeader } from '../report/environment.js';
-import type { AccuracyReport } from '../report/schema.js';
-import { accuracyTable } from '../report/table.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, UserError } from '../util/errors.js';
-import { createProgress, logLine } from '../util/progress.js';
+import type { ResizeMode } from '../core/results.js';
+import type { Shard } from '../report/schema.js';
+import { accuracyReport } from '../run/accuracy.js';
+import { createProgress } from '../util/progress.js';
+import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import { intParser, parseList, parseResize, parseShard } from './options.js';
-import { assertWritable, commandLine, defaultReportPath, printJson, writeReport } from './output.js';
 
 interface AccuracyFlags {
   subset?: string;
   dataset?: string;
   models: string[];
   backends: string[];
-  resize: 'crop' | 'squash';
+  resize: ResizeMode;
   fps: number;
   threads: number;
-  shard?: { index: number; count: number };
+  shard?: Shard;
   labels?: string;
   out?: string;
   json: boolean;
@@ -29,9 +25,14 @@ interface AccuracyFlags {
 export function registerAccuracy(program: Command): void {
   program
     .command('accuracy')
-    .description('clip-level top-1/top-5 (final frame), time-to-correct, accuracy vs frames seen, cross-backend agreement')
+    .description(
+      'clip-level top-1/top-5 (final frame), time-to-correct, accuracy vs frames seen, cross-backend agreement',
+    )
     .option('--subset <name>', 'a dataset shipped with the project (datasets/<name>/manifest.json)')
-    .option('--dataset <dir|csv|json>', 'your clips: <label>/<clip> folders, a path,label CSV, or a JSON manifest (a subset name works too)')
+    .option(
+      '--dataset <dir|csv|json>',
+      'your clips: <label>/<clip> folders, a path,label CSV, or a JSON manifest (a subset name works too)',
+    )
     .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
     .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)
     .option('--resize <mode>', 'crop or squash', parseResize, 'crop')
@@ -43,36 +44,9 @@ export function registerAccuracy(program: Command): void {
     .option('--json', 'print the report as JSON on stdout', false)
     .option('--skip-missing', 'exit 0 when requested models are missing', false)
     .action(async (flags: AccuracyFlags) => {
-      if (!!flags.subset === !!flags.dataset) throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
       const out = flags.out ?? defaultReportPath('accuracy');
       assertWritable(out);
-      const full = flags.subset ? loadSubset(flags.subset) : loadDatasetRef(flags.dataset!);
-      verifyClips(full);
-      const ds = shardClips(full, flags.shard ?? null);
-      const outcome = await runAccuracy(flags.models, flags.backends, ds, { resize: flags.resize, fps: flags.fps, threads: flags.threads, progress: createProgress(flags.json, 'clips') }, flags.labels);
-      const report: AccuracyReport = {
-        ...reportHeader(commandLine()),
-        kind: 'accuracy',
-        config: {
-          dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
-          models: flags.models,
-          backends: flags.backends,
-          resize: flags.resize,
-          fps: flags.fps,
-          shard: flags.shard ?? null,
-        },
-        runs: outcome.runs,
-        skipped: outcome.skipped,
-        agreement: agreement(outcome.runs),
-      };
-      writeReport(out, report);
-      if (flags.json) printJson(report);
-      else process.stdout.write(`${accuracyTable(report)}\n`);
-      logLine(flags.json, `report: ${out}`);
-      const clipErrors = outcome.runs.reduce((a, r) => a + r.summary.errors, 0);
-      if (clipErrors) logLine(flags.json, `${clipErrors} clip(s) could not be evaluated; see the report's clip errors (exit 2)`);
-      if (outcome.runs.length === 0 && !(outcome.missing && flags.skipMissing)) throw new UserError('no model ran');
-      if (outcome.skipped.some((s) => s.status === 'failed')) process.exitCode = EXIT_CHECK_FAILED;
-      else if (clipErrors || outcome.failed || (outcome.missing && !flags.skipMissing)) process.exitCode = EXIT_BAD_INPUT;
+      const report = await accuracyReport({ ...flags, progress: createProgress(flags.json, 'clips') });
+      emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });
     });
 }

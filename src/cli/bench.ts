@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
-import { runBench } from '../bench/run.js';
-import { reportHeader } from '../report/environment.js';
-import type { BenchReport } from '../report/schema.js';
-import { benchTable } from '../report/table.js';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, UserError } from '../util/errors.js';
-import { createProgress, logLine } from '../util/progress.js';
-import { assertWritable, commandLine, defaultReportPath, printJson, writeReport } from './output.js';
+import { benchReport } from '../run/bench.js';
+import { createProgress } from '../util/progress.js';
+import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import { intParser, parseList, parsePercentiles } from './options.js';
 
 interface BenchFlags {
@@ -43,35 +39,11 @@ export function registerBench(program: Command): void {
     .action(async (flags: BenchFlags) => {
       const out = flags.out ?? defaultReportPath('bench');
       assertWritable(out);
-      const percentiles = [...new Set([50, 90, ...flags.percentiles])].sort((a, b) => a - b);
-      const outcome = await runBench(flags.models, flags.backends, {
-        threads: flags.threads,
-        frames: flags.frames,
-        warmup: flags.warmup,
-        repeats: flags.repeats,
-        percentiles,
-        input: flags.input,
-        overhead: flags.overhead,
+      const report = await benchReport({
+        ...flags,
+        percentiles: [...new Set([50, 90, ...flags.percentiles])].sort((a, b) => a - b),
         progress: createProgress(flags.json, 'frames'),
       });
-      const report: BenchReport = {
-        ...reportHeader(commandLine()),
-        kind: 'bench',
-        config: { models: flags.models, backends: flags.backends, threads: flags.threads, frames: flags.frames, warmup: flags.warmup, repeats: flags.repeats, input: flags.input, percentiles },
-        results: outcome.results,
-        skipped: outcome.skipped,
-      };
-      writeReport(out, report);
-      if (flags.json) printJson(report);
-      else process.stdout.write(`${benchTable(report)}\n`);
-      logLine(flags.json, `report: ${out}`);
-      if (outcome.results.length === 0 && !(outcome.missing && flags.skipMissing)) {
-        throw new UserError(`no model ran: ${outcome.skipped.map((s) => s.reason).filter((r, i, a) => a.indexOf(r) === i).join('; ')}`);
-      }
-      if (outcome.failed) process.exitCode = outcome.skipped.some((s) => s.status === 'failed') ? EXIT_CHECK_FAILED : EXIT_BAD_INPUT;
-      else if (outcome.missing && !flags.skipMissing) {
-        logLine(flags.json, 'some requested models are missing (exit 2); pass --skip-missing to accept that');
-        process.exitCode = EXIT_BAD_INPUT;
-      }
+      emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });
     });
 }

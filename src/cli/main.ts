@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { toolVersion } from '../report/environment.js';
+import { toolVersion } from '../run/environment.js';
 import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
 import { registerBench } from './bench.js';
 import { registerClassify } from './classify.js';
@@ -12,10 +12,20 @@ import { registerParity } from './parity.js';
 import { registerSuite } from './suite.js';
 
 const program = new Command('movinet-bench')
-  .description('Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.')
+  .description(
+    'Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.',
+  )
   .version(toolVersion())
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(str.trim().split('\n')[0]!.replace(/^error: /, 'movinet-bench: error: ') + '\n') });
+  .configureOutput({
+    outputError: (str, write) =>
+      write(
+        str
+          .trim()
+          .split('\n')[0]!
+          .replace(/^error: /, 'movinet-bench: error: ') + '\n',
+      ),
+  });
 
 registerBench(program);
 registerAccuracy(program);

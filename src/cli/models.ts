@@ -4,11 +4,10 @@ import { loadManifest } from '../models/manifest.js';
 import { inspectModel } from '../models/inspect.js';
 import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
 import { fetchModel } from '../models/fetch.js';
-import { assertWritable, printJson } from './output.js';
+import { assertWritable, emit } from './emit.js';
+import { choiceParser } from './options.js';
 import { convertCached } from '../convert/cache.js';
 import { nativePrecision, PRECISIONS, type Precision } from '../convert/tflite-to-onnx.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { logLine } from '../util/progress.js';
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('list, inspect and fetch models');
@@ -20,12 +19,29 @@ export function registerModels(program: Command): void {
     .action((flags: { json: boolean }) => {
       const rows = loadManifest().models.map((spec) => {
         const loc = locateModel(spec);
-        return { id: spec.id, aliases: spec.aliases, resolution: spec.resolution, precision: spec.precision, status: loc.status, path: loc.path ?? null, detail: loc.status === 'available' ? (spec.sha256 ? 'sha256 verified' : 'sha256 unknown to the manifest') : missingReason(spec, loc) };
+        return {
+          id: spec.id,
+          aliases: spec.aliases,
+          resolution: spec.resolution,
+          precision: spec.precision,
+          status: loc.status,
+          path: loc.path ?? null,
+          detail:
+            loc.status === 'available'
+              ? spec.sha256
+                ? 'sha256 verified'
+                : 'sha256 unknown to the manifest'
+              : missingReason(spec, loc),
+        };
       });
-      if (flags.json) return printJson(rows);
-      const table = new Table({ head: ['id', 'alias', 'res', 'status', 'where / why'], style: { head: [], border: [] }, colWidths: [12, 7, 5, 19, 72], wordWrap: true });
+      const table = new Table({
+        head: ['id', 'alias', 'res', 'status', 'where / why'],
+        style: { head: [], border: [] },
+        colWidths: [12, 7, 5, 19, 72],
+        wordWrap: true,
+      });
       for (const r of rows) table.push([r.id, r.aliases.join(','), r.resolution, r.status, r.path ?? r.detail]);
-      process.stdout.write(`${table.toString()}\n`);
+      emit({ value: rows, text: table.toString() }, flags.json);
     });
 
   models
@@ -34,33 +50,38 @@ export function registerModels(program: Command): void {
     .option('--json', 'machine-readable output', false)
     .action((ref: string, flags: { json: boolean }) => {
       const info = inspectModel(resolveModel(ref));
-      if (flags.json) return printJson(info);
       const lines = [
         `${info.id}  ${info.path}`,
         `size ${(info.bytes / 1e6).toFixed(2)} MB (${info.bytes} bytes), sha256 ${info.sha256}`,
-        `signature '${info.signatureKey}', ${info.operators} operators, weights ${info.quantization} (${Object.entries(info.weightTypes).map(([k, v]) => `${v} ${k}`).join(', ')}; ${info.perChannelQuantizedTensors} per-channel quantized)`,
+        `signature '${info.signatureKey}', ${info.operators} operators, weights ${info.quantization} (${Object.entries(
+          info.weightTypes,
+        )
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}; ${info.perChannelQuantizedTensors} per-channel quantized)`,
         `MACs per frame ${(info.macsPerFrame / 1e6).toFixed(1)} M (conv + depthwise + fully connected)`,
         `input  image   [${info.image.shape}] ${info.image.dtype}  (${info.image.tensorName})`,
         `output logits  [${info.logits.shape}] ${info.logits.dtype}  (${info.logits.tensorName})`,
         `states ${info.states.length} (${info.stateElements} elements):`,
-        ...info.states.map((s) => `  ${s.name.padEnd(44)} [${s.shape}] ${s.dtype}  in ${s.tensorName}  out ${s.outputTensorName}`),
+        ...info.states.map(
+          (s) => `  ${s.name.padEnd(44)} [${s.shape}] ${s.dtype}  in ${s.tensorName}  out ${s.outputTensorName}`,
+        ),
         'ops:',
-        ...Object.entries(info.opHistogram).sort((a, b) => b[1] - a[1]).map(([op, n]) => `  ${op.padEnd(20)} ${n}`),
+        ...Object.entries(info.opHistogram)
+          .sort((a, b) => b[1] - a[1])
+          .map(([op, n]) => `  ${op.padEnd(20)} ${n}`),
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      emit({ value: info, text: lines.join('\n') }, flags.json);
     });
 
   models
     .command('convert <model>')
     .description('convert a TFLite stream model to ONNX (cached by source sha256 and converter version)')
-    .requiredOption('--to <format>', 'target format: onnx', (v: string) => {
-      if (v !== 'onnx') throw new Error(`--to must be onnx, got '${v}'`);
-      return v;
-    })
-    .option('--precision <p>', 'float (fp32 graph), int8 (QDQ; default for int8 models) or int8-exact (TFLite integer arithmetic in fp32 ops)', (v: string) => {
-      if (!(PRECISIONS as readonly string[]).includes(v)) throw new Error(`--precision must be one of ${PRECISIONS.join(', ')}, got '${v}'`);
-      return v;
-    })
+    .requiredOption('--to <format>', 'target format: onnx', choiceParser('--to', ['onnx']))
+    .option(
+      '--precision <p>',
+      'float (fp32 graph), int8 (QDQ; default for int8 models) or int8-exact (TFLite integer arithmetic in fp32 ops)',
+      choiceParser('--precision', PRECISIONS),
+    )
     .option('--out <file>', 'also copy the ONNX file here')
     .option('--json', 'machine-readable output', false)
     .action((ref: string, flags: { precision?: Precision; out?: string; json: boolean }) => {
@@ -68,10 +89,24 @@ export function registerModels(program: Command): void {
       const precision = flags.precision ?? nativePrecision(model.graph);
       if (flags.out) assertWritable(flags.out);
       const onnx = convertCached(model, precision);
-      if (flags.out) writeFileAtomic(flags.out, onnx.bytes);
-      const result = { model: model.id, precision, path: onnx.path, bytes: onnx.bytes.length, cached: onnx.cached, convertMs: Math.round(onnx.convertMs), copiedTo: flags.out ?? null };
-      if (flags.json) return printJson(result);
-      process.stdout.write(`${model.id} -> ${onnx.path} (${precision}, ${(onnx.bytes.length / 1e6).toFixed(2)} MB, ${onnx.cached ? 'cached' : `converted in ${result.convertMs} ms`})${flags.out ? `, copied to ${flags.out}` : ''}\n`);
+      const result = {
+        model: model.id,
+        precision,
+        path: onnx.path,
+        bytes: onnx.bytes.length,
+        cached: onnx.cached,
+        convertMs: Math.round(onnx.convertMs),
+        copiedTo: flags.out ?? null,
+      };
+      const text = `${model.id} -> ${onnx.path} (${precision}, ${(onnx.bytes.length / 1e6).toFixed(2)} MB, ${onnx.cached ? 'cached' : `converted in ${result.convertMs} ms`})`;
+      emit(
+        {
+          value: result,
+          text,
+          file: flags.out ? { path: flags.out, contents: onnx.bytes, label: 'copied to' } : undefined,
+        },
+        flags.json,
+      );
     });
 
   models
@@ -80,8 +115,9 @@ export function registerModels(program: Command): void {
     .option('--json', 'machine-readable output', false)
     .action(async (ref: string, flags: { json: boolean }) => {
       const result = await fetchModel(ref);
-      if (flags.json) printJson(result);
-      else logLine(false, `${result.id}: ${result.path} (${result.bytes} bytes, sha256 ${result.sha256})`);
+      emit(
+        { value: result, text: `${result.id}: ${result.path} (${result.bytes} bytes, sha256 ${result.sha256})` },
+        flags.json,
+      );
     });
-
 }

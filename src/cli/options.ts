@@ -1,7 +1,11 @@
+import { ResizeModeSchema, type ResizeMode } from '../core/results.js';
 import { InvalidArgumentError } from 'commander';
 
 export function parseList(value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list');
   return items;
 }
@@ -10,7 +14,9 @@ export function intParser(name: string, min: number, max = Number.MAX_SAFE_INTEG
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got '${value}'`);
+      throw new InvalidArgumentError(
+        `${name} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got '${value}'`,
+      );
     }
     return n;
   };
@@ -19,14 +25,14 @@ export function intParser(name: string, min: number, max = Number.MAX_SAFE_INTEG
 export function parsePercentiles(value: string): number[] {
   return parseList(value).map((p) => {
     const n = Number(p);
-    if (!Number.isFinite(n) || n <= 0 || n >= 100) throw new InvalidArgumentError(`percentiles must be numbers between 0 and 100, got '${p}'`);
+    if (!Number.isFinite(n) || n <= 0 || n >= 100)
+      throw new InvalidArgumentError(`percentiles must be numbers between 0 and 100, got '${p}'`);
     return n;
   });
 }
 
-export function parseResize(value: string): 'crop' | 'squash' {
-  if (value !== 'crop' && value !== 'squash') throw new InvalidArgumentError(`--resize must be crop or squash, got '${value}'`);
-  return value;
+export function parseResize(value: string): ResizeMode {
+  return choiceParser('--resize', ResizeModeSchema.options)(value);
 }
 
 /** "i/n" with 0 <= i < n. */
@@ -34,6 +40,38 @@ export function parseShard(value: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(value);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (!m || count < 1 || index >= count) throw new InvalidArgumentError(`--shard must be i/n with 0 <= i < n, got '${value}'`);
+  if (!m || count < 1 || index >= count)
+    throw new InvalidArgumentError(`--shard must be i/n with 0 <= i < n, got '${value}'`);
   return { index, count };
+}
+
+/** A finite number in [min, max], e.g. a fraction or a percentage. */
+export function numberParser(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, got '${value}'`);
+    return n;
+  };
+}
+
+/** A number above zero, e.g. seconds. */
+export function positiveParser(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new InvalidArgumentError(
+        `${name} must be a number above 0${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}, got '${value}'`,
+      );
+    return n;
+  };
+}
+
+/** One of a fixed set of words. */
+export function choiceParser<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got '${value}'`);
+    return value as T;
+  };
 }

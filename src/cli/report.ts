@@ -4,12 +4,10 @@ import type { Command } from 'commander';
 import { renderHtml } from '../report/html.js';
 import { mergeAccuracyReports } from '../report/merge.js';
 import { readReport, type Report } from '../report/schema.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { reportTable } from '../report/table.js';
 import { UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
-import { logLine } from '../util/progress.js';
-import { accuracyTable, reportTable } from '../report/table.js';
-import { assertWritable, printJson, writeReport } from './output.js';
+import { assertWritable, emit, emitReport } from './emit.js';
 
 /** The newest report of each kind in reports/, by the time written inside it. */
 function latestReports(dir: string): string[] {
@@ -32,18 +30,23 @@ function latestReports(dir: string): string[] {
 export function registerReport(program: Command): void {
   program
     .command('report [reports...]')
-    .description('a self-contained HTML summary (default: the newest bench and accuracy reports in reports/)')
+    .description('a self-contained HTML summary (default: the newest report of each kind in reports/)')
     .option('--out <file>', 'HTML path', path.join(PROJECT_ROOT, 'reports', 'summary.html'))
     .option('--json', 'print the validated reports as JSON instead of tables', false)
     .action((files: string[], flags: { out: string; json: boolean }) => {
       const chosen = files.length ? files : latestReports(path.join(PROJECT_ROOT, 'reports'));
-      if (chosen.length === 0) throw new UserError('no report given and none found in reports/; run bench or accuracy first');
+      if (chosen.length === 0)
+        throw new UserError('no report given and none found in reports/; run bench or accuracy first');
       assertWritable(flags.out);
       const reports = chosen.map(readReport);
-      writeFileAtomic(flags.out, renderHtml(reports));
-      if (flags.json) printJson(reports);
-      else for (const r of reports) process.stdout.write(`${reportTable(r)}\n`);
-      logLine(flags.json, `html: ${flags.out} (from ${chosen.join(', ')})`);
+      emit(
+        {
+          value: reports,
+          text: reports.map(reportTable).join('\n'),
+          file: { path: flags.out, contents: renderHtml(reports), label: `html (from ${chosen.join(', ')})` },
+        },
+        flags.json,
+      );
     });
 
   program
@@ -55,10 +58,6 @@ export function registerReport(program: Command): void {
     .option('--json', 'print the merged report as JSON', false)
     .action((shards: string[], flags: { out: string; json: boolean }) => {
       assertWritable(flags.out);
-      const merged = mergeAccuracyReports(shards.map(readReport), shards);
-      writeReport(flags.out, merged);
-      if (flags.json) printJson(merged);
-      else process.stdout.write(`${accuracyTable(merged)}\n`);
-      logLine(flags.json, `merged report: ${flags.out}`);
+      emitReport(mergeAccuracyReports(shards.map(readReport), shards), flags.out, flags.json, { skipMissing: true });
     });
 }

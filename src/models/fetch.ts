@@ -21,7 +21,14 @@ export async function fetchModel(ref: string): Promise<FetchResult> {
   const spec = findModelSpec(ref);
   if (!spec) throw new UserError(`unknown model '${ref}'; fetch takes a manifest id`);
   const loc = locateModel(spec);
-  if (loc.status === 'available') return { id: spec.id, path: loc.path!, bytes: fs.statSync(loc.path!).size, sha256: loc.sha256!, alreadyPresent: true };
+  if (loc.status === 'available')
+    return {
+      id: spec.id,
+      path: loc.path!,
+      bytes: fs.statSync(loc.path!).size,
+      sha256: loc.sha256!,
+      alreadyPresent: true,
+    };
   let bytes: Uint8Array;
   try {
     const res = await fetch(spec.url, { signal: AbortSignal.timeout(60_000) });
@@ -29,10 +36,13 @@ export async function fetchModel(ref: string): Promise<FetchResult> {
     bytes = new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new UserError(`cannot download ${spec.id} from ${spec.url} (${cause}); no network? Copy the file to ${path.join(dataDir(), spec.file)} by hand`);
+    throw new UserError(
+      `cannot download ${spec.id} from ${spec.url} (${cause}); no network? Copy the file to ${path.join(dataDir(), spec.file)} by hand`,
+    );
   }
   const sha256 = sha256Bytes(bytes);
-  if (spec.sha256 && sha256 !== spec.sha256) throw new UserError(`downloaded ${spec.id} has sha256 ${sha256}, expected ${spec.sha256}; not saved`);
+  if (spec.sha256 && sha256 !== spec.sha256)
+    throw new UserError(`downloaded ${spec.id} has sha256 ${sha256}, expected ${spec.sha256}; not saved`);
   parseTflite(bytes, `downloaded ${spec.id}`);
   const target = path.join(dataDir(), spec.file);
   writeFileAtomic(target, bytes);

@@ -30,7 +30,12 @@ export interface ModelInspection {
   metadata: string[];
 }
 
-const summary = (t: TensorSpec): TensorSummary => ({ name: t.name, tensorName: t.tensorName, shape: t.shape, dtype: t.dtype });
+const summary = (t: TensorSpec): TensorSummary => ({
+  name: t.name,
+  tensorName: t.tensorName,
+  shape: t.shape,
+  dtype: t.dtype,
+});
 
 /** Multiply-accumulates per frame in the conv, depthwise and fully connected ops. */
 export function graphMacs(graph: TfliteModel): number {
@@ -75,7 +80,8 @@ export function inspectModel(m: ResolvedModel): ModelInspection {
     operators: sg.operators.length,
     opHistogram,
     weightTypes,
-    quantization: kinds.length === 1 ? (kinds[0] as 'int8' | 'float16' | 'float32') : weightTypes.int8 ? 'int8' : 'mixed',
+    quantization:
+      kinds.length === 1 ? (kinds[0] as 'int8' | 'float16' | 'float32') : weightTypes.int8 ? 'int8' : 'mixed',
     perChannelQuantizedTensors: perChannel,
     macsPerFrame: graphMacs(m.graph),
     metadata: m.graph.metadataNames,

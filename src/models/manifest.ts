@@ -3,18 +3,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { UserError } from '../util/errors.js';
+import { ReferenceSchema } from '../core/results.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-
-export const ReferenceSchema = z.object({
-  source: z.string(),
-  sizeMB: z.number().nullable(),
-  top1: z.number().nullable(),
-  pixel4Ms: z.number().nullable(),
-  pixel3Ms: z.number().nullable(),
-  paperFloatStreamTop1: z.number().nullable(),
-});
-export type Reference = z.infer<typeof ReferenceSchema>;
 
 export const ModelSpecSchema = z.object({
   id: z.string(),
@@ -55,7 +46,8 @@ export function loadManifest(): Manifest {
   if (cached) return cached;
   const file = path.join(PROJECT_ROOT, 'models', 'manifest.json');
   const parsed = ManifestSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new UserError(`models/manifest.json is invalid: ${z.prettifyError(parsed.error).split('\n').join('; ')}`);
+  if (!parsed.success)
+    throw new UserError(`models/manifest.json is invalid: ${z.prettifyError(parsed.error).split('\n').join('; ')}`);
   cached = parsed.data;
   return cached;
 }

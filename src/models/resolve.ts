@@ -76,16 +76,24 @@ export function loadLabels(key: string): string[] {
   const spec = loadManifest().labels[key];
   if (!spec) throw new UserError(`unknown label set '${key}'`);
   const loc = locate(spec.file, spec.sha256);
-  if (loc.status === 'missing') throw new UserError(`label file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')})`);
-  if (loc.status === 'checksum-mismatch') throw new UserError(`label file ${loc.path} has sha256 ${loc.sha256}, expected ${spec.sha256}`);
+  if (loc.status === 'missing')
+    throw new UserError(
+      `label file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')})`,
+    );
+  if (loc.status === 'checksum-mismatch')
+    throw new UserError(`label file ${loc.path} has sha256 ${loc.sha256}, expected ${spec.sha256}`);
   const labels = parseLabels(new TextDecoder().decode(loc.bytes));
-  if (labels.length !== spec.count) throw new UserError(`label file ${loc.path} has ${labels.length} labels, expected ${spec.count}`);
+  if (labels.length !== spec.count)
+    throw new UserError(`label file ${loc.path} has ${labels.length} labels, expected ${spec.count}`);
   labelCache.set(key, labels);
   return labels;
 }
 
 function parseLabels(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 export function readLabelFile(file: string): string[] {
@@ -98,7 +106,9 @@ function readBytes(file: string, label: string): Uint8Array {
     const bytes = fs.readFileSync(file);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   } catch (e) {
-    throw new UserError(`cannot read ${label} at ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserError(
+      `cannot read ${label} at ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -119,16 +129,25 @@ export interface ResolveOptions {
 export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedModel {
   if (isModelPath(ref)) return resolvePath(ref, opts);
   const spec = findModelSpec(ref);
-  if (!spec) throw new UserError(`unknown model '${ref}'; known ids: ${knownModelNames().join(', ')} (or give a path to a .tflite file)`);
+  if (!spec)
+    throw new UserError(
+      `unknown model '${ref}'; known ids: ${knownModelNames().join(', ')} (or give a path to a .tflite file)`,
+    );
   const loc = locateModel(spec);
   if (loc.status !== 'available') {
-    throw new ModelUnavailableError(`model ${spec.id}: ${missingReason(spec, loc)}`, loc.status === 'missing' ? 'missing' : 'corrupt');
+    throw new ModelUnavailableError(
+      `model ${spec.id}: ${missingReason(spec, loc)}`,
+      loc.status === 'missing' ? 'missing' : 'corrupt',
+      spec.id,
+    );
   }
   const bytes = nonEmpty(loc.bytes!, loc.path!, `model ${spec.id}`);
   const graph = parseTflite(bytes, `model ${spec.id} (${loc.path})`);
   const signature = streamSignature(graph, `model ${spec.id}`);
   if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
-    throw new UserError(`model ${spec.id}: ${loc.path} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`);
+    throw new UserError(
+      `model ${spec.id}: ${loc.path} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`,
+    );
   }
   return {
     id: spec.id,
@@ -147,7 +166,8 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
 function resolvePath(ref: string, opts: ResolveOptions): ResolvedModel {
   const file = path.resolve(ref);
   if (!fs.existsSync(file)) throw new UserError(`model file ${ref} does not exist`);
-  if (/\.onnx$/i.test(file)) throw new UserError(`model ${ref}: give the source .tflite; ONNX models are made from it with 'models convert'`);
+  if (/\.onnx$/i.test(file))
+    throw new UserError(`model ${ref}: give the source .tflite; ONNX models are made from it with 'models convert'`);
   const bytes = nonEmpty(readBytes(file, 'model'), file, 'model');
   const graph = parseTflite(bytes, `model ${ref}`);
   const signature = streamSignature(graph, `model ${ref}`);

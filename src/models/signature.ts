@@ -67,15 +67,31 @@ export function streamSignature(model: TfliteModel, label = 'model'): StreamSign
 }
 
 /** Exported for tests: builds and checks the pairing from named input and output specs. */
-export function pairStreamTensors(key: string, inputs: TensorSpec[], outputs: TensorSpec[], label = 'model'): StreamSignature {
-  const isFrame = (t: TensorSpec) => t.dtype === 'float32' && t.shape.length === 5 && t.shape[4] === 3 && t.shape[0] === 1 && t.shape[1] === 1;
-  const image = inputs.find((t) => t.name === 'image') ?? onlyOne(inputs.filter(isFrame), `${label}: no unique [1,1,H,W,3] float32 image input`);
+export function pairStreamTensors(
+  key: string,
+  inputs: TensorSpec[],
+  outputs: TensorSpec[],
+  label = 'model',
+): StreamSignature {
+  const isFrame = (t: TensorSpec) =>
+    t.dtype === 'float32' && t.shape.length === 5 && t.shape[4] === 3 && t.shape[0] === 1 && t.shape[1] === 1;
+  const image =
+    inputs.find((t) => t.name === 'image') ??
+    onlyOne(inputs.filter(isFrame), `${label}: no unique [1,1,H,W,3] float32 image input`);
   if (!isFrame(image)) {
-    throw new UserError(`${label}: input '${image.name}' has shape [${image.shape}] ${image.dtype}; a stream model takes one frame [1,1,H,W,3] float32`);
+    throw new UserError(
+      `${label}: input '${image.name}' has shape [${image.shape}] ${image.dtype}; a stream model takes one frame [1,1,H,W,3] float32`,
+    );
   }
-  const logits = outputs.find((t) => t.name === 'logits') ??
-    onlyOne(outputs.filter((t) => t.shape.length === 2 && t.shape[0] === 1 && t.dtype === 'float32' && !inputs.some((i) => i.name === t.name)),
-      `${label}: no unique [1,N] float32 logits output`);
+  const logits =
+    outputs.find((t) => t.name === 'logits') ??
+    onlyOne(
+      outputs.filter(
+        (t) =>
+          t.shape.length === 2 && t.shape[0] === 1 && t.dtype === 'float32' && !inputs.some((i) => i.name === t.name),
+      ),
+      `${label}: no unique [1,N] float32 logits output`,
+    );
   const byName = new Map(outputs.map((o) => [o.name, o]));
   const states: StateSpec[] = [];
   const problems: string[] = [];
@@ -84,7 +100,9 @@ export function pairStreamTensors(key: string, inputs: TensorSpec[], outputs: Te
     const output = byName.get(input.name);
     if (!output) problems.push(`state input '${input.name}' has no output of the same name`);
     else if (!sameShape(input.shape, output.shape) || input.dtype !== output.dtype) {
-      problems.push(`state '${input.name}' is [${input.shape}] ${input.dtype} in but [${output.shape}] ${output.dtype} out`);
+      problems.push(
+        `state '${input.name}' is [${input.shape}] ${input.dtype} in but [${output.shape}] ${output.dtype} out`,
+      );
     } else if (!STATE_DTYPES.includes(input.dtype)) {
       problems.push(`state '${input.name}' has unsupported type ${input.dtype}`);
     } else states.push({ name: input.name, input, output });
@@ -92,7 +110,9 @@ export function pairStreamTensors(key: string, inputs: TensorSpec[], outputs: Te
   const unmatched = outputs.filter((o) => o !== logits && !inputs.some((i) => i.name === o.name));
   for (const o of unmatched) problems.push(`output '${o.name}' is neither logits nor a state`);
   if (problems.length) {
-    throw new UserError(`${label}: inputs and outputs do not form a stream signature: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`);
+    throw new UserError(
+      `${label}: inputs and outputs do not form a stream signature: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`,
+    );
   }
   return {
     key,

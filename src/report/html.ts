@@ -1,5 +1,7 @@
+import { accuracyColumns, benchColumns, parityColumns, type Column } from './columns.js';
+import { fmt, pct } from './format.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
-import { fmt } from './table.js';
+import { notRunLines } from './table.js';
 
 /**
  * A self-contained HTML summary: no script, no external asset, charts drawn as
@@ -15,7 +17,10 @@ interface Series {
 }
 
 /** A plain line chart with axes and a legend. */
-export function lineChart(series: Series[], opts: { xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number }): string {
+export function lineChart(
+  series: Series[],
+  opts: { xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number },
+): string {
   const w = opts.width ?? 640;
   const h = opts.height ?? 260;
   const m = { l: 56, r: 12, t: 12, b: 40 };
@@ -28,13 +33,26 @@ export function lineChart(series: Series[], opts: { xLabel: string; yLabel: stri
   const sy = (y: number) => h - m.b - ((y - y0) / (y1 - y0 || 1)) * (h - m.t - m.b);
   const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
   const grid = [
-    ...ticks(y0, y1).map((y) => `<line x1="${m.l}" x2="${w - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/><text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${esc(fmt(y, y1 - y0 < 5 ? 2 : 0))}</text>`),
-    ...ticks(x0, x1).map((x) => `<text x="${sx(x)}" y="${h - m.b + 16}" text-anchor="middle">${esc(fmt(x, x1 - x0 < 5 ? 1 : 0))}</text>`),
+    ...ticks(y0, y1).map(
+      (y) =>
+        `<line x1="${m.l}" x2="${w - m.r}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/><text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${esc(fmt(y, y1 - y0 < 5 ? 2 : 0))}</text>`,
+    ),
+    ...ticks(x0, x1).map(
+      (x) => `<text x="${sx(x)}" y="${h - m.b + 16}" text-anchor="middle">${esc(fmt(x, x1 - x0 < 5 ? 1 : 0))}</text>`,
+    ),
   ].join('');
   const lines = series
-    .map((s, i) => `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`)
+    .map(
+      (s, i) =>
+        `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+    )
     .join('');
-  const legend = series.map((s, i) => `<text x="${m.l + 8}" y="${m.t + 14 + i * 14}" fill="${COLORS[i % COLORS.length]}">${esc(s.name)}</text>`).join('');
+  const legend = series
+    .map(
+      (s, i) =>
+        `<text x="${m.l + 8}" y="${m.t + 14 + i * 14}" fill="${COLORS[i % COLORS.length]}">${esc(s.name)}</text>`,
+    )
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-size="11" font-family="sans-serif">${grid}<line x1="${m.l}" y1="${h - m.b}" x2="${w - m.r}" y2="${h - m.b}" stroke="#444"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${h - m.b}" stroke="#444"/>${lines}${legend}<text x="${(w + m.l) / 2}" y="${h - 6}" text-anchor="middle">${esc(opts.xLabel)}</text><text transform="translate(12 ${(h - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text></svg>`;
 }
 
@@ -42,27 +60,41 @@ function table(head: string[], rows: (string | number)[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-function skippedList(r: BenchReport | AccuracyReport | ParityReport): string {
-  return r.skipped.length ? `<ul class="skipped">${r.skipped.map((s) => `<li><b>${esc(s.status)}</b> ${esc(s.model)} on ${esc(s.backend)}: ${esc(s.reason)}</li>`).join('')}</ul>` : '';
+function columnTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  const cls = (c: Column<Row>) => (c.text ? ' class="text"' : '');
+  const head = columns.map((c) => `<th${cls(c)}>${esc(c.header)}</th>`).join('');
+  const body = rows
+    .map((r) => `<tr>${columns.map((c) => `<td${cls(c)}>${esc(c.cell(r))}</td>`).join('')}</tr>`)
+    .join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function skippedList(r: Report): string {
+  const items = notRunLines(r.skipped, r.failed);
+  return items.length ? `<ul class="skipped">${items.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '';
 }
 
 function benchSection(r: BenchReport): string {
-  const rows = r.results.map((x) => [
-    x.model.id, x.backend, x.runtime.threads.requested, fmt(x.loadMs, 0), fmt(x.firstInferenceMs, 1), fmt(x.stats.p50), fmt(x.stats.p90),
-    fmt(x.stats.percentiles.p99 ?? null), `${fmt(x.stats.medianCI95[0])}–${fmt(x.stats.medianCI95[1])}`, fmt(x.fps, 1), fmt(x.realtimeFactor, 1),
-    fmt(x.gflopsPerSecond, 1), fmt(x.peakRssMB, 0), x.overhead ? fmt(x.overhead.ratio, 3) : '–',
-    fmt(x.model.reference?.sizeMB ?? null, 1), x.model.reference?.top1 != null ? `${x.model.reference.top1}%` : '–', fmt(x.model.reference?.pixel4Ms ?? null, 0), fmt(x.model.reference?.pixel3Ms ?? null, 0),
-  ]);
   const cdf: Series[] = r.results.map((x) => {
     const s = [...x.samplesMs].sort((a, b) => a - b);
     return { name: `${x.model.id} ${x.backend}`, points: s.map((v, i) => [v, (i + 1) / s.length] as [number, number]) };
   });
-  const timeline: Series[] = r.results.map((x) => ({ name: `${x.model.id} ${x.backend}`, points: x.samplesMs.map((v, i) => [i, v] as [number, number]) }));
-  const warnings = r.results.flatMap((x) => x.warnings.map((w) => `<li><b>${esc(x.model.id)} ${esc(x.backend)}</b>: ${esc(w)}</li>`)).join('');
-  const runtimes = r.results.map((x) => `<li>${esc(x.backend)}: ${esc(x.runtime.package)} ${esc(x.runtime.version)} (${esc(x.runtime.build)}); threads: ${esc(x.runtime.threads.enforcement)}</li>`).join('');
+  const timeline: Series[] = r.results.map((x) => ({
+    name: `${x.model.id} ${x.backend}`,
+    points: x.samplesMs.map((v, i) => [i, v] as [number, number]),
+  }));
+  const warnings = r.results
+    .flatMap((x) => x.warnings.map((w) => `<li><b>${esc(x.model.id)} ${esc(x.backend)}</b>: ${esc(w)}</li>`))
+    .join('');
+  const runtimes = r.results
+    .map(
+      (x) =>
+        `<li>${esc(x.backend)}: ${esc(x.runtime.package)} ${esc(x.runtime.version)} (${esc(x.runtime.build)}); threads: ${esc(x.runtime.threads.enforcement)}</li>`,
+    )
+    .join('');
   return `<h2>Latency</h2>
 <p>${esc(r.command)} — ${esc(r.config.frames)} frames × ${esc(r.config.repeats)} repeat(s) after ${esc(r.config.warmup)} warm-up frames, input ${esc(r.config.input)}, ${esc(r.config.threads)} thread(s).</p>
-${table(['model', 'backend', 'thr', 'load ms', '1st ms', 'p50', 'p90', 'p99', 'p50 95% CI', 'fps', '×RT', 'GFLOP/s', 'RSS MB', 'overhead', 'ref MB', 'ref top-1', 'Pixel 4 ms', 'Pixel 3 ms'], rows)}
+${columnTable(benchColumns, r.results)}
 <p class="note">Reference columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>
 ${skippedList(r)}
 ${warnings ? `<ul class="skipped">${warnings}</ul>` : ''}
@@ -72,19 +104,25 @@ ${warnings ? `<ul class="skipped">${warnings}</ul>` : ''}
 }
 
 function accuracySection(r: AccuracyReport): string {
-  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-  const rows = r.runs.map((x) => [
-    x.model.id, x.backend, x.summary.evaluated, `${pct(x.summary.top1.value)} (${pct(x.summary.top1.low)}–${pct(x.summary.top1.high)})`,
-    `${pct(x.summary.top5.value)} (${pct(x.summary.top5.low)}–${pct(x.summary.top5.high)})`, x.summary.errors,
-    x.summary.medianTimeToCorrectS === null ? '–' : `${fmt(x.summary.medianTimeToCorrectS, 1)} s`, fmt(x.latency?.p50 ?? null),
-    x.model.reference?.top1 != null ? `${x.model.reference.top1}%` : '–', x.model.reference?.paperFloatStreamTop1 != null ? `${x.model.reference.paperFloatStreamTop1}%` : '–',
-  ]);
-  const curve: Series[] = r.runs.map((x) => ({ name: `${x.model.id} ${x.backend}`, points: x.summary.top1ByFramesSeen.map((v, k) => [(k + 1) / r.config.fps, v] as [number, number]) }));
-  const wrong = r.runs.flatMap((x) => x.clips.filter((c) => !c.correct1).map((c) => [x.model.id, x.backend, c.file, c.label, c.status === 'error' ? `error: ${c.error}` : c.top5.map((p) => `${p.label} ${pct(p.prob)}`).join(', ')]));
+  const curve: Series[] = r.runs.map((x) => ({
+    name: `${x.model.id} ${x.backend}`,
+    points: x.summary.top1ByFramesSeen.map((v, k) => [(k + 1) / r.config.fps, v] as [number, number]),
+  }));
+  const wrong = r.runs.flatMap((x) =>
+    x.clips
+      .filter((c) => !c.correct1)
+      .map((c) => [
+        x.model.id,
+        x.backend,
+        c.file,
+        c.label,
+        c.status === 'error' ? `error: ${c.error}` : c.top5.map((p) => `${p.label} ${pct(p.prob)}`).join(', '),
+      ]),
+  );
   const agree = r.agreement.map((a) => [a.model, a.backends.join(' vs '), pct(a.clipTop1), pct(a.frameTop1)]);
   return `<h2>Accuracy</h2>
 <p>${esc(r.command)} — ${esc(r.config.dataset.clips)} clips of ${esc(r.config.dataset.name)}, ${esc(r.config.resize)}, ${esc(r.config.fps)} fps. Clip-level prediction = the final frame's logits.</p>
-${table(['model', 'backend', 'clips', 'top-1 (Wilson 95%)', 'top-5 (Wilson 95%)', 'errors', 'median time to correct', 'p50 ms', 'ref top-1 int8*', 'paper float*'], rows)}
+${columnTable(accuracyColumns, r.runs)}
 <p class="note">* Reference figures are on the full Kinetics-600 validation set; this sample is small, so compare intervals, not points.</p>
 ${skippedList(r)}
 <h3>Top-1 if the clip stopped after t seconds</h3>${lineChart(curve, { xLabel: 'seconds of video seen', yLabel: 'top-1', yMin: 0, yMax: 1 })}
@@ -93,21 +131,41 @@ ${agree.length ? `<h3>Cross-backend agreement</h3>${table(['model', 'backends', 
 }
 
 function paritySection(r: ParityReport): string {
-  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
-  const rows = r.pairs.map((p) => [p.model.id, p.reference, p.backend, `${p.clipsMatching}/${p.clips.length}`, pct(p.frameTop1Agreement), fmt(p.maxAbsLogitDiff, 3), fmt(p.maxAbsProbDiff, 4)]);
-  const clips = r.pairs.flatMap((p) => p.clips.map((c) => [p.backend, c.file, c.frames, pct(c.frameTop1Agreement), fmt(c.maxAbsProbDiff, 4), c.match ? 'yes' : c.error ?? 'NO']));
+  const clips = r.pairs.flatMap((p) =>
+    p.clips.map((c) => [
+      p.backend,
+      c.file,
+      c.frames,
+      pct(c.frameTop1Agreement, 2),
+      fmt(c.maxAbsProbDiff, 4),
+      c.match ? 'yes' : (c.error ?? 'NO'),
+    ]),
+  );
   return `<h2>Parity: ${r.passed ? 'passed' : 'FAILED'}</h2>
-<p>${esc(r.command)} — ${esc(r.config.dataset.clips)} clips of ${esc(r.config.dataset.name)}; every clip's final top-1 must match and per-frame top-1 agreement must be at least ${pct(r.config.minAgreement)}.</p>
-${table(['model', 'reference', 'backend', 'clips same top-1', 'frame top-1 agreement', 'max |Δlogit|', 'max |Δprob|'], rows)}
+<p>${esc(r.command)} — ${esc(r.config.dataset.clips)} clips of ${esc(r.config.dataset.name)}; every clip's final top-1 must match and per-frame top-1 agreement must be at least ${pct(r.config.minAgreement, 2)}.</p>
+${columnTable(parityColumns(r.config.minAgreement), r.pairs)}
 ${skippedList(r)}
 <h3>Per clip</h3>${table(['backend', 'clip', 'frames', 'frame agreement', 'max |Δprob|', 'final top-1 matches'], clips)}`;
 }
 
+function section(r: Report): string {
+  switch (r.kind) {
+    case 'bench':
+      return benchSection(r);
+    case 'accuracy':
+      return accuracySection(r);
+    case 'parity':
+      return paritySection(r);
+  }
+}
+
 export function renderHtml(reports: Report[]): string {
   const env = reports[0]?.environment;
-  const body = reports.map((r) => (r.kind === 'bench' ? benchSection(r) : r.kind === 'accuracy' ? accuracySection(r) : paritySection(r))).join('\n');
-  const envLine = env ? `${env.cpuModel}, ${env.cpuCores} cores, ${env.os}, Node ${env.node}, ffmpeg ${env.ffmpeg}, commit ${env.gitCommit ?? 'unknown'}` : '';
+  const body = reports.map(section).join('\n');
+  const envLine = env
+    ? `${env.cpuModel}, ${env.cpuCores} cores, ${env.os}, Node ${env.node}, ffmpeg ${env.ffmpeg}, commit ${env.gitCommit ?? 'unknown'}`
+    : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>movinet-bench report</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.skipped{color:#8a4b00}</style></head>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f4f4f4}.text{text-align:left}.note{color:#555}.skipped{color:#8a4b00}</style></head>
 <body><h1>movinet-bench</h1><p class="note">${esc(envLine)}</p>${body}</body></html>\n`;
 }

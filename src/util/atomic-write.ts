@@ -9,7 +9,9 @@ export function assertWritable(file: string): void {
     makeDirs(dir);
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (e) {
-    throw new UserError(`cannot write output ${file}: directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UserError(
+      `cannot write output ${file}: directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
     throw new UserError(`cannot write output ${file}: it is a directory`);

@@ -23,6 +23,8 @@ export class ModelUnavailableError extends UserError {
   constructor(
     message: string,
     readonly reason: 'missing' | 'corrupt',
+    /** The manifest id the user's reference resolved to. */
+    readonly model: string,
   ) {
     super(message);
     this.name = 'ModelUnavailableError';

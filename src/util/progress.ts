@@ -17,7 +17,12 @@ export function progressAllowed(json: boolean): boolean {
 export function createProgress(json: boolean, unit: string): Progress {
   if (!progressAllowed(json)) return silent;
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: `{label} [{bar}] {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: true },
+    {
+      stream: process.stderr,
+      format: `{label} [{bar}] {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = 0;

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 
-export type ResizeMode = 'crop' | 'squash';
+import type { ResizeMode } from '../core/results.js';
+
+export type { ResizeMode };
 
 /**
  * fluent-ffmpeg is deprecated and archived upstream, so the command line is
@@ -31,7 +33,8 @@ function tool(name: 'ffmpeg' | 'ffprobe', envVar: string): string {
     if (fs.existsSync(sibling)) return sibling;
   }
   const found = which(name);
-  if (!found) throw new UserError(`${name} not found on PATH; install it (Debian: apt-get install ffmpeg) or set ${envVar}`);
+  if (!found)
+    throw new UserError(`${name} not found on PATH; install it (Debian: apt-get install ffmpeg) or set ${envVar}`);
   return found;
 }
 
@@ -41,7 +44,12 @@ export const ffprobePath = (): string => tool('ffprobe', 'FFPROBE_PATH');
 export function ffmpegVersion(): string {
   try {
     const r = spawnSync(ffmpegPath(), ['-version'], { encoding: 'utf8' });
-    return r.stdout.split('\n')[0]?.replace(/^ffmpeg version /, '').split(' ')[0] ?? 'unknown';
+    return (
+      r.stdout
+        .split('\n')[0]
+        ?.replace(/^ffmpeg version /, '')
+        .split(' ')[0] ?? 'unknown'
+    );
   } catch {
     return 'not found';
   }
@@ -63,5 +71,22 @@ export function filterChain(spec: DecodeSpec): string {
 
 /** One decoder thread: decoding stays on the spare core instead of competing with the timed inference. */
 export function decodeArgs(file: string, spec: DecodeSpec): string[] {
-  return ['-v', 'error', '-nostdin', '-threads', '1', '-i', file, '-an', '-sn', '-vf', filterChain(spec), '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+  return [
+    '-v',
+    'error',
+    '-nostdin',
+    '-threads',
+    '1',
+    '-i',
+    file,
+    '-an',
+    '-sn',
+    '-vf',
+    filterChain(spec),
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
 }

@@ -17,11 +17,19 @@ export interface VideoInfo {
 function rate(r: string | undefined): number {
   if (!r) return 0;
   const [n, d] = r.split('/').map(Number);
-  return d ? n! / d : n ?? 0;
+  return d ? n! / d : (n ?? 0);
 }
 
 interface ProbeJson {
-  streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number; avg_frame_rate?: string; r_frame_rate?: string; duration?: string }[];
+  streams?: {
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    avg_frame_rate?: string;
+    r_frame_rate?: string;
+    duration?: string;
+  }[];
   format?: { format_name?: string; duration?: string };
 }
 
@@ -37,7 +45,9 @@ export function checkVideoFile(file: string): number {
 /** Reads container facts for the report; fails with one line on a missing, empty or undecodable file. */
 export function probeVideo(file: string): VideoInfo {
   const bytes = checkVideoFile(file);
-  const r = spawnSync(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8' });
+  const r = spawnSync(ffprobePath(), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], {
+    encoding: 'utf8',
+  });
   const info = r.status === 0 ? (JSON.parse(r.stdout) as ProbeJson) : undefined;
   const v = info?.streams?.find((s) => s.codec_type === 'video');
   if (!info || !v) {

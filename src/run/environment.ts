@@ -3,17 +3,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageVersion } from '../backends/package-info.js';
-import type { ResolvedModel } from '../models/resolve.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { ffmpegVersion } from '../video/ffmpeg.js';
-import type { Environment, ModelInfo } from './schema.js';
+import type { Environment } from '../core/results.js';
+import { SCHEMA_VERSION, type ReportHeader } from '../report/schema.js';
 
 const RUNTIME_PACKAGES = ['@tensorflow/tfjs-tflite', '@tensorflow/tfjs-core', '@litertjs/core', 'onnxruntime-node'];
 
 function gitCommit(): string | null {
   const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   if (r.status !== 0) return null;
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  }).stdout.trim();
   return r.stdout.trim() + (dirty ? '-dirty' : '');
 }
 
@@ -37,29 +40,18 @@ export function environmentFingerprint(): Environment {
   };
 }
 
-export function modelInfo(m: ResolvedModel): ModelInfo {
+/** The part every report starts with: schema version, tool, time, command line, machine. */
+export function reportHeader(command: string = commandLine()): ReportHeader {
   return {
-    id: m.id,
-    path: m.path,
-    sha256: m.sha256,
-    verified: m.verified,
-    bytes: m.bytes.length,
-    family: m.spec?.family ?? null,
-    precision: m.spec?.precision ?? null,
-    resolution: m.signature.height,
-    numClasses: m.signature.numClasses,
-    states: m.signature.states.length,
-    flopsPerFrame: m.spec?.flopsPerFrame ?? null,
-    reference: m.spec?.reference ?? null,
-  };
-}
-
-export function reportHeader(command: string) {
-  return {
-    schemaVersion: 1 as const,
+    schemaVersion: SCHEMA_VERSION,
     tool: { name: 'movinet-bench' as const, version: toolVersion() },
     createdAt: new Date().toISOString(),
     command,
     environment: environmentFingerprint(),
   };
+}
+
+/** The command line as the user typed it, recorded in every report. */
+export function commandLine(): string {
+  return ['movinet-bench', ...process.argv.slice(2)].join(' ');
 }

@@ -32,13 +32,18 @@ const UserManifest = z.array(z.object({ file: z.string(), label: z.string(), sha
 export function loadSubset(name: string): Dataset {
   const manifest = path.join(PROJECT_ROOT, 'datasets', name, 'manifest.json');
   if (!fs.existsSync(manifest)) {
-    const known = fs.readdirSync(path.join(PROJECT_ROOT, 'datasets')).filter((d) => fs.existsSync(path.join(PROJECT_ROOT, 'datasets', d, 'manifest.json')));
+    const known = fs
+      .readdirSync(path.join(PROJECT_ROOT, 'datasets'))
+      .filter((d) => fs.existsSync(path.join(PROJECT_ROOT, 'datasets', d, 'manifest.json')));
     throw new UserError(`unknown subset '${name}'; known: ${known.join(', ')}`);
   }
   const parsed = ProjectManifest.parse(JSON.parse(fs.readFileSync(manifest, 'utf8')));
   const clips = parsed.clips.map((c) => ({ file: path.join(dataDir(), c.file), label: c.label, sha256: c.sha256 }));
   const missing = clips.filter((c) => !fs.existsSync(c.file));
-  if (missing.length) throw new UserError(`subset ${name}: ${missing.length} of ${clips.length} clips missing under ${dataDir()} (e.g. ${missing[0]!.file}); set MOVINET_DATA_DIR`);
+  if (missing.length)
+    throw new UserError(
+      `subset ${name}: ${missing.length} of ${clips.length} clips missing under ${dataDir()} (e.g. ${missing[0]!.file}); set MOVINET_DATA_DIR`,
+    );
   return { name, source: path.relative(PROJECT_ROOT, manifest), root: path.join(dataDir(), 'datasets', name), clips };
 }
 
@@ -68,7 +73,10 @@ function fromFolder(dir: string): Clip[] {
 
 function fromCsv(file: string): Clip[] {
   const base = path.dirname(file);
-  const rows = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim());
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim());
   const clips: Clip[] = [];
   rows.forEach((line, i) => {
     // The label is everything after the first comma, so labels may hold commas; quotes are optional.
@@ -85,7 +93,8 @@ function fromCsv(file: string): Clip[] {
 
 function fromJson(file: string): Clip[] {
   const parsed = UserManifest.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new UserError(`${file}: expected an array of {file, label, sha256?}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new UserError(`${file}: expected an array of {file, label, sha256?}: ${parsed.error.issues[0]?.message}`);
   return parsed.data.map((c) => ({ file: path.resolve(path.dirname(file), c.file), label: c.label, sha256: c.sha256 }));
 }
 
@@ -93,7 +102,9 @@ function fromJson(file: string): Clip[] {
 export function verifyClips(ds: Dataset): void {
   for (const c of ds.clips) {
     if (c.sha256 && fs.existsSync(c.file) && sha256File(c.file) !== c.sha256) {
-      throw new UserError(`clip ${c.file} has the wrong sha256 (expected ${c.sha256.slice(0, 12)}…): corrupt or replaced`);
+      throw new UserError(
+        `clip ${c.file} has the wrong sha256 (expected ${c.sha256.slice(0, 12)}…): corrupt or replaced`,
+      );
     }
   }
 }
@@ -123,7 +134,9 @@ export function labelIndices(ds: Dataset, labels: readonly string[]): number[] {
     const i = index.get(c.label) ?? index.get(c.label.replace(/_/g, ' '));
     if (i !== undefined) return i;
     const close = [...labels].sort((a, b) => editDistance(c.label, a) - editDistance(c.label, b)).slice(0, 3);
-    throw new UserError(`unknown label '${c.label}' (clip ${path.basename(c.file)}); closest model labels: ${close.map((l) => `'${l}'`).join(', ')}`);
+    throw new UserError(
+      `unknown label '${c.label}' (clip ${path.basename(c.file)}); closest model labels: ${close.map((l) => `'${l}'`).join(', ')}`,
+    );
   });
 }
 

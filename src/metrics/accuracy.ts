@@ -1,8 +1,16 @@
-import { latencyStats } from '../bench/stats.js';
-import type { AccuracyRun, AccuracySummary, ClipResult } from '../report/schema.js';
+import type {
+  AccuracyRun,
+  AccuracySummary,
+  Agreement,
+  ClipResult,
+  Interval,
+  ModelInfo,
+  Runtime,
+} from '../core/results.js';
+import { latencyStats, median } from './stats.js';
 
 /** Wilson score interval: honest on small samples and at 0% or 100%, unlike the normal approximation. */
-export function wilson(successes: number, n: number, z = 1.959964): { value: number; low: number; high: number } {
+export function wilson(successes: number, n: number, z = 1.959964): Interval {
   if (n === 0) return { value: 0, low: 0, high: 1 };
   const p = successes / n;
   const denom = 1 + (z * z) / n;
@@ -17,13 +25,6 @@ export function timeToCorrect(top1ByFrame: readonly number[], label: number, fps
   let first = top1ByFrame.length - 1;
   while (first > 0 && top1ByFrame[first - 1] === label) first--;
   return (first + 1) / fps;
-}
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Everything derives from the per-clip results, so merged shards summarise exactly as one run. */
@@ -63,14 +64,17 @@ export function runLatency(clips: readonly ClipResult[]): AccuracyRun['latency']
 }
 
 /** For each model, each pair of backends: share of clips with the same final top-1, and of frames with the same top-1. */
-export function agreement(runs: readonly AccuracyRun[]): { model: string; backends: [string, string]; clipTop1: number; frameTop1: number }[] {
-  const out: { model: string; backends: [string, string]; clipTop1: number; frameTop1: number }[] = [];
+export function agreement(runs: readonly AccuracyRun[]): Agreement[] {
+  const out: Agreement[] = [];
   for (let i = 0; i < runs.length; i++) {
     for (let j = i + 1; j < runs.length; j++) {
       const a = runs[i]!;
       const b = runs[j]!;
       if (a.model.id !== b.model.id) continue;
-      let clips = 0, same = 0, frames = 0, sameFrames = 0;
+      let clips = 0,
+        same = 0,
+        frames = 0,
+        sameFrames = 0;
       for (const ca of a.clips) {
         const cb = b.clips.find((c) => c.file === ca.file);
         if (!cb || ca.status !== 'ok' || cb.status !== 'ok') continue;
@@ -80,8 +84,34 @@ export function agreement(runs: readonly AccuracyRun[]): { model: string; backen
         for (let k = 0; k < n; k++) if (ca.top1ByFrame[k] === cb.top1ByFrame[k]) sameFrames++;
         frames += n;
       }
-      out.push({ model: a.model.id, backends: [a.backend, b.backend], clipTop1: clips ? same / clips : 0, frameTop1: frames ? sameFrames / frames : 0 });
+      out.push({
+        model: a.model.id,
+        backends: [a.backend, b.backend],
+        clipTop1: clips ? same / clips : 0,
+        frameTop1: frames ? sameFrames / frames : 0,
+      });
     }
   }
   return out;
+}
+
+/** A run's summary, latency and totals, all derived from its clips (so merged shards equal one run). */
+export function completeRun(
+  model: ModelInfo,
+  backend: string,
+  runtime: Runtime,
+  clips: ClipResult[],
+  wallMs: number,
+): AccuracyRun {
+  return {
+    model,
+    backend,
+    runtime,
+    clips,
+    summary: summarize(clips),
+    latency: runLatency(clips),
+    wallMs,
+    inferenceMs: clips.reduce((a, c) => a + c.stepMs.reduce((x, y) => x + y, 0), 0),
+    decodeWaitMs: clips.reduce((a, c) => a + c.decodeWaitMs, 0),
+  };
 }

@@ -1,7 +1,7 @@
-import { syntheticFrames } from '../video/synthetic.js';
-import { decodeFrames, type FrameStream } from '../video/decode.js';
-import { probeVideo } from '../video/probe.js';
-import type { ResizeMode } from '../video/ffmpeg.js';
+import { syntheticFrames } from './synthetic.js';
+import { decodeFrames, type FrameStream } from './decode.js';
+import { probeVideo } from './probe.js';
+import type { ResizeMode } from './ffmpeg.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -9,7 +9,12 @@ import { UserError } from '../util/errors.js';
  * shares the clock with inference. A short clip is cycled: the stream state
  * keeps evolving, as it would on a longer video.
  */
-export async function benchFrames(input: string, size: number, count: number, resize: ResizeMode = 'crop'): Promise<Float32Array[]> {
+export async function benchFrames(
+  input: string,
+  size: number,
+  count: number,
+  resize: ResizeMode = 'crop',
+): Promise<Float32Array[]> {
   if (input === 'synthetic') return syntheticFrames(Math.min(count, 64), size);
   probeVideo(input);
   const frames = await collect(decodeFrames(input, { size, fps: 5, resize, maxFrames: count }));

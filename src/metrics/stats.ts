@@ -1,23 +1,12 @@
+import type { LatencyStats } from '../core/results.js';
+
 /**
  * Latency statistics. Percentiles interpolate linearly between order
  * statistics (the "R-7" rule numpy, tinybench and most spreadsheets use), so
  * they match what users compute on the raw samples kept in every report.
  */
 
-export interface LatencyStats {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  /** Sample standard deviation (n - 1). */
-  std: number;
-  p50: number;
-  p90: number;
-  /** Requested percentiles, keyed "p95", "p99.9", ... */
-  percentiles: Record<string, number>;
-  /** Distribution-free 95% confidence interval for the median, from order statistics. */
-  medianCI95: [number, number];
-}
+export type { LatencyStats };
 
 export function percentileSorted(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new Error('no samples');
@@ -44,7 +33,10 @@ export function medianCIRanks(n: number, confidence = 0.95): [number, number] {
   return [lower, n + 1 - lower];
 }
 
-export function latencyStats(samples: readonly number[], percentiles: readonly number[] = [50, 90, 95, 99]): LatencyStats {
+export function latencyStats(
+  samples: readonly number[],
+  percentiles: readonly number[] = [50, 90, 95, 99],
+): LatencyStats {
   const sorted = [...samples].sort((a, b) => a - b);
   const n = sorted.length;
   if (n === 0) throw new Error('no samples');
@@ -71,7 +63,7 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
   const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
   const ranks = new Array<number>(all.length);
   let tieTerm = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
     const t = j - i + 1;
@@ -95,6 +87,18 @@ export function mannWhitneyP(a: readonly number[], b: readonly number[]): number
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/** The median of a sample, or null for an empty one. */
+export function median(values: readonly number[]): number | null {
+  return values.length
+    ? percentileSorted(
+        [...values].sort((a, b) => a - b),
+        50,
+      )
+    : null;
 }

@@ -1,0 +1,218 @@
+import { z } from 'zod';
+
+/**
+ * The domain types every stage produces and every layer above reads: model
+ * identity, runtime, latency statistics and the per-(model, backend) results.
+ * They are zod schemas so the report schema is built from them, not beside them.
+ * This module is the leaf of the dependency graph: it imports nothing of ours.
+ */
+
+const Ms = z.number().nonnegative();
+const Fraction = z.number().min(0).max(1);
+
+/** Figures published on the source page and in the paper, shown beside our measurements. */
+export const ReferenceSchema = z.object({
+  source: z.string(),
+  sizeMB: z.number().nullable(),
+  top1: z.number().nullable(),
+  pixel4Ms: z.number().nullable(),
+  pixel3Ms: z.number().nullable(),
+  paperFloatStreamTop1: z.number().nullable(),
+});
+export type Reference = z.infer<typeof ReferenceSchema>;
+
+export const EnvironmentSchema = z.object({
+  cpuModel: z.string(),
+  cpuCores: z.number().int(),
+  totalMemGB: z.number(),
+  os: z.string(),
+  node: z.string(),
+  v8: z.string(),
+  packages: z.record(z.string(), z.string()),
+  ffmpeg: z.string(),
+  gitCommit: z.string().nullable(),
+  ci: z.boolean(),
+});
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+export const ModelInfoSchema = z.object({
+  id: z.string(),
+  path: z.string(),
+  sha256: z.string(),
+  verified: z.boolean(),
+  bytes: z.number().int().nonnegative(),
+  family: z.string().nullable(),
+  precision: z.string().nullable(),
+  resolution: z.number().int().positive(),
+  numClasses: z.number().int().positive(),
+  states: z.number().int().nonnegative(),
+  flopsPerFrame: z.number().nullable(),
+  reference: ReferenceSchema.nullable(),
+});
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+export const RuntimeSchema = z.object({
+  backend: z.string(),
+  package: z.string(),
+  version: z.string(),
+  build: z.string(),
+  threads: z.object({ requested: z.number().int().positive(), enforcement: z.string() }),
+});
+export type Runtime = z.infer<typeof RuntimeSchema>;
+
+export const LatencyStatsSchema = z
+  .object({
+    count: z.number().int().positive(),
+    min: Ms,
+    max: Ms,
+    mean: Ms,
+    std: z.number().nonnegative(),
+    p50: Ms,
+    p90: Ms,
+    /** Requested percentiles keyed "p95", "p99.9", ... */
+    percentiles: z.record(z.string(), Ms),
+    /** Distribution-free 95% confidence interval of the median. */
+    medianCI95: z.tuple([Ms, Ms]),
+  })
+  .refine((s) => s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.max, { message: 'percentiles out of order' });
+export type LatencyStats = z.infer<typeof LatencyStatsSchema>;
+
+/** A requested (model, backend) pair that was not run, e.g. because the model file is missing. */
+export const SkippedSchema = z.object({
+  model: z.string(),
+  backend: z.string(),
+  /** A missing file may be skipped on request (--skip-missing); a corrupt one never is. */
+  cause: z.enum(['missing', 'corrupt']),
+  reason: z.string(),
+});
+export type Skipped = z.infer<typeof SkippedSchema>;
+
+/** A (model, backend) pair that was started and failed. */
+export const FailedSchema = z.object({ model: z.string(), backend: z.string(), error: z.string() });
+export type Failed = z.infer<typeof FailedSchema>;
+
+export const BenchResultSchema = z
+  .object({
+    model: ModelInfoSchema,
+    backend: z.string(),
+    runtime: RuntimeSchema,
+    input: z.string(),
+    loadMs: Ms,
+    firstInferenceMs: Ms,
+    warmupFrames: z.number().int().nonnegative(),
+    /** Every measured per-frame latency in ms, in frame order, repeats concatenated. */
+    samplesMs: z.array(Ms),
+    repeatP50Ms: z.array(Ms),
+    stats: LatencyStatsSchema,
+    fps: z.number().positive(),
+    /** One frame period at the model's fps divided by p50: how many times faster than real time. */
+    realtimeFactor: z.number().positive(),
+    gflopsPerSecond: z.number().nullable(),
+    peakRssMB: z.number().nonnegative(),
+    overhead: z.object({ bareP50Ms: Ms, ratio: z.number().positive() }).nullable(),
+    /** Reasons to distrust or re-run this measurement (few samples, unstable repeats, long tail, overhead). */
+    warnings: z.array(z.string()),
+  })
+  .refine((r) => r.stats.count === r.samplesMs.length, { message: 'stats.count differs from the number of samples' });
+export type BenchResult = z.infer<typeof BenchResultSchema>;
+export type Overhead = NonNullable<BenchResult['overhead']>;
+
+export const PredictionSchema = z.object({ index: z.number().int().nonnegative(), label: z.string(), prob: Fraction });
+export type Prediction = z.infer<typeof PredictionSchema>;
+
+export const ClipResultSchema = z.object({
+  file: z.string(),
+  label: z.string(),
+  labelIndex: z.number().int().nonnegative(),
+  status: z.enum(['ok', 'error']),
+  error: z.string().optional(),
+  frames: z.number().int().nonnegative(),
+  top5: z.array(PredictionSchema),
+  correct1: z.boolean(),
+  correct5: z.boolean(),
+  /** Seconds of video until the top-1 becomes and stays correct; null if it never does. */
+  timeToCorrectS: z.number().nonnegative().nullable(),
+  /** Top-1 class index after each frame. */
+  top1ByFrame: z.array(z.number().int().nonnegative()),
+  /** step() time of every frame, ms: the latency collected in the same run. */
+  stepMs: z.array(Ms),
+  /** Time the model waited for decoded frames of this clip, ms. */
+  decodeWaitMs: Ms,
+});
+export type ClipResult = z.infer<typeof ClipResultSchema>;
+
+export const IntervalSchema = z.object({ value: Fraction, low: Fraction, high: Fraction });
+export type Interval = z.infer<typeof IntervalSchema>;
+
+export const AccuracySummarySchema = z.object({
+  clips: z.number().int().nonnegative(),
+  evaluated: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  correct1: z.number().int().nonnegative(),
+  correct5: z.number().int().nonnegative(),
+  top1: IntervalSchema,
+  top5: IntervalSchema,
+  medianTimeToCorrectS: z.number().nullable(),
+  /** top1ByFramesSeen[k-1]: top-1 if every clip had stopped after k frames (shorter clips use their last frame). */
+  top1ByFramesSeen: z.array(Fraction),
+  perClass: z.array(z.object({ label: z.string(), clips: z.number().int(), correct1: z.number().int() })),
+});
+export type AccuracySummary = z.infer<typeof AccuracySummarySchema>;
+
+export const AccuracyRunSchema = z.object({
+  model: ModelInfoSchema,
+  backend: z.string(),
+  runtime: RuntimeSchema,
+  clips: z.array(ClipResultSchema),
+  summary: AccuracySummarySchema,
+  latency: LatencyStatsSchema.nullable(),
+  wallMs: Ms,
+  inferenceMs: Ms,
+  /** Sum over clips of the time the model waited on the decoder. */
+  decodeWaitMs: Ms,
+});
+export type AccuracyRun = z.infer<typeof AccuracyRunSchema>;
+
+export const AgreementSchema = z.object({
+  model: z.string(),
+  backends: z.tuple([z.string(), z.string()]),
+  clipTop1: Fraction,
+  frameTop1: Fraction,
+});
+export type Agreement = z.infer<typeof AgreementSchema>;
+
+export const ParityClipSchema = z.object({
+  file: z.string(),
+  frames: z.number().int().nonnegative(),
+  maxAbsLogitDiff: z.number().nonnegative(),
+  maxAbsProbDiff: z.number().nonnegative(),
+  frameTop1Agreement: Fraction,
+  finalTop1: z.tuple([z.number().int(), z.number().int()]),
+  match: z.boolean(),
+  error: z.string().optional(),
+});
+export type ParityClip = z.infer<typeof ParityClipSchema>;
+
+export const ParityPairSchema = z.object({
+  model: ModelInfoSchema,
+  reference: z.string(),
+  backend: z.string(),
+  clips: z.array(ParityClipSchema),
+  frames: z.number().int().nonnegative(),
+  frameTop1Agreement: Fraction,
+  clipsMatching: z.number().int().nonnegative(),
+  maxAbsLogitDiff: z.number().nonnegative(),
+  maxAbsProbDiff: z.number().nonnegative(),
+});
+export type ParityPair = z.infer<typeof ParityPairSchema>;
+
+/** The clips a run used. */
+export const DatasetRefSchema = z.object({
+  name: z.string(),
+  source: z.string(),
+  clips: z.number().int().nonnegative(),
+});
+export type DatasetRef = z.infer<typeof DatasetRefSchema>;
+
+export const ResizeModeSchema = z.enum(['crop', 'squash']);
+export type ResizeMode = z.infer<typeof ResizeModeSchema>;

@@ -1,0 +1,20 @@
+import type { ModelInfo } from '../core/results.js';
+import type { ResolvedModel } from './resolve.js';
+
+/** What a report records about the model a result was measured on. */
+export function modelInfo(m: ResolvedModel): ModelInfo {
+  return {
+    id: m.id,
+    path: m.path,
+    sha256: m.sha256,
+    verified: m.verified,
+    bytes: m.bytes.length,
+    family: m.spec?.family ?? null,
+    precision: m.spec?.precision ?? null,
+    resolution: m.signature.height,
+    numClasses: m.signature.numClasses,
+    states: m.signature.states.length,
+    flopsPerFrame: m.spec?.flopsPerFrame ?? null,
+    reference: m.spec?.reference ?? null,
+  };
+}

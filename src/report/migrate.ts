@@ -1,0 +1,53 @@
+import { findModelSpec } from '../models/manifest.js';
+import { UserError } from '../util/errors.js';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Version 1 kept skipped and failed pairs in one `skipped` list (with a status)
+ * and keyed them by the id the user typed ('a0') while results used the
+ * resolved id ('a0-int8'). Version 2 splits the list and uses resolved ids.
+ */
+function v1ToV2(report: Json): Json {
+  const entries = Array.isArray(report.skipped) ? report.skipped.filter(isObject) : [];
+  const canonical = (model: unknown) => (typeof model === 'string' ? (findModelSpec(model)?.id ?? model) : model);
+  return {
+    ...report,
+    schemaVersion: 2,
+    skipped: entries
+      .filter((s) => s.status !== 'failed')
+      .map((s) => ({
+        model: canonical(s.model),
+        backend: s.backend,
+        cause: typeof s.reason === 'string' && /sha256/.test(s.reason) ? 'corrupt' : 'missing',
+        reason: s.reason,
+      })),
+    failed: entries
+      .filter((s) => s.status === 'failed')
+      .map((s) => ({ model: canonical(s.model), backend: s.backend, error: s.reason })),
+  };
+}
+
+/** Steps from version n to n + 1, by n. */
+const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2 };
+
+/** Brings a parsed report of any earlier schema version up to `current`; refuses newer or unknown versions. */
+export function migrate(raw: unknown, label: string, current: number): unknown {
+  if (!isObject(raw)) throw new UserError(`${label} is not a movinet-bench report (not a JSON object)`);
+  let report = raw;
+  let version = report.schemaVersion;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > current) {
+    throw new UserError(
+      `${label} has schemaVersion ${String(version)}; this movinet-bench reads versions 1 to ${current}`,
+    );
+  }
+  while (version < current) {
+    const step = STEPS[version];
+    if (!step) throw new UserError(`${label}: no migration from schemaVersion ${version}`);
+    report = step(report);
+    version += 1;
+  }
+  return report;
+}

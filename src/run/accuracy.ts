@@ -1,0 +1,72 @@
+import { evaluate, type AccuracyOptions } from '../accuracy/run.js';
+import type { Shard } from '../report/schema.js';
+import {
+  labelIndices,
+  loadDatasetRef,
+  loadSubset,
+  shardClips,
+  verifyClips,
+  type Dataset,
+} from '../datasets/dataset.js';
+import { agreement } from '../metrics/accuracy.js';
+import { validateReport, type AccuracyReport } from '../report/schema.js';
+import { UserError } from '../util/errors.js';
+import { reportHeader } from './environment.js';
+import { runPairs } from './plan.js';
+import { resolveRequested } from './requested.js';
+
+export interface DatasetRequest {
+  /** A subset shipped with the project, or the user's clips (a subset name works there too). */
+  subset?: string;
+  dataset?: string;
+  shard?: Shard;
+}
+
+/** Loads, verifies and shards the clips before any model is loaded, so a bad list costs nothing. */
+export function loadRequestedDataset(req: DatasetRequest): Dataset {
+  if (!!req.subset === !!req.dataset)
+    throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
+  const full = req.subset ? loadSubset(req.subset) : loadDatasetRef(req.dataset!);
+  verifyClips(full);
+  return shardClips(full, req.shard ?? null);
+}
+
+export interface AccuracyRequest extends AccuracyOptions, DatasetRequest {
+  models: string[];
+  backends: string[];
+  labels?: string;
+}
+
+export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
+  const header = reportHeader();
+  const ds = loadRequestedDataset(req);
+  const { models, backends, skipped } = resolveRequested(
+    req.models,
+    req.backends,
+    req.threads,
+    { labelsFile: req.labels },
+    (m) => {
+      if (!m.labels) throw new UserError(`model ${m.id} has no label file; pass --labels`);
+      labelIndices(ds, m.labels);
+    },
+  );
+  const { results: runs, failed } = await runPairs(models, backends, req.progress, (model, backend) =>
+    evaluate(model, backend, ds, req),
+  );
+  return validateReport({
+    ...header,
+    kind: 'accuracy',
+    config: {
+      dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
+      models: req.models,
+      backends: req.backends,
+      resize: req.resize,
+      fps: req.fps,
+      shard: req.shard ?? null,
+    },
+    runs,
+    skipped,
+    failed,
+    agreement: agreement(runs),
+  }) as AccuracyReport;
+}

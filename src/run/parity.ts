@@ -1,0 +1,45 @@
+import type { Failed, ParityPair } from '../core/results.js';
+import { parityPassed } from '../metrics/parity.js';
+import { runParity, type ParityOptions } from '../parity/run.js';
+import { validateReport, type ParityReport } from '../report/schema.js';
+import { UserError } from '../util/errors.js';
+import { loadRequestedDataset } from './accuracy.js';
+import { reportHeader } from './environment.js';
+import { resolveRequested } from './requested.js';
+
+export interface ParityRequest extends ParityOptions {
+  models: string[];
+  backends: string[];
+  dataset: string;
+  minAgreement: number;
+}
+
+export async function parityReport(req: ParityRequest): Promise<ParityReport> {
+  const header = reportHeader();
+  const ds = loadRequestedDataset({ dataset: req.dataset });
+  const { models, backends, skipped } = resolveRequested(req.models, req.backends, req.threads);
+  if (backends.length < 2) throw new UserError('parity needs at least two different backends');
+  const pairs: ParityPair[] = [];
+  const failed: Failed[] = [];
+  for (const model of models) {
+    const outcome = await runParity(model, backends, ds, req);
+    pairs.push(...outcome.pairs);
+    failed.push(...outcome.failed);
+  }
+  return validateReport({
+    ...header,
+    kind: 'parity',
+    config: {
+      dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
+      models: req.models,
+      backends: req.backends,
+      minAgreement: req.minAgreement,
+      resize: req.resize,
+      fps: req.fps,
+    },
+    pairs,
+    skipped,
+    failed,
+    passed: failed.length === 0 && parityPassed(pairs, req.minAgreement),
+  }) as ParityReport;
+}

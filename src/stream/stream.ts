@@ -1,0 +1,55 @@
+import type { Session, State } from '../backends/backend.js';
+
+export interface StepTiming {
+  logits: Float32Array;
+  /** Wall time of the step() call alone, ms. */
+  ms: number;
+}
+
+/**
+ * Feeds frames to one session from zero state, carrying the states each call
+ * returns into the next: the one place the harness drives a stream (bench,
+ * accuracy, parity, classify). Only step() is inside the clock. Each
+ * backend's bare loop deliberately does not use this: it is the reference the
+ * harness overhead is measured against.
+ */
+export class StreamStepper {
+  private state: State;
+  private closed = false;
+  frames = 0;
+
+  constructor(private readonly session: Session) {
+    this.state = session.initialState();
+  }
+
+  async step(frame: Float32Array): Promise<StepTiming> {
+    const t0 = process.hrtime.bigint();
+    const out = await this.session.step(frame, this.state);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    this.state = out.state;
+    this.frames++;
+    return { logits: out.logits, ms };
+  }
+
+  /** Frees the last state; safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.release(this.state);
+  }
+}
+
+/** Streams frames through a fresh stepper, calling `each` after every frame, and always releases the state. */
+export async function streamFrames(
+  session: Session,
+  frames: Iterable<Float32Array> | AsyncIterable<Float32Array>,
+  each: (result: StepTiming, index: number) => void,
+): Promise<number> {
+  const stepper = new StreamStepper(session);
+  try {
+    for await (const frame of frames) each(await stepper.step(frame), stepper.frames - 1);
+    return stepper.frames;
+  } finally {
+    stepper.close();
+  }
+}
