@@ -120,7 +120,7 @@ async function runOp(
   const c = new Converter(model, {} as StreamSignature, precision);
   for (const [i] of Object.entries(feeds)) {
     c.graph.input({ name: `in${i}`, type: 'float', shape: defs[Number(i)]!.shape });
-    c.bind(Number(i), `in${i}`);
+    c.setValue(Number(i), `in${i}`);
   }
   convertOperator(c, op);
   c.graph.reserve('out');

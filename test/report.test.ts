@@ -7,6 +7,7 @@ import { benchOne } from '../src/bench/run.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { reportHeader } from '../src/run/environment.js';
+import { compareReports } from '../src/report/compare.js';
 import { readReport, writeReport, type BenchReport } from '../src/report/schema.js';
 
 const silent = { start() {}, update() {}, stop() {} };
@@ -60,4 +61,61 @@ test('a real bench report round-trips through the schema, and a broken one is re
   t.throws(() => readReport(file), { message: /does not match the schema: results\.0\.stats\.p50/ });
   fs.writeFileSync(file, JSON.stringify({ ...report, schemaVersion: 99 }));
   t.throws(() => readReport(file), { message: /schemaVersion 99/ });
+});
+
+test('a schemaVersion 1 report is migrated on read: skipped and failed split, ids resolved, and compare reads it', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-v1-'));
+  const a0 = resolveModel('a0');
+  const result = await benchOne(a0, getBackend('onnxruntime'), syntheticFrames(2, 172), {
+    threads: 1,
+    frames: 5,
+    warmup: 0,
+    repeats: 1,
+    percentiles: [50, 90],
+    input: 'synthetic',
+    overhead: false,
+    progress: silent,
+  });
+  const v1 = {
+    schemaVersion: 1,
+    tool: { name: 'movinet-bench', version: '0.1.0' },
+    createdAt: '2026-11-01T00:00:00.000Z',
+    command: 'movinet-bench bench --models a0,a1',
+    environment: reportHeader('x').environment,
+    kind: 'bench',
+    config: {
+      models: ['a0', 'a1'],
+      backends: ['tfjs-tflite'],
+      threads: 1,
+      frames: 3,
+      warmup: 0,
+      repeats: 1,
+      input: 'synthetic',
+      percentiles: [50, 90],
+    },
+    results: [{ ...result, status: 'ok' }],
+    skipped: [
+      {
+        model: 'a1',
+        backend: 'tfjs-tflite',
+        status: 'skipped',
+        reason: 'model a1-int8: file movinet_a1_stream_k600_int8.tflite not found',
+      },
+      { model: 'a0-int8', backend: 'litert', status: 'failed', reason: 'boom' },
+    ],
+  };
+  const file = path.join(dir, 'v1.json');
+  fs.writeFileSync(file, JSON.stringify(v1));
+  const r = readReport(file);
+  t.is(r.schemaVersion, 2);
+  t.deepEqual(r.skipped, [
+    { model: 'a1-int8', backend: 'tfjs-tflite', cause: 'missing', reason: v1.skipped[0]!.reason },
+  ]);
+  t.deepEqual(r.failed, [{ model: 'a0-int8', backend: 'litert', error: 'boom' }]);
+  const c = compareReports(r, readReport(file), { threshold: 0.05, alpha: 0.01, top1Tolerance: 0 });
+  t.is(c.regressions, 0);
+  t.deepEqual(
+    c.rows.map((x) => `${x.model} ${x.backend} ${x.metric} ${x.verdict}`),
+    ['a0-int8 onnxruntime p50 ms unchanged', 'a0-int8 onnxruntime p90 ms unchanged'],
+  );
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CompiledModel, Tensor as LiteRtTensor } from '@litertjs/core';
 import type { ResolvedModel } from '../models/resolve.js';
-import { assertRuntimeTensor } from './bind.js';
+import { assertRuntimeTensor } from './tensor-check.js';
 import {
   requireArray,
   StateLedger,

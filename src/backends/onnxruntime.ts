@@ -3,7 +3,7 @@ import ort from 'onnxruntime-node';
 import { convertCached } from '../convert/cache.js';
 import { nativePrecision, onnxOutputName, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
-import { assertRuntimeTensor } from './bind.js';
+import { assertRuntimeTensor } from './tensor-check.js';
 import {
   requireArray,
   StateLedger,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TensorSpec } from '../models/signature.js';
-import { assertRuntimeTensor } from './bind.js';
+import { assertRuntimeTensor } from './tensor-check.js';
 import {
   requireArray,
   StateLedger,
@@ -49,7 +49,7 @@ function loadModule(): Promise<TfliteModule> {
   return modulePromise;
 }
 
-function bind(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output'): RunnerTensor {
+function runnerTensor(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output'): RunnerTensor {
   const t = tensors.find((x) => x.name === spec.tensorName);
   assertRuntimeTensor('tfjs-tflite', side, spec, t && { shape: t.shape.split(',').map(Number), dtype: t.dataType });
   return t!;
@@ -81,12 +81,12 @@ class TfjsTfliteSession implements Session {
     const ins = runner.getInputs();
     const outs = runner.getOutputs();
     const sig = model.signature;
-    this.image = bind(ins, sig.image, 'input');
-    this.logits = bind(outs, sig.logits, 'output');
+    this.image = runnerTensor(ins, sig.image, 'input');
+    this.logits = runnerTensor(outs, sig.logits, 'output');
     this.states = sig.states.map((s) => ({
       name: s.name,
-      input: bind(ins, s.input, 'input'),
-      output: bind(outs, s.output, 'output'),
+      input: runnerTensor(ins, s.input, 'input'),
+      output: runnerTensor(outs, s.output, 'output'),
     }));
   }
 

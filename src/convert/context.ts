@@ -226,7 +226,8 @@ export class Converter {
     );
   }
 
-  bind(i: number, name: string): void {
+  /** Names the ONNX value that holds TFLite tensor i. */
+  setValue(i: number, name: string): void {
     this.values.set(i, name);
   }
 }

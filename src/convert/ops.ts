@@ -235,7 +235,7 @@ function exactConv(
     ],
     `qc${op.index}`,
   );
-  c.bind(
+  c.setValue(
     output(op),
     c.graph.node('Transpose', [c.fromCodes(output(op), code)], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }),
   );
@@ -394,7 +394,7 @@ function produceMoved(c: Converter, op: TfliteOperator, v: string): void {
     b &&
     a.scale.length === b.scale.length &&
     a.scale.every((s, k) => s === b.scale[k] && a.zeroPoint[k] === b.zeroPoint[k]);
-  if (same) c.bind(output(op), v);
+  if (same) c.setValue(output(op), v);
   else c.produce(output(op), v);
 }
 

@@ -52,7 +52,7 @@ export function convertToOnnx(
   for (const spec of [signature.image, ...signature.states.map((s) => s.input)]) {
     const t = c.tensor(spec.tensorIndex);
     c.graph.input({ name: spec.name, type: onnxType(t, 'input'), shape: t.shape });
-    c.bind(spec.tensorIndex, spec.name);
+    c.setValue(spec.tensorIndex, spec.name);
   }
   const ops: Record<string, number> = {};
   for (const op of sg.operators) {
