@@ -1,3 +1,4 @@
+import type { DatasetRef } from '../core/results.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -153,4 +154,9 @@ export function clipName(ds: Dataset, clip: Clip): string {
 /** A subset name (datasets/<name>) or a path to the user's own clips, whichever the reference names. */
 export function loadDatasetRef(ref: string): Dataset {
   return fs.existsSync(ref) ? loadUserDataset(ref) : loadSubset(ref);
+}
+
+/** How a report names the clips it ran on. */
+export function datasetRef(ds: Dataset): DatasetRef {
+  return { name: ds.name, source: ds.source, clips: ds.clips.length };
 }

@@ -1,6 +1,7 @@
 import { evaluate, type AccuracyOptions } from '../accuracy/run.js';
 import type { Shard } from '../report/schema.js';
 import {
+  datasetRef,
   labelIndices,
   loadDatasetRef,
   loadSubset,
@@ -57,7 +58,7 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
     ...header,
     kind: 'accuracy',
     config: {
-      dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
+      dataset: datasetRef(ds),
       models: req.models,
       backends: req.backends,
       resize: req.resize,

@@ -3,6 +3,7 @@ import { parityPassed } from '../metrics/parity.js';
 import { runParity, type ParityOptions } from '../parity/run.js';
 import { validateReport, type ParityReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
+import { datasetRef } from '../datasets/dataset.js';
 import { loadRequestedDataset } from './accuracy.js';
 import { reportHeader } from './environment.js';
 import { resolveRequested } from './requested.js';
@@ -30,7 +31,7 @@ export async function parityReport(req: ParityRequest): Promise<ParityReport> {
     ...header,
     kind: 'parity',
     config: {
-      dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
+      dataset: datasetRef(ds),
       models: req.models,
       backends: req.backends,
       minAgreement: req.minAgreement,
