@@ -98,7 +98,24 @@ function parseLabels(text: string): string[] {
 
 export function readLabelFile(file: string): string[] {
   if (!fs.existsSync(file)) throw new UserError(`label file ${file} does not exist`);
-  return parseLabels(fs.readFileSync(file, 'utf8'));
+  if (!fs.statSync(file).isFile()) throw new UserError(`label file ${file} is not a file`);
+  const labels = parseLabels(new TextDecoder().decode(readBytes(file, 'label file')));
+  if (labels.length === 0) throw new UserError(`label file ${file} has no labels`);
+  return labels;
+}
+
+/** Labels must name every logit: a short or long file would silently mislabel classes. */
+function checkLabelCount(
+  labels: string[] | undefined,
+  numClasses: number,
+  model: string,
+  file: string | undefined,
+): void {
+  if (labels && labels.length !== numClasses) {
+    throw new UserError(
+      `model ${model} gives ${numClasses} classes but the label file${file ? ` ${file}` : ''} has ${labels.length}`,
+    );
+  }
 }
 
 function readBytes(file: string, label: string): Uint8Array {
@@ -149,6 +166,8 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
       `model ${spec.id}: ${loc.path} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`,
     );
   }
+  const labels = opts.labelsFile ? readLabelFile(opts.labelsFile) : loadLabels(spec.labels);
+  checkLabelCount(labels, signature.numClasses, spec.id, opts.labelsFile);
   return {
     id: spec.id,
     spec,
@@ -158,7 +177,7 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
     verified: spec.sha256 !== null,
     graph,
     signature,
-    labels: opts.labelsFile ? readLabelFile(opts.labelsFile) : loadLabels(spec.labels),
+    labels,
     fps: spec.fps,
   };
 }
@@ -174,9 +193,7 @@ function resolvePath(ref: string, opts: ResolveOptions): ResolvedModel {
   let labels: string[] | undefined;
   if (opts.labelsFile) labels = readLabelFile(opts.labelsFile);
   else if (signature.numClasses === 600) labels = tryKineticsLabels();
-  if (labels && labels.length !== signature.numClasses) {
-    throw new UserError(`model ${ref} gives ${signature.numClasses} classes but the label file has ${labels.length}`);
-  }
+  checkLabelCount(labels, signature.numClasses, ref, opts.labelsFile);
   return {
     id: path.basename(file).replace(/\.tflite$/i, ''),
     path: file,
