@@ -13,6 +13,8 @@ export interface AccuracyOptions {
   resize: ResizeMode;
   fps: number;
   threads: number;
+  /** False with --no-cache: model conversions are neither read from nor written to the cache. */
+  cache?: boolean;
   progress: Progress;
 }
 
@@ -46,7 +48,7 @@ export async function evaluate(
   if (!model.labels) throw new UserError(`model ${model.id} has no label file; pass --labels`);
   const labels = model.labels;
   const indices = labelIndices(ds, labels);
-  const session = await backend.load(model, { threads: opts.threads });
+  const session = await backend.load(model, { threads: opts.threads, cache: opts.cache });
   const clips: ClipResult[] = [];
   const t0 = process.hrtime.bigint();
   opts.progress.start(ds.clips.length, `${model.id} ${backend.name}`);

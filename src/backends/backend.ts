@@ -57,6 +57,8 @@ export interface Session {
 
 export interface LoadOptions {
   threads: number;
+  /** Whether a backend that prepares the model (e.g. converts it) may read and write its cache. */
+  cache?: boolean;
 }
 
 export interface Backend {

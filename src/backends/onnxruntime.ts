@@ -118,6 +118,23 @@ class OnnxSession implements Session {
   }
 }
 
+/** onnxruntime's own errors name neither the backend nor the file; a failed load says both. */
+async function createSession(
+  backend: string,
+  file: string | null,
+  bytes: Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+) {
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (e) {
+    const where = file ? ` from ${file} (delete it or pass --no-cache)` : '';
+    throw new Error(
+      `${backend}: onnxruntime cannot load the converted model${where}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
 function onnxBackend(name: string, precision: 'native' | Precision): Backend {
   return {
     name,
@@ -126,8 +143,10 @@ function onnxBackend(name: string, precision: 'native' | Precision): Backend {
       // A float source has nothing to quantize: every variant runs it as fp32.
       const native = nativePrecision(model.graph);
       const p: Precision = precision === 'native' || native === 'float' ? native : precision;
-      const onnx = convertCached(model, p);
-      const session = await ort.InferenceSession.create(onnx.bytes, {
+      const onnx = convertCached(model, p, opts.cache ?? true);
+      if (onnx.rebuilt)
+        process.stderr.write(`movinet-bench: ${name}: rebuilt the cached conversion: ${onnx.rebuilt}\n`);
+      const session = await createSession(name, onnx.path, onnx.bytes, {
         intraOpNumThreads: opts.threads,
         interOpNumThreads: opts.threads,
         executionMode: 'sequential',

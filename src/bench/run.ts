@@ -10,6 +10,8 @@ import type { Progress } from '../util/progress.js';
 
 export interface BenchOptions {
   threads: number;
+  /** False with --no-cache: model conversions are neither read from nor written to the cache. */
+  cache?: boolean;
   frames: number;
   warmup: number;
   repeats: number;
@@ -57,7 +59,7 @@ export async function benchOne(
 ): Promise<BenchResult> {
   let peakRss = rssMB();
   const t0 = process.hrtime.bigint();
-  const session = await backend.load(model, { threads: opts.threads });
+  const session = await backend.load(model, { threads: opts.threads, cache: opts.cache });
   const loadMs = msSince(t0);
   try {
     const warm = new StreamStepper(session);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import type { ResizeMode } from '../core/results.js';
-import type { Shard } from '../report/schema.js';
+import type { ShardSpec } from '../report/schema.js';
 import { accuracyReport } from '../run/accuracy.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
@@ -15,11 +15,12 @@ interface AccuracyFlags {
   resize: ResizeMode;
   fps: number;
   threads: number;
-  shard?: Shard;
+  shard?: ShardSpec;
   labels?: string;
   out?: string;
   json: boolean;
   skipMissing: boolean;
+  cache: boolean;
 }
 
 export function registerAccuracy(program: Command): void {
@@ -41,6 +42,7 @@ export function registerAccuracy(program: Command): void {
     .option('--shard <i/n>', 'evaluate the deterministic slice i of n (merge with `reports merge`)', parseShard)
     .option('--labels <file>', 'label file for a model given by path')
     .option('--out <file>', 'report path (default reports/accuracy-<time>.json)')
+    .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--json', 'print the report as JSON on stdout', false)
     .option('--skip-missing', 'exit 0 when requested models are missing', false)
     .action(async (flags: AccuracyFlags) => {

@@ -1,9 +1,16 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { benchReport } from '../run/bench.js';
+import { UserError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import { intParser, parseList, parsePercentiles } from './options.js';
+
+/** Bounds that keep a mistyped count from starting a days-long run (about an hour at A0's speed here). */
+const MAX_FRAMES = 100_000;
+const MAX_REPEATS = 100;
+const MAX_WARMUP = 10_000;
+const MAX_MEASURED = 1_000_000;
 
 interface BenchFlags {
   models: string[];
@@ -18,6 +25,7 @@ interface BenchFlags {
   json: boolean;
   skipMissing: boolean;
   overhead: boolean;
+  cache: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -27,16 +35,22 @@ export function registerBench(program: Command): void {
     .option('--models <ids>', 'model ids or .tflite paths, comma-separated', parseList, ['a0'])
     .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
-    .option('--frames <n>', 'measured frames per repeat', intParser('--frames', 1), 300)
-    .option('--warmup <n>', 'warm-up frames, not measured', intParser('--warmup', 0), 20)
-    .option('--repeats <n>', 'measured passes, each from zero state', intParser('--repeats', 1), 1)
+    .option('--frames <n>', 'measured frames per repeat', intParser('--frames', 1, MAX_FRAMES), 300)
+    .option('--warmup <n>', 'warm-up frames, not measured', intParser('--warmup', 0, MAX_WARMUP), 20)
+    .option('--repeats <n>', 'measured passes, each from zero state', intParser('--repeats', 1, MAX_REPEATS), 1)
     .option('--input <src>', "'synthetic' or a video file (decoded before timing)", 'synthetic')
     .option('--percentiles <list>', 'percentiles to report', parsePercentiles, [50, 90, 95, 99])
     .option('--out <file>', 'report path (default reports/bench-<time>.json)')
     .option('--json', 'print the report as JSON on stdout; progress and logs stay on stderr', false)
     .option('--skip-missing', 'exit 0 when requested models are missing (they are still listed as skipped)', false)
+    .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--no-overhead', 'skip the bare-runtime loop that measures harness overhead')
     .action(async (flags: BenchFlags) => {
+      if (flags.frames * flags.repeats > MAX_MEASURED) {
+        throw new UserError(
+          `--frames x --repeats is ${flags.frames * flags.repeats}; at most ${MAX_MEASURED} frames are measured in one run`,
+        );
+      }
       const out = flags.out ?? defaultReportPath('bench');
       assertWritable(out);
       const report = await benchReport({

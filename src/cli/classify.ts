@@ -14,6 +14,7 @@ interface ClassifyFlags {
   labels?: string;
   threads: number;
   json: boolean;
+  cache: boolean;
 }
 
 function classificationText(c: Classification, file: string): string {
@@ -45,6 +46,7 @@ export function registerClassify(program: Command): void {
     .option('--resize <mode>', 'crop (shorter side, center crop) or squash', parseResize, 'crop')
     .option('--labels <file>', 'label file for a model given by path (one class per line)')
     .option('--threads <n>', 'CPU threads', intParser('--threads', 1, 256), 1)
+    .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--json', 'machine-readable output', false)
     .action(async (video: string, flags: ClassifyFlags) => {
       const result = await classifyVideo({ ...flags, video, every: flags.every ?? 0 });

@@ -23,7 +23,9 @@ export function intParser(name: string, min: number, max = Number.MAX_SAFE_INTEG
 }
 
 export function parsePercentiles(value: string): number[] {
-  return parseList(value).map((p) => {
+  const list = parseList(value);
+  if (list.length > 20) throw new InvalidArgumentError(`at most 20 percentiles, got ${list.length}`);
+  return list.map((p) => {
     const n = Number(p);
     if (!Number.isFinite(n) || n <= 0 || n >= 100)
       throw new InvalidArgumentError(`percentiles must be numbers between 0 and 100, got '${p}'`);

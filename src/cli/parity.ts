@@ -16,6 +16,7 @@ interface ParityFlags {
   threads: number;
   out?: string;
   json: boolean;
+  cache: boolean;
 }
 
 export function registerParity(program: Command): void {
@@ -39,6 +40,7 @@ export function registerParity(program: Command): void {
     .option('--fps <n>', 'decode rate', intParser('--fps', 1, 60), 5)
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
     .option('--out <file>', 'report path (default reports/parity-<time>.json)')
+    .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--json', 'print the report as JSON on stdout', false)
     .action(async (flags: ParityFlags) => {
       const out = flags.out ?? defaultReportPath('parity');

@@ -14,6 +14,8 @@ export interface ParityOptions {
   resize: ResizeMode;
   fps: number;
   threads: number;
+  /** False with --no-cache: model conversions are neither read from nor written to the cache. */
+  cache?: boolean;
   progress: Progress;
 }
 
@@ -62,7 +64,7 @@ export async function runParity(
   try {
     for (const backend of backends) {
       try {
-        loaded.push({ backend, session: await backend.load(model, { threads: opts.threads }) });
+        loaded.push({ backend, session: await backend.load(model, { threads: opts.threads, cache: opts.cache }) });
       } catch (e) {
         failed.push({ model: model.id, backend: backend.name, error: errorMessage(e) });
       }

@@ -15,6 +15,8 @@ export interface ClassifyRequest {
   resize: ResizeMode;
   labels?: string;
   threads: number;
+  /** False with --no-cache: model conversions are neither read from nor written to the cache. */
+  cache?: boolean;
 }
 
 export interface Classification {
@@ -38,7 +40,7 @@ export async function classifyVideo(req: ClassifyRequest): Promise<Classificatio
   const backend = getBackend(req.backend);
   checkThreads(backend, req.threads);
   const video = probeVideo(req.video);
-  const session = await backend.load(model, { threads: req.threads });
+  const session = await backend.load(model, { threads: req.threads, cache: req.cache });
   const timeline: Classification['timeline'] = [];
   const framesPerTick = req.every ? Math.max(1, Math.round(req.every * model.fps)) : 0;
   try {
