@@ -60,7 +60,7 @@ function report(ds: Dataset, runs: AccuracyRun[], shard: { index: number; count:
       backends: ['tfjs-tflite'],
       resize: 'crop',
       fps: 5,
-      shard,
+      shard: shard ? { ...shard, datasetClips: SMALL.length } : null,
     },
     runs,
     skipped: [],

@@ -1,59 +1,105 @@
-import type { AccuracyRun } from '../core/results.js';
+import type { AccuracyRun, ClipResult } from '../core/results.js';
 import { agreement, completeRun } from '../metrics/accuracy.js';
 import { UserError } from '../util/errors.js';
 import type { AccuracyReport, Report } from './schema.js';
 
-/**
- * Combines shard reports of one accuracy configuration into the report a
- * single run would have written: clips are pooled per (model, backend), put
- * back in path order, and every summary is recomputed from them.
- */
-export function mergeAccuracyReports(reports: Report[], files: string[]): AccuracyReport {
-  const acc = reports.map((r, i) => {
-    if (r.kind !== 'accuracy')
-      throw new UserError(`${files[i]} is a ${r.kind} report; merge takes accuracy shard reports`);
+const pairKey = (run: AccuracyRun) => `${run.model.id} on ${run.backend}`;
+
+function accuracyOnly(reports: readonly Report[], files: readonly string[]): AccuracyReport[] {
+  return reports.map((r, i) => {
+    if (r.kind !== 'accuracy') throw new UserError(`${files[i]} is a ${r.kind} report; merge takes accuracy reports`);
     return r;
   });
+}
+
+/** Sharded inputs: one split, every index exactly once, and (where recorded) the whole dataset covered. */
+function checkShards(acc: readonly AccuracyReport[], files: readonly string[]): void {
+  const shards = acc.map((r) => r.config.shard);
+  if (shards.every((s) => s === null)) return;
+  const i = shards.findIndex((s) => s === null);
+  if (i >= 0)
+    throw new UserError(`${files[i]} is a whole run, the others are shards: merging them would count clips twice`);
+  const first = shards[0]!;
+  const seen = new Map<number, string>();
+  for (const [k, s] of shards.entries()) {
+    if (s!.count !== first.count)
+      throw new UserError(`${files[k]} is shard ${s!.index}/${s!.count}, ${files[0]} is of /${first.count}`);
+    const twice = seen.get(s!.index);
+    if (twice) throw new UserError(`${files[k]} and ${twice} are both shard ${s!.index}/${s!.count}`);
+    seen.set(s!.index, files[k]!);
+  }
+  const missing = [...Array(first.count).keys()].filter((k) => !seen.has(k));
+  if (missing.length)
+    throw new UserError(`only ${seen.size} of ${first.count} shards given; missing ${missing.join(', ')}`);
+}
+
+/**
+ * Combines accuracy reports of one configuration into the report a single run
+ * would have written: the shards of one `--shard i/n` split, or whole runs
+ * over disjoint clip sets. Nothing is ever counted twice: a clip that appears
+ * in two inputs for the same (model, backend) is refused, and so is a split
+ * that does not cover its dataset. Clips are put back in path order and every
+ * summary is recomputed from them.
+ */
+export function mergeAccuracyReports(reports: Report[], files: string[]): AccuracyReport {
+  const acc = accuracyOnly(reports, files);
   const first = acc[0]!;
-  // Shards differ only in which clips they hold.
-  const key = (r: AccuracyReport) =>
-    JSON.stringify({ ...r.config, shard: null, dataset: { ...r.config.dataset, clips: 0 } });
+  const sharded = first.config.shard !== null;
+  // Shards of one run share the whole configuration; whole runs may differ only in their clips.
+  const key = (r: AccuracyReport) => {
+    const { shard: _shard, dataset, ...rest } = r.config;
+    return JSON.stringify(sharded ? { ...rest, name: dataset.name, source: dataset.source } : rest);
+  };
   for (const [i, r] of acc.entries()) {
-    if (key(r) !== key(first))
+    if (key(r) !== key(first)) {
       throw new UserError(
         `${files[i]} was run with another configuration than ${files[0]} (dataset, models, backends, resize or fps differ)`,
       );
+    }
   }
-  const shards = acc.map((r) => r.config.shard);
-  if (shards.every((s) => s !== null)) {
-    const count = shards[0]!.count;
-    const seen = new Set(shards.map((s) => s!.index));
-    if (shards.some((s) => s!.count !== count) || seen.size !== shards.length)
-      throw new UserError('shard reports overlap or come from different --shard splits');
-    if (seen.size !== count)
+  checkShards(acc, files);
+
+  interface Pooled {
+    runs: AccuracyRun[];
+    clips: Map<string, { clip: ClipResult; file: string }>;
+  }
+  const byPair = new Map<string, Pooled>();
+  for (const [i, r] of acc.entries()) {
+    for (const run of r.runs) {
+      const entry: Pooled = byPair.get(pairKey(run)) ?? { runs: [], clips: new Map() };
+      for (const clip of run.clips) {
+        const twice = entry.clips.get(clip.file);
+        if (twice)
+          throw new UserError(
+            `clip ${clip.file} is in both ${twice.file} and ${files[i]} (${pairKey(run)}): it would be counted twice`,
+          );
+        entry.clips.set(clip.file, { clip, file: files[i]! });
+      }
+      entry.runs.push(run);
+      byPair.set(pairKey(run), entry);
+    }
+  }
+  const expected = sharded ? first.config.shard!.datasetClips : null;
+  const runs = [...byPair].map(([pair, { runs: parts, clips }]) => {
+    if (parts.length !== acc.length)
       throw new UserError(
-        `only ${seen.size} of ${count} shards given; missing ${[...Array(count).keys()].filter((i) => !seen.has(i)).join(', ')}`,
+        `${pair} ran in only ${parts.length} of the ${acc.length} reports; its merge would be incomplete`,
       );
-  }
-  const byPair = new Map<string, AccuracyRun[]>();
-  for (const r of acc)
-    for (const run of r.runs)
-      byPair.set(`${run.model.id}\u0000${run.backend}`, [
-        ...(byPair.get(`${run.model.id}\u0000${run.backend}`) ?? []),
-        run,
-      ]);
-  const runs = [...byPair.values()].map((parts) => {
-    const clips = parts.flatMap((p) => p.clips).sort((a, b) => a.file.localeCompare(b.file));
+    if (expected !== null && clips.size !== expected) {
+      throw new UserError(`${pair}: the shards hold ${clips.size} clips but the dataset has ${expected}`);
+    }
+    const merged = [...clips.values()].map((c) => c.clip).sort((a, b) => a.file.localeCompare(b.file));
+    const p = parts[0]!;
     return completeRun(
-      parts[0]!.model,
-      parts[0]!.backend,
-      parts[0]!.runtime,
-      clips,
-      parts.reduce((a, p) => a + p.wallMs, 0),
+      p.model,
+      p.backend,
+      p.runtime,
+      merged,
+      parts.reduce((a, x) => a + x.wallMs, 0),
     );
   });
-  const distinct = <T>(items: T[]) =>
-    items.filter((s, i, all) => all.findIndex((t) => JSON.stringify(t) === JSON.stringify(s)) === i);
+  const distinct = <T>(items: T[]) => [...new Map(items.map((x) => [JSON.stringify(x), x])).values()];
+  const names = [...new Set(acc.map((r) => r.config.dataset.name))];
   return {
     ...first,
     createdAt: new Date().toISOString(),
@@ -61,7 +107,11 @@ export function mergeAccuracyReports(reports: Report[], files: string[]): Accura
     config: {
       ...first.config,
       shard: null,
-      dataset: { ...first.config.dataset, clips: runs[0]?.clips.length ?? first.config.dataset.clips },
+      dataset: {
+        name: names.join('+'),
+        source: sharded ? first.config.dataset.source : acc.map((r) => r.config.dataset.source).join(' + '),
+        clips: runs[0]?.clips.length ?? 0,
+      },
     },
     runs,
     skipped: distinct(acc.flatMap((r) => r.skipped)),

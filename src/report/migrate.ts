@@ -13,8 +13,11 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 function v1ToV2(report: Json): Json {
   const entries = Array.isArray(report.skipped) ? report.skipped.filter(isObject) : [];
   const canonical = (model: unknown) => (typeof model === 'string' ? (findModelSpec(model)?.id ?? model) : model);
+  const config = isObject(report.config) ? report.config : {};
+  const shard = isObject(config.shard) ? { ...config.shard, datasetClips: null } : config.shard;
   return {
     ...report,
+    ...(report.kind === 'accuracy' ? { config: { ...config, shard } } : {}),
     schemaVersion: 2,
     skipped: entries
       .filter((s) => s.status !== 'failed')

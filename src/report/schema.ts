@@ -58,7 +58,18 @@ export type BenchReport = z.infer<typeof BenchReportSchema>;
 
 const DecodeConfig = { resize: ResizeModeSchema, fps: z.number().positive() };
 
-export const ShardSchema = z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() });
+/** Which slice of the dataset a run evaluated (`--shard index/count`). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+export const ShardSchema = z.object({
+  index: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+  /** Clips in the whole dataset before sharding, so a merge can check that the shards cover it exactly. */
+  datasetClips: z.number().int().nonnegative().nullable(),
+});
 export type Shard = z.infer<typeof ShardSchema>;
 
 export const AccuracyConfigSchema = z.object({

@@ -1,5 +1,5 @@
 import { evaluate, type AccuracyOptions } from '../accuracy/run.js';
-import type { Shard } from '../report/schema.js';
+import type { ShardSpec } from '../report/schema.js';
 import {
   datasetRef,
   labelIndices,
@@ -20,16 +20,16 @@ export interface DatasetRequest {
   /** A subset shipped with the project, or the user's clips (a subset name works there too). */
   subset?: string;
   dataset?: string;
-  shard?: Shard;
+  shard?: ShardSpec;
 }
 
 /** Loads, verifies and shards the clips before any model is loaded, so a bad list costs nothing. */
-export function loadRequestedDataset(req: DatasetRequest): Dataset {
+export function loadRequestedDataset(req: DatasetRequest): { ds: Dataset; datasetClips: number } {
   if (!!req.subset === !!req.dataset)
     throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
   const full = req.subset ? loadSubset(req.subset) : loadDatasetRef(req.dataset!);
   verifyClips(full);
-  return shardClips(full, req.shard ?? null);
+  return { ds: shardClips(full, req.shard ?? null), datasetClips: full.clips.length };
 }
 
 export interface AccuracyRequest extends AccuracyOptions, DatasetRequest {
@@ -40,7 +40,7 @@ export interface AccuracyRequest extends AccuracyOptions, DatasetRequest {
 
 export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
   const header = reportHeader();
-  const ds = loadRequestedDataset(req);
+  const { ds, datasetClips } = loadRequestedDataset(req);
   const { models, backends, skipped } = resolveRequested(
     req.models,
     req.backends,
@@ -63,7 +63,7 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
       backends: req.backends,
       resize: req.resize,
       fps: req.fps,
-      shard: req.shard ?? null,
+      shard: req.shard ? { ...req.shard, datasetClips } : null,
     },
     runs,
     skipped,
