@@ -7,7 +7,7 @@ import type {
   ModelInfo,
   Runtime,
 } from '../core/results.js';
-import { latencyStats, median } from './stats.js';
+import { latencyStats, maxOr, median } from './stats.js';
 
 /** Wilson score interval: honest on small samples and at 0% or 100%, unlike the normal approximation. */
 export function wilson(successes: number, n: number, z = 1.959964): Interval {
@@ -32,7 +32,10 @@ export function summarize(clips: readonly ClipResult[]): AccuracySummary {
   const ok = clips.filter((c) => c.status === 'ok');
   const correct1 = ok.filter((c) => c.correct1).length;
   const correct5 = ok.filter((c) => c.correct5).length;
-  const longest = Math.max(0, ...ok.map((c) => c.top1ByFrame.length));
+  const longest = maxOr(
+    ok.map((c) => c.top1ByFrame.length),
+    0,
+  );
   const top1ByFramesSeen = Array.from({ length: longest }, (_, k) => {
     const hits = ok.filter((c) => c.top1ByFrame[Math.min(k, c.top1ByFrame.length - 1)] === c.labelIndex).length;
     return ok.length ? hits / ok.length : 0;

@@ -1,5 +1,6 @@
 import type { ModelInfo, ParityClip, ParityPair } from '../core/results.js';
 import { argmax, softmax } from './probabilities.js';
+import { maxOr } from './stats.js';
 
 /** One clip streamed through every backend: the logits after each frame, per backend. */
 export interface ClipLogits {
@@ -84,7 +85,13 @@ export function compareBackends(
     frames,
     frameTop1Agreement: frames ? agree / frames : 0,
     clipsMatching: perClip.filter((c) => c.match).length,
-    maxAbsLogitDiff: Math.max(0, ...perClip.map((c) => c.maxAbsLogitDiff)),
-    maxAbsProbDiff: Math.max(0, ...perClip.map((c) => c.maxAbsProbDiff)),
+    maxAbsLogitDiff: maxOr(
+      perClip.map((c) => c.maxAbsLogitDiff),
+      0,
+    ),
+    maxAbsProbDiff: maxOr(
+      perClip.map((c) => c.maxAbsProbDiff),
+      0,
+    ),
   };
 }

@@ -102,3 +102,20 @@ export function median(values: readonly number[]): number | null {
       )
     : null;
 }
+
+/** Smallest and largest value, without spreading the array into arguments (which overflows the stack on long runs). */
+export function extent(values: Iterable<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+/** The largest value, or `empty` for none. */
+export function maxOr(values: Iterable<number>, empty: number): number {
+  const [, hi] = extent(values);
+  return hi === -Infinity ? empty : hi;
+}

@@ -1,4 +1,5 @@
 import type { LatencyStats, Overhead } from '../core/results.js';
+import { extent } from './stats.js';
 
 /** Samples below which the tail percentiles are mostly interpolation (MLPerf-style minimum). */
 export const MIN_RELIABLE_SAMPLES = 100;
@@ -13,7 +14,8 @@ export function measurementWarnings(
   if (stats.count < MIN_RELIABLE_SAMPLES)
     w.push(`only ${stats.count} samples: p95/p99 are unreliable below ${MIN_RELIABLE_SAMPLES}`);
   if (repeatP50Ms.length > 1) {
-    const spread = Math.max(...repeatP50Ms) / Math.min(...repeatP50Ms) - 1;
+    const [lo, hi] = extent(repeatP50Ms);
+    const spread = hi / lo - 1;
     if (spread > 0.05) w.push(`repeat p50s differ by ${(spread * 100).toFixed(0)}%: the machine was not steady`);
   }
   const p99 = stats.percentiles.p99;

@@ -2,6 +2,7 @@ import { accuracyColumns, benchColumns, parityColumns, type Column } from './col
 import { fmt, pct } from './format.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
 import { notRunLines } from './table.js';
+import { extent } from '../metrics/stats.js';
 
 /**
  * A self-contained HTML summary: no script, no external asset, charts drawn as
@@ -27,8 +28,10 @@ export function lineChart(
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   if (xs.length === 0) return '<p>(no data)</p>';
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
-  const [y0, y1] = [opts.yMin ?? Math.min(...ys), opts.yMax ?? Math.max(...ys)];
+  const [xLo, xHi] = extent(xs);
+  const [x0, x1] = [xLo, xHi || 1];
+  const [yLo, yHi] = extent(ys);
+  const [y0, y1] = [opts.yMin ?? yLo, opts.yMax ?? yHi];
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * (w - m.l - m.r);
   const sy = (y: number) => h - m.b - ((y - y0) / (y1 - y0 || 1)) * (h - m.t - m.b);
   const ticks = (a: number, b: number) => Array.from({ length: 5 }, (_, i) => a + ((b - a) * i) / 4);
