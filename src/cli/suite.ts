@@ -13,13 +13,13 @@ export function registerSuite(program: Command): void {
     )
     .option('--out-dir <dir>', 'where the reports go (default reports/<suite>)')
     .option('--json', 'print the step outcomes as JSON', false)
-    .action((ref: string, flags: { outDir?: string; json: boolean }) => {
+    .action(async (ref: string, flags: { outDir?: string; json: boolean }) => {
       const dir = path.resolve(flags.outDir ?? path.join(PROJECT_ROOT, 'reports', path.basename(ref, '.json')));
       assertWritable(path.join(dir, 'summary.html'));
       const cli = fileURLToPath(new URL('./main.js', import.meta.url));
-      const outcome = runSuite(ref, dir, cli, flags.json);
+      const outcome = await runSuite(ref, dir, cli, flags.json);
       const text = `suite ${outcome.suite}: ${outcome.steps.map((o) => `${o.step} exit ${o.exitCode}`).join(', ')}; reports${outcome.summary ? ' and summary.html' : ''} in ${dir}`;
-      const worst = Math.max(0, ...outcome.steps.map((o) => o.exitCode));
+      const worst = outcome.steps.reduce((w, o) => Math.max(w, o.exitCode), 0);
       emit({ value: outcome, text, code: worst }, flags.json);
     });
 }

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { renderHtml } from '../report/html.js';
 import { readReport } from '../report/schema.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { removeQuietly, writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { logLine } from '../util/progress.js';
@@ -60,24 +60,56 @@ export interface SuiteOutcome {
 }
 
 /**
- * Runs each step as `node <cli> <command> … --out <dir>/<step>.json`, one
- * process per step so every runtime starts cold and its memory is its own.
- * A step's earlier report is removed first: a stale file is never read.
+ * Runs one step as a child process. SIGINT and SIGTERM sent to the suite are
+ * forwarded to the step, and the suite waits for it: a killed suite never
+ * leaves a step running that would later write its report.
  */
-export function runSuite(ref: string, dir: string, cli: string, quiet: boolean): SuiteOutcome {
-  const { name, suite } = loadSuite(ref);
-  const steps = suite.steps.map((step): StepOutcome => {
-    const out = path.join(dir, `${step.name}.json`);
-    fs.rmSync(out, { force: true });
-    logLine(quiet, `suite ${name}: ${step.name} (movinet-bench ${step.command} ${step.args.join(' ')})`);
-    const r = spawnSync(process.execPath, [cli, step.command, ...step.args, '--out', out], {
+function runStep(
+  cli: string,
+  args: string[],
+  quiet: boolean,
+): Promise<{ code: number; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], {
       stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
     });
-    return { step: step.name, exitCode: r.status ?? EXIT_BAD_INPUT, report: fs.existsSync(out) ? out : null };
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const done = (code: number, signal: NodeJS.Signals | null) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve({ code, signal });
+    };
+    child.on('error', () => done(EXIT_BAD_INPUT, null));
+    child.on('exit', (code, signal) => done(code ?? EXIT_BAD_INPUT, signal));
   });
-  const reports = steps.flatMap((o) => (o.report ? [readReport(o.report)] : []));
+}
+
+/**
+ * Runs each step as `node <cli> <command> … --out <dir>/<step>.json`, one
+ * process per step so every runtime starts cold and its memory is its own.
+ * A step's earlier report is removed first: a stale file is never read. A
+ * step stopped by a signal stops the suite, with no summary.
+ */
+export async function runSuite(ref: string, dir: string, cli: string, quiet: boolean): Promise<SuiteOutcome> {
+  const { name, suite } = loadSuite(ref);
   const summary = path.join(dir, 'summary.html');
-  fs.rmSync(summary, { force: true });
+  removeQuietly(summary);
+  const steps: StepOutcome[] = [];
+  for (const step of suite.steps) {
+    const out = path.join(dir, `${step.name}.json`);
+    removeQuietly(out);
+    logLine(quiet, `suite ${name}: ${step.name} (movinet-bench ${step.command} ${step.args.join(' ')})`);
+    const r = await runStep(cli, [step.command, ...step.args, '--out', out], quiet);
+    if (r.signal)
+      throw new UserError(
+        `suite ${name} stopped by ${r.signal} during step ${step.name}`,
+        128 + (r.signal === 'SIGINT' ? 2 : 15),
+      );
+    steps.push({ step: step.name, exitCode: r.code, report: fs.existsSync(out) ? out : null });
+  }
+  const reports = steps.flatMap((o) => (o.report ? [readReport(o.report)] : []));
   if (reports.length) writeFileAtomic(summary, renderHtml(reports));
   return { suite: name, dir, steps, summary: reports.length ? summary : null };
 }
