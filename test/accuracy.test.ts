@@ -163,6 +163,22 @@ test('shards 0/2 and 1/2 merged equal the single run', async (t) => {
   t.is(merged.config.shard, null);
   t.is(merged.config.dataset.clips, 5);
   t.throws(() => mergeAccuracyReports([shards[0]!], ['s0.json']), { message: /only 1 of 2 shards/ });
+  // Nothing is counted twice: a report with itself, a shard given twice, a shard with the whole run.
+  t.throws(() => mergeAccuracyReports([single, single], ['a.json', 'b.json']), {
+    message: /is in both a\.json and b\.json/,
+  });
+  t.throws(() => mergeAccuracyReports([shards[0]!, shards[0]!, shards[1]!], ['s0.json', 'again.json', 's1.json']), {
+    message: /both shard 0\/2/,
+  });
+  t.throws(() => mergeAccuracyReports([single, shards[0]!], ['all.json', 's0.json']), {
+    message: /whole run, the others are shards|others are shards/,
+  });
+  // A split whose shards do not cover the dataset they came from is refused.
+  const short = structuredClone(shards);
+  short[1]!.runs[0]!.clips.pop();
+  t.throws(() => mergeAccuracyReports(short, ['s0.json', 's1.json']), {
+    message: /hold 4 clips but the dataset has 5/,
+  });
 });
 
 test('the accuracy CLI rejects a missing --subset/--dataset with one line', (t) => {
