@@ -1,103 +1,104 @@
 import type { DatasetRef } from '../core/results.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { dataDir, PROJECT_ROOT } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
+import { csvEntries } from './csv.js';
+import { checkEntries, pathEntry, type Entry } from './entries.js';
+import { folderEntries } from './folder.js';
+import { readProjectManifest, readUserManifest } from './manifest.js';
+import type { Clip, Dataset, LoadOptions } from './types.js';
 
-export interface Clip {
-  /** Absolute path. */
-  file: string;
-  label: string;
-  sha256?: string;
-}
+export type { Clip, Dataset, LoadOptions } from './types.js';
 
-export interface Dataset {
-  name: string;
-  /** Where the list came from (manifest path, folder, CSV). */
-  source: string;
-  /** Clip names in reports are relative to this folder. */
-  root: string;
-  clips: Clip[];
-}
+/** What a refusal of missing Kinetics clips tells the user to do; the CLI flag is the way to opt in. */
+export const ALLOW_MISSING_HINT = '--allow-missing-clips evaluates the clips that are there';
 
-const ProjectManifest = z.object({
-  name: z.string(),
-  clips: z.array(z.object({ file: z.string(), label: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
-});
-
-const UserManifest = z.array(z.object({ file: z.string(), label: z.string(), sha256: z.string().optional() }).loose());
+const SUBSETS = path.join(PROJECT_ROOT, 'datasets');
 
 /** A named subset shipped with the project (datasets/<name>/manifest.json), clips found under $MOVINET_DATA_DIR. */
 export function loadSubset(name: string): Dataset {
-  const manifest = path.join(PROJECT_ROOT, 'datasets', name, 'manifest.json');
-  if (!fs.existsSync(manifest)) {
-    const known = fs
-      .readdirSync(path.join(PROJECT_ROOT, 'datasets'))
-      .filter((d) => fs.existsSync(path.join(PROJECT_ROOT, 'datasets', d, 'manifest.json')));
+  const manifest = path.join(SUBSETS, name, 'manifest.json');
+  // A name is a folder of datasets/, never a path that could reach another manifest.
+  if (/[/\\]/.test(name) || name.startsWith('.') || !fs.existsSync(manifest)) {
+    const known = fs.readdirSync(SUBSETS).filter((d) => fs.existsSync(path.join(SUBSETS, d, 'manifest.json')));
     throw new UserError(`unknown subset '${name}'; known: ${known.join(', ')}`);
   }
-  const parsed = ProjectManifest.parse(JSON.parse(fs.readFileSync(manifest, 'utf8')));
-  const clips = parsed.clips.map((c) => ({ file: path.join(dataDir(), c.file), label: c.label, sha256: c.sha256 }));
-  const missing = clips.filter((c) => !fs.existsSync(c.file));
-  if (missing.length)
-    throw new UserError(
-      `subset ${name}: ${missing.length} of ${clips.length} clips missing under ${dataDir()} (e.g. ${missing[0]!.file}); set MOVINET_DATA_DIR`,
-    );
-  return { name, source: path.relative(PROJECT_ROOT, manifest), root: path.join(dataDir(), 'datasets', name), clips };
+  const source = path.relative(PROJECT_ROOT, manifest);
+  const parsed = readProjectManifest(manifest, `subset ${name} manifest ${source}`);
+  const data = dataDir();
+  // Subset clips are named relative to the data dir and must stay in it, whatever the manifest says.
+  const entries = parsed.clips.map((c, i) => ({
+    ...pathEntry(data, `entry ${i + 1}`, c.file, c.label, c.sha256),
+    anywhere: false,
+  }));
+  const { clips } = checkEntries(entries, {
+    list: `subset ${name}`,
+    root: data,
+    allowMissing: false,
+    missingMessage: (first, count, total) =>
+      `subset ${name}: ${count} of ${total} clips missing under ${data} (e.g. ${first.file}); set MOVINET_DATA_DIR`,
+  });
+  return { name, source, root: path.join(data, 'datasets', name), clips };
 }
 
-/** The user's own clips: a folder of <label>/<clip> subfolders, a CSV (path,label), or a JSON manifest. */
-export function loadUserDataset(ref: string): Dataset {
+/** The project's own subset manifest given as a path: its clips live under the data dir, not beside it. */
+function subsetNameOf(file: string): string | null {
+  if (path.basename(file) !== 'manifest.json' || !fs.existsSync(SUBSETS)) return null;
+  const dir = path.dirname(fs.realpathSync(file));
+  return path.dirname(dir) === fs.realpathSync(SUBSETS) ? path.basename(dir) : null;
+}
+
+/**
+ * The user's own clips: a folder of <label>/<clip> subfolders, a CSV (path,label, or the official Kinetics
+ * annotation CSV with clips beside it or in <label>/ folders), or a JSON manifest. Every entry is checked
+ * before this returns, so no model is loaded for a list that cannot run.
+ */
+export function loadUserDataset(ref: string, options: LoadOptions = {}): Dataset {
   const p = path.resolve(ref);
   if (!fs.existsSync(p)) throw new UserError(`dataset ${ref} does not exist`);
+  const allowMissing = options.allowMissing ?? false;
+  const list = `dataset ${ref}`;
   const name = path.basename(p).replace(/\.(csv|json)$/i, '');
-  if (fs.statSync(p).isDirectory()) return { name, source: p, root: p, clips: fromFolder(p) };
-  if (/\.csv$/i.test(p)) return { name, source: p, root: path.dirname(p), clips: fromCsv(p) };
-  if (/\.json$/i.test(p)) return { name, source: p, root: path.dirname(p), clips: fromJson(p) };
+  const done = (ds: Omit<Dataset, 'clips'>, entries: Entry[], missingMessage?: CheckMissing): Dataset => {
+    const { clips, missing } = checkEntries(entries, { list, root: ds.root, allowMissing, missingMessage });
+    return { ...ds, clips, ...(allowMissing ? { missingClips: missing } : {}) };
+  };
+  if (fs.statSync(p).isDirectory()) {
+    const entries = folderEntries(p);
+    if (entries.length === 0) throw new UserError(`dataset folder ${ref} has no <label>/<clip> videos`);
+    return done({ name, source: p, root: p }, entries);
+  }
+  if (/\.csv$/i.test(p)) {
+    const root = path.dirname(p);
+    const { entries, kinetics } = csvEntries(p, list);
+    // Mirrors of the real set lack some clips, so a partial one gets the way to go on; none found is a wrong folder.
+    const missingMessage: CheckMissing | undefined = kinetics
+      ? (first, count, total) => {
+          const how =
+            count === total ? `none of the ${total} listed clips are` : `${count} of ${total} listed clips are not`;
+          return (
+            `${list}: ${how} found under ${root} as <youtube_id>_<start>_<end>.<video>, flat or in <label>/ folders ` +
+            `(first: ${first.where}, ${first.name}, label '${first.label}')` +
+            (count < total ? `; ${ALLOW_MISSING_HINT}` : '')
+          );
+        }
+      : undefined;
+    return done({ name, source: p, root }, entries, missingMessage);
+  }
+  if (/\.json$/i.test(p)) {
+    const subset = subsetNameOf(p);
+    if (subset) return loadSubset(subset);
+    const root = path.dirname(p);
+    const manifest = readUserManifest(p, list);
+    const entries = manifest.clips.map((c, i) => pathEntry(root, `entry ${i + 1}`, c.file, c.label, c.sha256));
+    return done({ name: manifest.name ?? name, source: p, root }, entries);
+  }
   throw new UserError(`dataset ${ref} must be a folder, a .csv or a .json manifest`);
 }
 
-const VIDEO = /\.(mp4|avi|mkv|webm|gif|mov|m4v|mpg|mpeg)$/i;
-
-function fromFolder(dir: string): Clip[] {
-  const clips: Clip[] = [];
-  for (const label of fs.readdirSync(dir).sort()) {
-    const sub = path.join(dir, label);
-    if (!fs.statSync(sub).isDirectory()) continue;
-    for (const f of fs.readdirSync(sub).sort()) if (VIDEO.test(f)) clips.push({ file: path.join(sub, f), label });
-  }
-  if (clips.length === 0) throw new UserError(`dataset folder ${dir} has no <label>/<clip> videos`);
-  return clips;
-}
-
-function fromCsv(file: string): Clip[] {
-  const base = path.dirname(file);
-  const rows = fs
-    .readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l.trim());
-  const clips: Clip[] = [];
-  rows.forEach((line, i) => {
-    // The label is everything after the first comma, so labels may hold commas; quotes are optional.
-    const comma = line.indexOf(',');
-    const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
-    if (comma < 0) throw new UserError(`${file}:${i + 1}: expected 'path,label'`);
-    const [f, label] = [unquote(line.slice(0, comma)), unquote(line.slice(comma + 1))];
-    if (i === 0 && f.toLowerCase() === 'path' && label.toLowerCase() === 'label') return;
-    clips.push({ file: path.resolve(base, f), label });
-  });
-  if (clips.length === 0) throw new UserError(`${file} lists no clips`);
-  return clips;
-}
-
-function fromJson(file: string): Clip[] {
-  const parsed = UserManifest.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success)
-    throw new UserError(`${file}: expected an array of {file, label, sha256?}: ${parsed.error.issues[0]?.message}`);
-  return parsed.data.map((c) => ({ file: path.resolve(path.dirname(file), c.file), label: c.label, sha256: c.sha256 }));
-}
+type CheckMissing = (first: Entry, count: number, total: number) => string;
 
 /** Checks sha256 where the list gives one; a mismatch stops the run before any inference. */
 export function verifyClips(ds: Dataset): void {
@@ -152,8 +153,11 @@ export function clipName(ds: Dataset, clip: Clip): string {
 }
 
 /** A subset name (datasets/<name>) or a path to the user's own clips, whichever the reference names. */
-export function loadDatasetRef(ref: string): Dataset {
-  return fs.existsSync(ref) ? loadUserDataset(ref) : loadSubset(ref);
+export function loadDatasetRef(ref: string, options: LoadOptions = {}): Dataset {
+  if (fs.existsSync(ref)) return loadUserDataset(ref, options);
+  // A path that is not there is a missing file, not an unknown subset.
+  if (/[/\\]|\.(csv|json)$/i.test(ref)) throw new UserError(`dataset ${ref} does not exist`);
+  return loadSubset(ref);
 }
 
 /** How a report names the clips it ran on. */
