@@ -1,5 +1,6 @@
 import test from 'ava';
-import { latencyStats, mannWhitneyP, medianCIRanks, percentileSorted } from '../src/metrics/stats.js';
+import { mannWhitneyP, mcNemarExactP, smallestMannWhitneyP, wilcoxonSignedRankP } from '../src/metrics/hypothesis.js';
+import { latencyStats, medianCIRanks, percentileSorted } from '../src/metrics/stats.js';
 import { wilson, timeToCorrect } from '../src/metrics/accuracy.js';
 import { measurementWarnings } from '../src/metrics/warnings.js';
 
@@ -66,4 +67,20 @@ test('measurement warnings: few samples, unsteady repeats, long tail, overhead',
   t.regex(w[1]!, /repeat p50s differ by 25%/);
   t.regex(w[2]!, /long tail: p99 is 2\.9x p50/);
   t.regex(w[3]!, /harness overhead 1\.366/);
+});
+
+test('exact tests match hand-computed null distributions', (t) => {
+  // U = 0 is 1 of C(6,3) = 20 arrangements: two-sided p = 2/20.
+  t.is(mannWhitneyP([1, 2, 3], [4, 5, 6]), 0.1);
+  // Five processes a side: the most extreme split is 2 of C(10,5) = 252.
+  t.is(mannWhitneyP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]), 2 / 252);
+  t.is(smallestMannWhitneyP(5, 5), 2 / 252);
+  t.true(smallestMannWhitneyP(4, 4) > 0.01, 'four a side can never reach alpha 0.01');
+  // All five differences positive: W+ = 15 is 1 of 2^5 sign patterns.
+  t.is(wilcoxonSignedRankP([1, 2, 3, 4, 5]), 2 / 32);
+  // W+ = 1 + 4 sits at the centre of its null distribution.
+  t.is(wilcoxonSignedRankP([1, -2, -3, 4]), 1);
+  // Six clips flipped one way, none back: 2 * (1/2)^6.
+  t.true(Math.abs(mcNemarExactP(0, 6) - 2 / 64) < 1e-12);
+  t.is(mcNemarExactP(3, 3), 1);
 });

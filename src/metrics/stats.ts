@@ -58,31 +58,6 @@ export function latencyStats(
   };
 }
 
-/** Mann-Whitney U test, normal approximation with tie correction: two-sided p-value that two samples share a distribution. */
-export function mannWhitneyP(a: readonly number[], b: readonly number[]): number {
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
-  const ranks = new Array<number>(all.length);
-  let tieTerm = 0;
-  for (let i = 0; i < all.length;) {
-    let j = i;
-    while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
-    const t = j - i + 1;
-    tieTerm += t ** 3 - t;
-    for (let k = i; k <= j; k++) ranks[k] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  const n1 = a.length;
-  const n2 = b.length;
-  const r1 = all.reduce((s, x, i) => (x.g === 0 ? s + ranks[i]! : s), 0);
-  const u = r1 - (n1 * (n1 + 1)) / 2;
-  const mu = (n1 * n2) / 2;
-  const n = n1 + n2;
-  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
-  if (sigma === 0) return 1;
-  const z = (Math.abs(u - mu) - 0.5) / sigma;
-  return Math.min(1, 2 * (1 - normalCdf(Math.max(0, z))));
-}
-
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| < 1.5e-7). */
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;

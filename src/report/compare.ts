@@ -1,6 +1,6 @@
 import type { AccuracyRun, BenchResult, ParityPair } from '../core/results.js';
 import { pairPasses } from '../metrics/parity.js';
-import { mannWhitneyP } from '../metrics/stats.js';
+import { mannWhitneyP } from '../metrics/hypothesis.js';
 import { UserError } from '../util/errors.js';
 import { accuracyColumns, benchColumns, metricColumn, parityColumns, type MetricColumn } from './columns.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
