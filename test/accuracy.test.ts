@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {
+  datasetRef,
   labelIndices,
   loadSubset,
   loadUserDataset,
@@ -55,7 +56,7 @@ function report(ds: Dataset, runs: AccuracyRun[], shard: { index: number; count:
     ...reportHeader('test'),
     kind: 'accuracy',
     config: {
-      dataset: { name: ds.name, source: ds.source, clips: ds.clips.length },
+      dataset: datasetRef(ds),
       models: ['a0'],
       backends: ['tfjs-tflite'],
       resize: 'crop',

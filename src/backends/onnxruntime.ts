@@ -131,6 +131,7 @@ async function createSession(
     const where = file ? ` from ${file} (delete it or pass --no-cache)` : '';
     throw new Error(
       `${backend}: onnxruntime cannot load the converted model${where}: ${(e as Error).message.split('\n')[0]}`,
+      { cause: e },
     );
   }
 }

@@ -16,6 +16,7 @@ interface AccuracyFlags {
   fps: number;
   threads: number;
   shard?: ShardSpec;
+  allowMissingClips: boolean;
   labels?: string;
   out?: string;
   json: boolean;
@@ -40,6 +41,11 @@ export function registerAccuracy(program: Command): void {
     .option('--fps <n>', 'decode rate (the models are trained at 5)', intParser('--fps', 1, 60), 5)
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
     .option('--shard <i/n>', 'evaluate the deterministic slice i of n (merge with `reports merge`)', parseShard)
+    .option(
+      '--allow-missing-clips',
+      'leave out listed clips that are not found (the report counts them) instead of stopping',
+      false,
+    )
     .option('--labels <file>', 'label file for a model given by path')
     .option('--out <file>', 'report path (default reports/accuracy-<time>.json)')
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')

@@ -211,6 +211,8 @@ export const DatasetRefSchema = z.object({
   name: z.string(),
   source: z.string(),
   clips: z.number().int().nonnegative(),
+  /** Listed clips that were not found and left out (--allow-missing-clips); 0 otherwise. */
+  missingClips: z.number().int().nonnegative(),
 });
 export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 

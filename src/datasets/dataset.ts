@@ -162,5 +162,5 @@ export function loadDatasetRef(ref: string, options: LoadOptions = {}): Dataset 
 
 /** How a report names the clips it ran on. */
 export function datasetRef(ds: Dataset): DatasetRef {
-  return { name: ds.name, source: ds.source, clips: ds.clips.length };
+  return { name: ds.name, source: ds.source, clips: ds.clips.length, missingClips: ds.missingClips ?? 0 };
 }

@@ -111,6 +111,9 @@ export function mergeAccuracyReports(reports: Report[], files: string[]): Accura
         name: names.join('+'),
         source: sharded ? first.config.dataset.source : acc.map((r) => r.config.dataset.source).join(' + '),
         clips: runs[0]?.clips.length ?? 0,
+        missingClips: sharded
+          ? first.config.dataset.missingClips
+          : acc.reduce((s, r) => s + r.config.dataset.missingClips, 0),
       },
     },
     runs,

@@ -15,9 +15,12 @@ function v1ToV2(report: Json): Json {
   const canonical = (model: unknown) => (typeof model === 'string' ? (findModelSpec(model)?.id ?? model) : model);
   const config = isObject(report.config) ? report.config : {};
   const shard = isObject(config.shard) ? { ...config.shard, datasetClips: null } : config.shard;
+  const dataset = isObject(config.dataset) ? { ...config.dataset, missingClips: 0 } : config.dataset;
   return {
     ...report,
-    ...(report.kind === 'accuracy' ? { config: { ...config, shard } } : {}),
+    ...(report.kind === 'bench'
+      ? {}
+      : { config: { ...config, dataset, ...(report.kind === 'accuracy' ? { shard } : {}) } }),
     schemaVersion: 2,
     skipped: entries
       .filter((s) => s.status !== 'failed')

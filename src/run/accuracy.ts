@@ -21,13 +21,17 @@ export interface DatasetRequest {
   subset?: string;
   dataset?: string;
   shard?: ShardSpec;
+  /** Leave out listed clips that are not found (counted in the report) instead of refusing the list. */
+  allowMissingClips?: boolean;
 }
 
 /** Loads, verifies and shards the clips before any model is loaded, so a bad list costs nothing. */
 export function loadRequestedDataset(req: DatasetRequest): { ds: Dataset; datasetClips: number } {
   if (!!req.subset === !!req.dataset)
     throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
-  const full = req.subset ? loadSubset(req.subset) : loadDatasetRef(req.dataset!);
+  const full = req.subset
+    ? loadSubset(req.subset)
+    : loadDatasetRef(req.dataset!, { allowMissing: req.allowMissingClips ?? false });
   verifyClips(full);
   return { ds: shardClips(full, req.shard ?? null), datasetClips: full.clips.length };
 }
