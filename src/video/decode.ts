@@ -20,11 +20,16 @@ export interface DecodeOptions extends DecodeSpec {
 /**
  * Streams a video as float32 RGB frames [H*W*3] in [0,1] at a fixed fps and
  * size. Never holds the whole video: at most `maxAhead` frames are buffered.
+ * A stream read to its end throws after the last frame if the file turned out
+ * truncated or damaged (see `damage()`), so no consumer scores it silently;
+ * one stopped early (maxFrames, close) is not judged.
  */
 export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
   const data: DecodeWorkerData = {
     ffmpeg: ffmpegPath(),
     args: decodeArgs(file, opts),
+    file,
+    fps: opts.fps,
     frameBytes: opts.size * opts.size * 3,
     maxAhead: opts.maxAhead ?? 32,
     maxFrames: opts.maxFrames ?? Number.MAX_SAFE_INTEGER,
@@ -32,7 +37,9 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
   const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: data });
   const queue: Float32Array[] = [];
   let done = false;
-  let failure: string | undefined;
+  let closed = false;
+  // The first failure wins: a later one (ffmpeg's exit after a failed spawn, the worker's exit) is its echo.
+  let failure: { message: string; damaged: boolean } | undefined;
   let wake: (() => void) | undefined;
   let resolvePid: (pid: number) => void = () => {};
   const pid = new Promise<number>((r) => (resolvePid = r));
@@ -43,28 +50,31 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
   };
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'started') resolvePid(m.pid);
+    // Whatever was in flight when close() stopped the worker still arrives: a closed stream is over.
+    else if (closed) return;
     else if (m.type === 'frame') queue.push(new Float32Array(m.data));
     else if (m.type === 'end') done = true;
     else {
-      failure = m.message;
+      failure ??= m;
       done = true;
     }
     notify();
   });
   worker.on('error', (e) => {
-    failure = e.message;
+    failure ??= { message: e.message, damaged: false };
     done = true;
     notify();
   });
   worker.on('exit', (code) => {
     // A worker that dies before saying 'end' must not pass for a short clip.
-    if (!done && code !== 0) failure ??= `decoder thread exited with code ${code}`;
+    if (!done && code !== 0) failure ??= { message: `decoder thread exited with code ${code}`, damaged: false };
     done = true;
     notify();
   });
 
   const exited = new Promise<void>((r) => worker.once('exit', () => r()));
   const close = async () => {
+    closed = true;
     queue.length = 0;
     if (!done) {
       done = true;
@@ -88,7 +98,11 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
       }
       if (failure) {
         await worker.terminate();
-        throw new UserError(`cannot decode video ${file}: ${failure}`);
+        throw new UserError(
+          failure.damaged
+            ? `video ${file} is truncated or damaged: ${failure.message}`
+            : `cannot decode video ${file}: ${failure.message}`,
+        );
       }
       return { value: undefined, done: true };
     },

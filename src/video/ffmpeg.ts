@@ -15,22 +15,44 @@ export type { ResizeMode };
 function which(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const p = path.join(dir, name);
-    if (dir && fs.existsSync(p)) return p;
+    if (dir && !unrunnable(p)) return p;
   }
   return undefined;
 }
 
+/** Why `p` cannot be run, or undefined when it can. */
+function unrunnable(p: string): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return 'does not exist';
+  }
+  if (!st.isFile()) return 'is not a file';
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+  } catch {
+    return 'is not executable';
+  }
+  return undefined;
+}
+
+/**
+ * Checked up front so that a bad override fails with its own reason, before
+ * a spawn error can be buried under the exit status that follows it.
+ */
 function tool(name: 'ffmpeg' | 'ffprobe', envVar: string): string {
   const override = process.env[envVar];
   if (override) {
-    if (!fs.existsSync(override)) throw new UserError(`${envVar}=${override} does not exist`);
+    const why = unrunnable(override);
+    if (why) throw new UserError(`cannot run ${name}: ${envVar}=${override} ${why}`);
     return override;
   }
   // FFMPEG_PATH also locates ffprobe when it sits beside it.
   const ff = process.env.FFMPEG_PATH;
   if (name === 'ffprobe' && ff) {
     const sibling = path.join(path.dirname(ff), 'ffprobe');
-    if (fs.existsSync(sibling)) return sibling;
+    if (!unrunnable(sibling)) return sibling;
   }
   const found = which(name);
   if (!found)
@@ -69,11 +91,18 @@ export function filterChain(spec: DecodeSpec): string {
     : `fps=${fps},scale=${s}:${s}`;
 }
 
-/** One decoder thread: decoding stays on the spare core instead of competing with the timed inference. */
+/**
+ * One decoder thread: decoding stays on the spare core instead of competing
+ * with the timed inference. The log is at info level for the input banner's
+ * duration, with each line tagged by its level so errors stand apart from
+ * warnings (FfmpegLog in integrity.ts reads it).
+ */
 export function decodeArgs(file: string, spec: DecodeSpec): string[] {
   return [
     '-v',
-    'error',
+    'level+info',
+    '-hide_banner',
+    '-nostats',
     '-nostdin',
     '-threads',
     '1',

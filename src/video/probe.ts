@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { ffprobePath } from './ffmpeg.js';
@@ -65,4 +65,26 @@ export function probeVideo(file: string): VideoInfo {
     fps: Math.round(fps * 1000) / 1000,
     durationS: Number(info.format?.duration ?? v.duration ?? 0),
   };
+}
+
+/**
+ * The video stream's own duration in seconds, or undefined when ffprobe is
+ * missing or the stream has none (matroska). Asynchronous: the decode worker
+ * asks only for a clip whose frame count looks short against the container's
+ * duration, which also covers a longer audio track.
+ */
+export function videoStreamDuration(file: string): Promise<number | undefined> {
+  let probe: string;
+  try {
+    probe = ffprobePath();
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=duration', '-of', 'csv=p=0', file];
+  return new Promise((resolve) => {
+    execFile(probe, args, { timeout: 30_000 }, (err, stdout) => {
+      const d = Number(stdout.trim().split('\n')[0]);
+      resolve(!err && d > 0 ? d : undefined);
+    });
+  });
 }
