@@ -26,6 +26,8 @@ export function onnxCachePath(model: ResolvedModel, precision: Precision): strin
 /** A cached conversion whose sidecar sha256 matches its bytes, or why it cannot be trusted. */
 function readVerified(file: string): { bytes: Uint8Array } | { problem: string } | undefined {
   if (!fs.existsSync(file)) return undefined;
+  // A file without its checksum (an older cache, or an interrupted write) is simply rebuilt.
+  if (!fs.existsSync(`${file}.sha256`)) return undefined;
   try {
     const bytes = new Uint8Array(fs.readFileSync(file));
     const expected = fs.readFileSync(`${file}.sha256`, 'utf8').trim();
