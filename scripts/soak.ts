@@ -54,7 +54,9 @@ async function soakOne(modelRef: string, backendName: string, frames: number): P
     backend: backendName,
     frames,
     rssMB: rss,
-    rssGrowthMB: rss.at(-1)!.rss - rss[0]!.rss,
+    // Medians of the first and last five samples: RSS of the WASM runtimes swings by tens of MB between
+    // garbage collections, and a single pair of readings would mistake a swing for growth.
+    rssGrowthMB: median(rss.slice(-5).map((s) => s.rss))! - median(rss.slice(0, 5).map((s) => s.rss))!,
     p50FirstMs: first,
     p50LastMs: last,
     p50DriftPct: (last / first - 1) * 100,

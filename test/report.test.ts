@@ -40,6 +40,7 @@ test('a real bench report round-trips through the schema, and a broken one is re
       backends: ['tfjs-tflite'],
       threads: 1,
       frames: 12,
+      processes: 1,
       warmup: 2,
       repeats: 2,
       input: 'synthetic',

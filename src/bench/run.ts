@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Backend, Session } from '../backends/backend.js';
 import type { BenchResult, Overhead } from '../core/results.js';
 import { modelInfo } from '../models/info.js';
@@ -22,6 +23,8 @@ export interface BenchOptions {
   progress: Progress;
 }
 
+/** Identifies this process in every result it measures, so merges can tell processes apart. */
+const PROCESS_ID = `${os.hostname()}:${process.pid}:${Math.round(performance.timeOrigin)}`;
 const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const rssMB = () => process.memoryUsage.rss() / 2 ** 20;
 const frameAt = (frames: readonly Float32Array[], i: number) => frames[i % frames.length]!;
@@ -93,6 +96,20 @@ export async function benchOne(
       firstInferenceMs,
       warmupFrames: opts.warmup,
       samplesMs: samples,
+      processes: [
+        {
+          id: PROCESS_ID,
+          samples: samples.length,
+          loadMs,
+          firstInferenceMs,
+          peakRssMB: peakRss,
+          p50Ms: stats.p50,
+          p90Ms: stats.p90,
+          percentiles: stats.percentiles,
+          overheadRatio: overhead?.ratio ?? null,
+        },
+      ],
+      processMedianCI: null,
       repeatP50Ms,
       stats,
       fps: 1000 / stats.mean,

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { benchReport } from '../run/bench.js';
@@ -11,6 +12,7 @@ const MAX_FRAMES = 100_000;
 const MAX_REPEATS = 100;
 const MAX_WARMUP = 10_000;
 const MAX_MEASURED = 1_000_000;
+const MAX_PROCESSES = 100;
 
 interface BenchFlags {
   models: string[];
@@ -19,6 +21,7 @@ interface BenchFlags {
   frames: number;
   warmup: number;
   repeats: number;
+  processes: number;
   input: string;
   percentiles: number[];
   out?: string;
@@ -38,6 +41,12 @@ export function registerBench(program: Command): void {
     .option('--frames <n>', 'measured frames per repeat', intParser('--frames', 1, MAX_FRAMES), 300)
     .option('--warmup <n>', 'warm-up frames, not measured', intParser('--warmup', 0, MAX_WARMUP), 20)
     .option('--repeats <n>', 'measured passes, each from zero state', intParser('--repeats', 1, MAX_REPEATS), 1)
+    .option(
+      '--processes <n>',
+      'separate processes per pair, each with its own load and warm-up (5 or more for reports that compare will test)',
+      intParser('--processes', 1, MAX_PROCESSES),
+      1,
+    )
     .option('--input <src>', "'synthetic' or a video file (decoded before timing)", 'synthetic')
     .option('--percentiles <list>', 'percentiles to report', parsePercentiles, [50, 90, 95, 99])
     .option('--out <file>', 'report path (default reports/bench-<time>.json)')
@@ -46,16 +55,18 @@ export function registerBench(program: Command): void {
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--no-overhead', 'skip the bare-runtime loop that measures harness overhead')
     .action(async (flags: BenchFlags) => {
-      if (flags.frames * flags.repeats > MAX_MEASURED) {
+      const measured = flags.frames * flags.repeats * flags.processes;
+      if (measured > MAX_MEASURED) {
         throw new UserError(
-          `--frames x --repeats is ${flags.frames * flags.repeats}; at most ${MAX_MEASURED} frames are measured in one run`,
+          `--frames x --repeats x --processes is ${measured}; at most ${MAX_MEASURED} frames are measured in one run`,
         );
       }
       const out = flags.out ?? defaultReportPath('bench');
       assertWritable(out);
       const report = await benchReport({
         ...flags,
-        percentiles: [...new Set([50, 90, ...flags.percentiles])].sort((a, b) => a - b),
+        percentiles: [...new Set(flags.percentiles)].sort((a, b) => a - b),
+        cli: fileURLToPath(new URL('./main.js', import.meta.url)),
         progress: createProgress(flags.json, 'frames'),
       });
       emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });

@@ -91,6 +91,32 @@ export type Skipped = z.infer<typeof SkippedSchema>;
 export const FailedSchema = z.object({ model: z.string(), backend: z.string(), error: z.string() });
 export type Failed = z.infer<typeof FailedSchema>;
 
+/**
+ * What one process measured for a (model, backend) pair. Latency is replicated
+ * at the process level (as pyperf does): frames of one process are
+ * autocorrelated, so intervals and compare's tests use these values, one per
+ * process, not the frames.
+ */
+export const ProcessRunSchema = z.object({
+  /** Unique per process (host, pid, start time), so a merge can refuse a process counted twice. */
+  id: z.string(),
+  /** Frames this process contributed to samplesMs, in order. */
+  samples: z.number().int().positive(),
+  loadMs: Ms,
+  firstInferenceMs: Ms,
+  peakRssMB: z.number().nonnegative(),
+  p50Ms: Ms,
+  p90Ms: Ms,
+  /** The requested percentiles of this process's frames, keyed "p99", ... */
+  percentiles: z.record(z.string(), Ms),
+  overheadRatio: z.number().positive().nullable(),
+});
+export type ProcessRun = z.infer<typeof ProcessRunSchema>;
+
+/** An order-statistic interval of the median of process p50s, with its exact coverage. */
+export const MedianIntervalSchema = z.object({ low: Ms, high: Ms, level: Fraction });
+export type MedianInterval = z.infer<typeof MedianIntervalSchema>;
+
 export const BenchResultSchema = z
   .object({
     model: ModelInfoSchema,
@@ -100,8 +126,12 @@ export const BenchResultSchema = z
     loadMs: Ms,
     firstInferenceMs: Ms,
     warmupFrames: z.number().int().nonnegative(),
-    /** Every measured per-frame latency in ms, in frame order, repeats concatenated. */
+    /** Every measured per-frame latency in ms, in frame order: repeats, then processes, concatenated. */
     samplesMs: z.array(Ms),
+    /** One entry per process, in run order; loadMs, firstInferenceMs and overhead above are their medians, peakRssMB their max. */
+    processes: z.array(ProcessRunSchema).min(1),
+    /** The interval of the median of process p50s; null with a single process (frames alone cannot give one). */
+    processMedianCI: MedianIntervalSchema.nullable(),
     repeatP50Ms: z.array(Ms),
     stats: LatencyStatsSchema,
     fps: z.number().positive(),
@@ -113,7 +143,10 @@ export const BenchResultSchema = z
     /** Reasons to distrust or re-run this measurement (few samples, unstable repeats, long tail, overhead). */
     warnings: z.array(z.string()),
   })
-  .refine((r) => r.stats.count === r.samplesMs.length, { message: 'stats.count differs from the number of samples' });
+  .refine((r) => r.stats.count === r.samplesMs.length, { message: 'stats.count differs from the number of samples' })
+  .refine((r) => r.processes.reduce((n, p) => n + p.samples, 0) === r.samplesMs.length, {
+    message: 'the processes do not account for every sample',
+  });
 export type BenchResult = z.infer<typeof BenchResultSchema>;
 export type Overhead = NonNullable<BenchResult['overhead']>;
 

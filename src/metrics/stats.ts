@@ -94,3 +94,27 @@ export function maxOr(values: Iterable<number>, empty: number): number {
   const [, hi] = extent(values);
   return hi === -Infinity ? empty : hi;
 }
+
+/** P(B <= j - 1) for B ~ Binomial(n, 1/2): the probability that the j-th order statistic lies above the median. */
+function binomialHalfTail(n: number, j: number): number {
+  let logC = 0;
+  let tail = 0;
+  for (let i = 0; i < j; i++) {
+    if (i > 0) logC += Math.log((n - i + 1) / i);
+    tail += Math.exp(logC - n * Math.LN2);
+  }
+  return tail;
+}
+
+/**
+ * The distribution-free interval of the median of a few values (e.g. one p50
+ * per process), with its exact coverage: with fewer than six values the
+ * widest interval covers less than 95%, and the level says so.
+ */
+export function medianInterval(values: readonly number[]): { low: number; high: number; level: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) throw new Error('no values');
+  const [j, k] = medianCIRanks(n);
+  return { low: sorted[j - 1]!, high: sorted[k - 1]!, level: n === 1 ? 0 : 1 - 2 * binomialHalfTail(n, j) };
+}

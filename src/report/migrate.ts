@@ -5,6 +5,30 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Version 1 bench results came from one process: that process is their only entry. */
+function benchV1ToV2(report: Json, config: Json): Json {
+  const results = Array.isArray(report.results) ? report.results.filter(isObject) : [];
+  return {
+    config: { ...config, processes: 1 },
+    results: results.map((r, i) => {
+      const stats = isObject(r.stats) ? r.stats : {};
+      const overhead = isObject(r.overhead) ? r.overhead : null;
+      const process = {
+        id: `v1:${String(report.createdAt)}:${i}`,
+        samples: Array.isArray(r.samplesMs) ? r.samplesMs.length : 0,
+        loadMs: r.loadMs,
+        firstInferenceMs: r.firstInferenceMs,
+        peakRssMB: r.peakRssMB,
+        p50Ms: stats.p50,
+        p90Ms: stats.p90,
+        percentiles: stats.percentiles,
+        overheadRatio: overhead ? overhead.ratio : null,
+      };
+      return { ...r, processes: [process], processMedianCI: null };
+    }),
+  };
+}
+
 /**
  * Version 1 kept skipped and failed pairs in one `skipped` list (with a status)
  * and keyed them by the id the user typed ('a0') while results used the
@@ -19,7 +43,7 @@ function v1ToV2(report: Json): Json {
   return {
     ...report,
     ...(report.kind === 'bench'
-      ? {}
+      ? benchV1ToV2(report, config)
       : { config: { ...config, dataset, ...(report.kind === 'accuracy' ? { shard } : {}) } }),
     schemaVersion: 2,
     skipped: entries

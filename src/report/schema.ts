@@ -43,6 +43,8 @@ export const BenchConfigSchema = z.object({
   frames: z.number().int().positive(),
   warmup: z.number().int().nonnegative(),
   repeats: z.number().int().positive(),
+  /** Processes per (model, backend) pair, each with its own load, warm-up and frames. */
+  processes: z.number().int().positive(),
   input: z.string(),
   percentiles: z.array(z.number().gt(0).lt(100)),
 });

@@ -1,6 +1,17 @@
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Backend } from '../backends/backend.js';
+import { combineProcesses } from '../bench/combine.js';
 import { benchOne, type BenchOptions } from '../bench/run.js';
+import type { BenchResult, Failed } from '../core/results.js';
+import type { ResolvedModel } from '../models/resolve.js';
+import { readReport, validateReport, type BenchReport } from '../report/schema.js';
+import { removeQuietly } from '../util/atomic-write.js';
+import { runChild, signalExitCode } from '../util/child.js';
+import { UserError } from '../util/errors.js';
 import { benchFrames } from '../video/frames.js';
-import { validateReport, type BenchReport } from '../report/schema.js';
+import { probeVideo } from '../video/probe.js';
 import { reportHeader } from './environment.js';
 import { runPairs } from './plan.js';
 import { resolveRequested } from './requested.js';
@@ -11,26 +22,119 @@ const MAX_DECODED_FRAMES = 600;
 export interface BenchRequest extends BenchOptions {
   models: string[];
   backends: string[];
+  /** Processes per pair; above 1 each is a fresh `bench` child of `cli`. */
+  processes: number;
+  cli: string;
+}
+
+/** The arguments that make a child process measure exactly this pair once. */
+function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, out: string): string[] {
+  return [
+    req.cli,
+    'bench',
+    ...['--models', model.spec?.id ?? model.path, '--backends', backend.name],
+    ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
+    ...['--repeats', String(req.repeats), '--input', req.input, '--percentiles', req.percentiles.join(',')],
+    ...['--processes', '1', '--json', '--out', out],
+    ...(req.overhead ? [] : ['--no-overhead']),
+    ...(req.cache === false ? ['--no-cache'] : []),
+  ];
+}
+
+/**
+ * Every pair measured in `processes` separate processes, interleaved (process
+ * k of every pair before process k + 1 of any), so slow drift of the machine
+ * spreads over all pairs instead of landing on one.
+ */
+async function benchInProcesses(
+  models: readonly ResolvedModel[],
+  backends: readonly Backend[],
+  req: BenchRequest,
+): Promise<{ results: BenchResult[]; failed: Failed[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-bench-processes-'));
+  const parts = new Map<string, BenchResult[]>();
+  const failed = new Map<string, Failed>();
+  const pairs = models.flatMap((model) =>
+    backends.map((backend) => ({ model, backend, key: `${model.sha256}\u0000${backend.name}` })),
+  );
+  req.progress.start(req.processes * pairs.length, `${req.processes} processes`);
+  try {
+    for (let k = 0; k < req.processes; k++) {
+      for (const [i, { model, backend, key }] of pairs.entries()) {
+        if (failed.has(key)) continue;
+        const out = path.join(dir, `${k}-${i}.json`);
+        const r = await runChild(process.execPath, childArgs(req, model, backend, out), {
+          stdout: 'ignore',
+          stderr: 'pipe',
+        });
+        if (r.signal) throw new UserError(`bench stopped by ${r.signal}`, signalExitCode(r.signal));
+        const report = fs.existsSync(out) ? readReport(out) : null;
+        const result = report?.kind === 'bench' ? report.results[0] : undefined;
+        if (r.code !== 0 || !result) {
+          const why =
+            r.stderr
+              .trim()
+              .split('\n')
+              .pop()
+              ?.replace(/^movinet-bench: (error: )?/, '') ?? `exit ${r.code}`;
+          failed.set(key, {
+            model: model.id,
+            backend: backend.name,
+            error: `process ${k + 1} of ${req.processes}: ${why}`,
+          });
+          continue;
+        }
+        parts.set(key, [...(parts.get(key) ?? []), result]);
+        req.progress.update(k * pairs.length + i + 1);
+      }
+    }
+  } finally {
+    req.progress.stop();
+    for (const f of fs.readdirSync(dir)) removeQuietly(path.join(dir, f));
+    fs.rmdirSync(dir);
+  }
+  const results = pairs.flatMap(({ key }) => {
+    const p = parts.get(key);
+    return p && !failed.has(key) ? [combineProcesses(p, req.percentiles)] : [];
+  });
+  return { results, failed: [...failed.values()] };
 }
 
 /** Every requested (model, backend) pair, measured; unavailable models and failed runs become entries of the report. */
 export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   const header = reportHeader();
   const { models, backends, skipped } = resolveRequested(req.models, req.backends, req.threads);
-  const framesBySize = new Map<number, Float32Array[]>();
-  for (const size of new Set(models.map((m) => m.signature.height))) {
-    framesBySize.set(size, await benchFrames(req.input, size, Math.min(req.warmup + req.frames, MAX_DECODED_FRAMES)));
+  let outcome: { results: BenchResult[]; failed: Failed[] };
+  if (req.processes > 1) {
+    // Children decode the video themselves; a bad file is refused once, here, before any of them starts.
+    if (req.input !== 'synthetic') probeVideo(req.input);
+    outcome = await benchInProcesses(models, backends, req);
+  } else {
+    const framesBySize = new Map<number, Float32Array[]>();
+    for (const size of new Set(models.map((m) => m.signature.height))) {
+      framesBySize.set(size, await benchFrames(req.input, size, Math.min(req.warmup + req.frames, MAX_DECODED_FRAMES)));
+    }
+    outcome = await runPairs(models, backends, req.progress, (model, backend) =>
+      benchOne(model, backend, framesBySize.get(model.signature.height)!, req),
+    );
   }
-  const { results, failed } = await runPairs(models, backends, req.progress, (model, backend) =>
-    benchOne(model, backend, framesBySize.get(model.signature.height)!, req),
-  );
-  const { threads, frames, warmup, repeats, input, percentiles } = req;
+  const { threads, frames, warmup, repeats, processes, input, percentiles } = req;
   return validateReport({
     ...header,
     kind: 'bench',
-    config: { models: req.models, backends: req.backends, threads, frames, warmup, repeats, input, percentiles },
-    results,
+    config: {
+      models: req.models,
+      backends: req.backends,
+      threads,
+      frames,
+      warmup,
+      repeats,
+      processes,
+      input,
+      percentiles,
+    },
+    results: outcome.results,
     skipped,
-    failed,
+    failed: outcome.failed,
   }) as BenchReport;
 }

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { renderHtml } from '../report/html.js';
 import { readReport } from '../report/schema.js';
 import { removeQuietly, writeFileAtomic } from '../util/atomic-write.js';
-import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
+import { runChild, signalExitCode } from '../util/child.js';
+import { UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { logLine } from '../util/progress.js';
 
@@ -60,33 +60,6 @@ export interface SuiteOutcome {
 }
 
 /**
- * Runs one step as a child process. SIGINT and SIGTERM sent to the suite are
- * forwarded to the step, and the suite waits for it: a killed suite never
- * leaves a step running that would later write its report.
- */
-function runStep(
-  cli: string,
-  args: string[],
-  quiet: boolean,
-): Promise<{ code: number; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
-    });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    const done = (code: number, signal: NodeJS.Signals | null) => {
-      process.off('SIGINT', forward);
-      process.off('SIGTERM', forward);
-      resolve({ code, signal });
-    };
-    child.on('error', () => done(EXIT_BAD_INPUT, null));
-    child.on('exit', (code, signal) => done(code ?? EXIT_BAD_INPUT, signal));
-  });
-}
-
-/**
  * Runs each step as `node <cli> <command> … --out <dir>/<step>.json`, one
  * process per step so every runtime starts cold and its memory is its own.
  * A step's earlier report is removed first: a stale file is never read. A
@@ -101,12 +74,12 @@ export async function runSuite(ref: string, dir: string, cli: string, quiet: boo
     const out = path.join(dir, `${step.name}.json`);
     removeQuietly(out);
     logLine(quiet, `suite ${name}: ${step.name} (movinet-bench ${step.command} ${step.args.join(' ')})`);
-    const r = await runStep(cli, [step.command, ...step.args, '--out', out], quiet);
+    const r = await runChild(process.execPath, [cli, step.command, ...step.args, '--out', out], {
+      stdout: quiet ? 'ignore' : 'inherit',
+      stderr: 'inherit',
+    });
     if (r.signal)
-      throw new UserError(
-        `suite ${name} stopped by ${r.signal} during step ${step.name}`,
-        128 + (r.signal === 'SIGINT' ? 2 : 15),
-      );
+      throw new UserError(`suite ${name} stopped by ${r.signal} during step ${step.name}`, signalExitCode(r.signal));
     steps.push({ step: step.name, exitCode: r.code, report: fs.existsSync(out) ? out : null });
   }
   const reports = steps.flatMap((o) => (o.report ? [readReport(o.report)] : []));
