@@ -113,10 +113,11 @@ test('a schemaVersion 1 report is migrated on read: skipped and failed split, id
     { model: 'a1-int8', backend: 'tfjs-tflite', cause: 'missing', reason: v1.skipped[0]!.reason },
   ]);
   t.deepEqual(r.failed, [{ model: 'a0-int8', backend: 'litert', error: 'boom' }]);
-  const c = compareReports(r, readReport(file), { threshold: 0.05, alpha: 0.01, top1Tolerance: 0 });
+  const c = compareReports(r, readReport(file));
   t.is(c.regressions, 0);
   t.deepEqual(
     c.rows.map((x) => `${x.model} ${x.backend} ${x.metric} ${x.verdict}`),
-    ['a0-int8 onnxruntime p50 ms unchanged', 'a0-int8 onnxruntime p90 ms unchanged'],
+    // One process a side: no rank test can reach alpha, so compare says so instead of guessing.
+    ['a0-int8 onnxruntime p50 ms inconclusive', 'a0-int8 onnxruntime p90 ms inconclusive'],
   );
 });

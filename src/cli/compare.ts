@@ -1,28 +1,92 @@
-import type { Command } from 'commander';
-import { compareReports } from '../report/compare.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { compareReports, DEFAULT_COMPARE, type Comparison, type CompareOptions } from '../report/compare.js';
+import type { TableFormat } from '../report/export.js';
 import { readReport } from '../report/schema.js';
 import { comparisonTable } from '../report/table.js';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../util/errors.js';
 import { emit } from './emit.js';
-import { numberParser } from './options.js';
+import { choiceParser, numberParser, parseList } from './options.js';
 
-interface CompareFlags {
-  threshold: number;
+export interface CompareFlags {
+  metrics: number[];
+  threshold: Map<number | 'all', number>;
   alpha: number;
+  minEffect: number;
   top1Tolerance: number;
+  paired: boolean;
+  strict: boolean;
+  format: TableFormat;
   json: boolean;
 }
 
+const percentileName =
+  (name: string) =>
+  (value: string): number => {
+    const m = /^p(\d+(?:\.\d+)?)$/.exec(value);
+    const p = Number(m?.[1]);
+    if (!m || !(p > 0 && p < 100))
+      throw new InvalidArgumentError(`${name} takes percentiles like p50,p90,p99.9, got '${value}'`);
+    return p;
+  };
+
+/** `5` for every metric, or `p50=5,p90=10`: percent increases that count as regressions. */
+function parseThresholds(value: string): Map<number | 'all', number> {
+  const pct = numberParser('--threshold', 0, 1000);
+  const out = new Map<number | 'all', number>();
+  for (const item of parseList(value)) {
+    const [metric, v] = item.includes('=') ? item.split('=', 2) : [undefined, item];
+    out.set(metric === undefined ? 'all' : percentileName('--threshold')(metric), pct(v ?? ''));
+  }
+  return out;
+}
+
+export function compareOptions(flags: Omit<CompareFlags, 'strict' | 'format' | 'json'>): CompareOptions {
+  return {
+    metrics: flags.metrics.map((p) => ({
+      percentile: p,
+      threshold: (flags.threshold.get(p) ?? flags.threshold.get('all') ?? 5) / 100,
+    })),
+    alpha: flags.alpha,
+    minEffectMs: flags.minEffect,
+    top1Tolerance: flags.top1Tolerance / 100,
+    paired: flags.paired,
+  };
+}
+
+/** Exit 1 on a regression, and under --strict also when the two runs were made with different settings. */
+export function emitComparison(result: Comparison, flags: Pick<CompareFlags, 'strict' | 'format' | 'json'>): void {
+  const strictFail = flags.strict && result.mismatches.length > 0;
+  const code = result.regressions || strictFail ? EXIT_CHECK_FAILED : EXIT_OK;
+  const message =
+    strictFail && !result.regressions
+      ? `--strict: the reports were made with different settings (${result.mismatches[0]})`
+      : undefined;
+  emit({ value: result, text: comparisonTable(result, { format: flags.format }), code, message }, flags.json);
+}
+
 export function registerCompare(program: Command): void {
+  const metricList = (v: string) => parseList(v).map(percentileName('--metrics'));
   program
     .command('compare <old> <new>')
     .description('diff two reports of the same kind; exit 1 on a regression (for CI)')
-    .option('--threshold <pct>', 'p50 increase that is a regression, in %', numberParser('--threshold', 0, 1000), 5)
+    .option('--metrics <list>', 'latency percentiles that gate, each with its own test', metricList, [50, 90])
+    .option(
+      '--threshold <pct|metric=pct,...>',
+      'increase that is a regression, in % (one for all, or per metric)',
+      parseThresholds,
+      new Map([['all', 5]]),
+    )
     .option(
       '--alpha <p>',
-      'significance level of the Mann-Whitney test on the raw samples',
+      'significance level of the tests on process-level values',
       numberParser('--alpha', 0, 1),
-      0.01,
+      DEFAULT_COMPARE.alpha,
+    )
+    .option(
+      '--min-effect <ms>',
+      'smallest absolute latency change that can be a regression',
+      numberParser('--min-effect', 0, 1e6),
+      0,
     )
     .option(
       '--top1-tolerance <pct>',
@@ -30,16 +94,16 @@ export function registerCompare(program: Command): void {
       numberParser('--top1-tolerance', 0, 100),
       0,
     )
+    .option('--paired', 'the reports come from one `ab` run: test paired differences of alternating processes', false)
+    .option('--strict', 'also fail (exit 1) when the reports were made with different settings', false)
+    .option(
+      '--format <format>',
+      'text or md (a table for a pull-request comment)',
+      choiceParser('--format', ['text', 'md'] as const),
+      'text',
+    )
     .option('--json', 'machine-readable output', false)
     .action((oldFile: string, newFile: string, flags: CompareFlags) => {
-      const result = compareReports(readReport(oldFile), readReport(newFile), {
-        threshold: flags.threshold / 100,
-        alpha: flags.alpha,
-        top1Tolerance: flags.top1Tolerance / 100,
-      });
-      emit(
-        { value: result, text: comparisonTable(result), code: result.regressions ? EXIT_CHECK_FAILED : EXIT_OK },
-        flags.json,
-      );
+      emitComparison(compareReports(readReport(oldFile), readReport(newFile), compareOptions(flags)), flags);
     });
 }

@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { renderHtml } from '../report/html.js';
-import { mergeAccuracyReports } from '../report/merge.js';
+import { TABLE_FORMATS, type TableFormat } from '../report/export.js';
+import { mergeReports } from '../report/merge.js';
 import { readReport, type Report } from '../report/schema.js';
 import { reportTable } from '../report/table.js';
 import { UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { assertWritable, emit, emitReport } from './emit.js';
+import { choiceParser } from './options.js';
 
 /** The newest report of each kind in reports/, by the time written inside it. */
 function latestReports(dir: string): string[] {
@@ -27,23 +29,41 @@ function latestReports(dir: string): string[] {
   return [...newest.values()].map((v) => v.file);
 }
 
+interface ReportFlags {
+  out: string;
+  json: boolean;
+  format: TableFormat;
+  wide: boolean;
+  baseline?: string;
+}
+
 export function registerReport(program: Command): void {
   program
     .command('report [reports...]')
-    .description('a self-contained HTML summary (default: the newest report of each kind in reports/)')
+    .description(
+      'a self-contained HTML summary (default: the newest report of each kind in reports/), and the tables on stdout',
+    )
     .option('--out <file>', 'HTML path', path.join(PROJECT_ROOT, 'reports', 'summary.html'))
+    .option('--baseline <report>', 'an earlier bench report: the page lists regressions against it')
+    .option('--format <format>', 'tables on stdout as text, md or csv', choiceParser('--format', TABLE_FORMATS), 'text')
+    .option('--wide', 'every column in the text tables, reference figures included', false)
     .option('--json', 'print the validated reports as JSON instead of tables', false)
-    .action((files: string[], flags: { out: string; json: boolean }) => {
+    .action((files: string[], flags: ReportFlags) => {
       const chosen = files.length ? files : latestReports(path.join(PROJECT_ROOT, 'reports'));
       if (chosen.length === 0)
         throw new UserError('no report given and none found in reports/; run bench or accuracy first');
       assertWritable(flags.out);
       const reports = chosen.map(readReport);
+      const baseline = flags.baseline ? readReport(flags.baseline) : undefined;
       emit(
         {
           value: reports,
-          text: reports.map(reportTable).join('\n'),
-          file: { path: flags.out, contents: renderHtml(reports), label: `html (from ${chosen.join(', ')})` },
+          text: reports.map((r) => reportTable(r, { format: flags.format, wide: flags.wide })).join('\n\n'),
+          file: {
+            path: flags.out,
+            contents: renderHtml(reports, { baseline }),
+            label: `html (from ${chosen.join(', ')})`,
+          },
         },
         flags.json,
       );
@@ -53,11 +73,13 @@ export function registerReport(program: Command): void {
     .command('reports')
     .description('report utilities')
     .command('merge <shards...>')
-    .description('combine accuracy shard reports (--shard i/n) into the report of a single run')
+    .description(
+      'combine accuracy shards (--shard i/n) or bench reports of separate processes into the report of a single run',
+    )
     .requiredOption('--out <file>', 'merged report path')
     .option('--json', 'print the merged report as JSON', false)
     .action((shards: string[], flags: { out: string; json: boolean }) => {
       assertWritable(flags.out);
-      emitReport(mergeAccuracyReports(shards.map(readReport), shards), flags.out, flags.json, { skipMissing: true });
+      emitReport(mergeReports(shards.map(readReport), shards), flags.out, flags.json, { skipMissing: true });
     });
 }

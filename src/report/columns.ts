@@ -12,9 +12,16 @@ export interface Column<Row> {
   header: string;
   /** Text columns align left; numbers right. */
   text?: boolean;
+  /** Shown only in wide views (HTML, exports, `--wide`), so the terminal table fits 100 columns. */
+  wide?: boolean;
   cell(row: Row): string;
   /** For columns compare can diff: the number behind the cell and how to print it. */
-  metric?: { value(row: Row): number | null; format(v: number | null): string };
+  metric?: {
+    value(row: Row): number | null;
+    format(v: number | null): string;
+    /** The same figure for each process that measured the row, for tests at the process level. */
+    perProcess?(row: Row): number[];
+  };
 }
 
 function measured<Row>(
@@ -22,8 +29,9 @@ function measured<Row>(
   header: string,
   value: (row: Row) => number | null,
   format: (v: number | null) => string,
+  more: Partial<Column<Row>> = {},
 ): Column<Row> {
-  return { id, header, cell: (row) => format(value(row)), metric: { value, format } };
+  return { id, header, cell: (row) => format(value(row)), metric: { value, format }, ...more };
 }
 
 const ms = (digits: number) => (v: number | null) => fmt(v, digits);
@@ -31,45 +39,60 @@ const ms = (digits: number) => (v: number | null) => fmt(v, digits);
 /** The source page's figures (int8, 1 CPU thread, TFLite benchmark tool on phones), never measured here. */
 export function referenceColumns<Row>(ref: (row: Row) => Reference | null): Column<Row>[] {
   return [
-    { id: 'refSize', header: 'ref MB', cell: (r) => fmt(ref(r)?.sizeMB, 1) },
-    { id: 'refTop1', header: 'ref top-1', cell: (r) => percentFigure(ref(r)?.top1) },
-    { id: 'pixel4', header: 'Pixel 4 ms', cell: (r) => fmt(ref(r)?.pixel4Ms, 0) },
-    { id: 'pixel3', header: 'Pixel 3 ms', cell: (r) => fmt(ref(r)?.pixel3Ms, 0) },
+    { id: 'refSize', header: 'ref MB', wide: true, cell: (r) => fmt(ref(r)?.sizeMB, 1) },
+    { id: 'refTop1', header: 'ref top-1', wide: true, cell: (r) => percentFigure(ref(r)?.top1) },
+    { id: 'pixel4', header: 'Pixel 4 ms', wide: true, cell: (r) => fmt(ref(r)?.pixel4Ms, 0) },
+    { id: 'pixel3', header: 'Pixel 3 ms', wide: true, cell: (r) => fmt(ref(r)?.pixel3Ms, 0) },
   ];
 }
 
-export const benchColumns: Column<BenchResult>[] = [
-  { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
-  { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
-  { id: 'threads', header: 'thr', cell: (r) => String(r.runtime.threads.requested) },
-  measured('load', 'load ms', (r) => r.loadMs, ms(0)),
-  measured('first', '1st ms', (r) => r.firstInferenceMs, ms(1)),
-  measured('p50', 'p50 ms', (r) => r.stats.p50, ms(2)),
-  measured('p90', 'p90 ms', (r) => r.stats.p90, ms(2)),
-  measured('p99', 'p99 ms', (r) => r.stats.percentiles.p99 ?? null, ms(2)),
-  { id: 'medianCI', header: 'p50 95% CI', cell: (r) => range(...r.stats.medianCI95) },
-  measured(
-    'fps',
-    'fps',
-    (r) => r.fps,
-    (v) => fmt(v, 1),
-  ),
-  measured(
-    'realtime',
-    '×RT',
-    (r) => r.realtimeFactor,
-    (v) => fmt(v, 1),
-  ),
-  measured(
-    'gflops',
-    'GFLOP/s',
-    (r) => r.gflopsPerSecond,
-    (v) => fmt(v, 1),
-  ),
-  measured('rss', 'RSS MB', (r) => r.peakRssMB, ms(0)),
-  { id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) },
-  ...referenceColumns<BenchResult>((r) => r.model.reference),
-];
+/** A latency percentile of a result, and of each of its processes. */
+export function percentileOf(r: BenchResult, p: number): number | null {
+  if (p === 50) return r.stats.p50;
+  if (p === 90) return r.stats.p90;
+  return r.stats.percentiles[`p${p}`] ?? null;
+}
+
+function processPercentiles(r: BenchResult, p: number): number[] {
+  return r.processes.flatMap((x) => {
+    const v = p === 50 ? x.p50Ms : p === 90 ? x.p90Ms : x.percentiles[`p${p}`];
+    return v === undefined ? [] : [v];
+  });
+}
+
+/** The latency percentile column `p<p>` (any p in (0, 100)), diffable by compare at the process level. */
+export function percentileColumn(p: number): Column<BenchResult> {
+  return measured(`p${p}`, `p${p} ms`, (r) => percentileOf(r, p), ms(2), {
+    metric: { value: (r) => percentileOf(r, p), format: ms(2), perProcess: (r) => processPercentiles(r, p) },
+  });
+}
+
+/** The median's interval: over processes when there are several, else over frames (which understate it). */
+function medianCICell(r: BenchResult): string {
+  const ci = r.processMedianCI;
+  return ci ? `${range(ci.low, ci.high)} (${r.processes.length}p)` : range(...r.stats.medianCI95);
+}
+
+/** The columns of a bench report: the percentiles it was asked for, p50 always first. */
+export function benchColumns(percentiles: readonly number[]): Column<BenchResult>[] {
+  const shown = [50, ...percentiles.filter((p) => p !== 50)];
+  return [
+    { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
+    { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
+    { id: 'threads', header: 'thr', wide: true, cell: (r) => String(r.runtime.threads.requested) },
+    { id: 'processes', header: 'procs', wide: true, cell: (r) => String(r.processes.length) },
+    measured('load', 'load ms', (r) => r.loadMs, ms(0)),
+    measured('first', '1st ms', (r) => r.firstInferenceMs, ms(1), { wide: true }),
+    ...shown.map(percentileColumn),
+    { id: 'medianCI', header: 'p50 CI', cell: medianCICell },
+    measured('fps', 'fps', (r) => r.fps, ms(1), { wide: true }),
+    measured('realtime', '×RT', (r) => r.realtimeFactor, ms(1)),
+    measured('gflops', 'GFLOP/s', (r) => r.gflopsPerSecond, ms(1), { wide: true }),
+    measured('rss', 'RSS MB', (r) => r.peakRssMB, ms(0)),
+    { id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) },
+    ...referenceColumns<BenchResult>((r) => r.model.reference),
+  ];
+}
 
 export const accuracyColumns: Column<AccuracyRun>[] = [
   { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
@@ -95,7 +118,7 @@ export const accuracyColumns: Column<AccuracyRun>[] = [
     cell: (r) => interval(r.summary.top5),
     header: 'top-5 (95% CI)',
   },
-  { id: 'errors', header: 'errors', cell: (r) => String(r.summary.errors) },
+  { id: 'errors', header: 'errors', wide: true, cell: (r) => String(r.summary.errors) },
   {
     id: 'timeToCorrect',
     header: 'median t→correct',
@@ -105,10 +128,16 @@ export const accuracyColumns: Column<AccuracyRun>[] = [
   {
     id: 'time',
     header: 'wall / infer / wait s',
+    wide: true,
     cell: (r) => [r.wallMs, r.inferenceMs, r.decodeWaitMs].map((v) => fmt(v / 1000, 1)).join(' / '),
   },
-  { id: 'refTop1', header: 'ref top-1 int8*', cell: (r) => percentFigure(r.model.reference?.top1) },
-  { id: 'paperTop1', header: 'paper float*', cell: (r) => percentFigure(r.model.reference?.paperFloatStreamTop1) },
+  { id: 'refTop1', header: 'ref top-1 int8*', wide: true, cell: (r) => percentFigure(r.model.reference?.top1) },
+  {
+    id: 'paperTop1',
+    header: 'paper float*',
+    wide: true,
+    cell: (r) => percentFigure(r.model.reference?.paperFloatStreamTop1),
+  },
 ];
 
 export function parityColumns(minAgreement: number): Column<ParityPair>[] {

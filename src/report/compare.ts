@@ -1,20 +1,46 @@
 import type { AccuracyRun, BenchResult, ParityPair } from '../core/results.js';
+import {
+  geometricMean,
+  mannWhitneyP,
+  mcNemarExactP,
+  smallestMannWhitneyP,
+  wilcoxonSignedRankP,
+} from '../metrics/hypothesis.js';
 import { pairPasses } from '../metrics/parity.js';
-import { mannWhitneyP } from '../metrics/hypothesis.js';
+import { median } from '../metrics/stats.js';
 import { UserError } from '../util/errors.js';
-import { accuracyColumns, benchColumns, metricColumn, parityColumns, type MetricColumn } from './columns.js';
+import { accuracyColumns, metricColumn, parityColumns, percentileColumn, type MetricColumn } from './columns.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
 
 export interface CompareOptions {
-  /** Relative p50 increase that counts as a regression (0.05 = 5%). */
-  threshold: number;
-  /** Significance level for the Mann-Whitney test on the raw samples. */
+  /** Latency metrics that gate, with the relative increase that counts as a regression (0.05 = 5%). */
+  metrics: { percentile: number; threshold: number }[];
+  /** Significance level of the tests. */
   alpha: number;
+  /** Smallest absolute latency change, ms, that may count as a regression or improvement. */
+  minEffectMs: number;
   /** Clip-level top-1 drop (fraction) tolerated in accuracy reports. */
   top1Tolerance: number;
+  /**
+   * Processes of the two reports were run in alternation (k-th old beside
+   * k-th new, `ab`): test the paired differences instead of two samples.
+   */
+  paired: boolean;
 }
 
-export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'missing' | 'new';
+export const DEFAULT_COMPARE: CompareOptions = {
+  metrics: [
+    { percentile: 50, threshold: 0.05 },
+    { percentile: 90, threshold: 0.05 },
+  ],
+  alpha: 0.01,
+  minEffectMs: 0,
+  top1Tolerance: 0,
+  paired: false,
+};
+
+/** `inconclusive`: too few processes for the test to reach alpha, so no verdict is possible. */
+export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'inconclusive' | 'missing' | 'new';
 
 export interface ComparisonRow {
   model: string;
@@ -28,16 +54,30 @@ export interface ComparisonRow {
   change: number | null;
   changeKind: 'relative' | 'points';
   pValue: number | null;
+  /** The test behind pValue and the sample sizes it saw. */
+  test: string | null;
   verdict: Verdict;
+  /** Whether this row can fail the comparison (gated metrics, vanished pairs). */
+  gates: boolean;
   note?: string;
 }
 
 export interface Comparison {
   kind: Report['kind'];
   rows: ComparisonRow[];
+  /** Different machines or runtimes: worth knowing, not a reason to fail. */
   warnings: string[];
+  /** Different measurement settings: the comparison may not mean what it seems; fails under --strict. */
+  mismatches: string[];
+  /** Geometric mean over (model, backend) pairs of new/old p50, when latency was compared. */
+  geomeanP50Ratio: number | null;
   regressions: number;
 }
+
+type Keys = { model: string; backend: string };
+const keysOf = (r: { model: { id: string }; backend: string }): Keys => ({ model: r.model.id, backend: r.backend });
+const sameKey = (x: { model: { id: string }; backend: string }, y: { model: { id: string }; backend: string }) =>
+  x.model.id === y.model.id && x.backend === y.backend;
 
 function envWarnings(a: Report, b: Report): string[] {
   const w: string[] = [];
@@ -50,44 +90,44 @@ function envWarnings(a: Report, b: Report): string[] {
   return w;
 }
 
-interface Keyed {
-  model: { id: string };
-  backend: string;
-}
-const sameKey = (x: Keyed, y: Keyed) => x.model.id === y.model.id && x.backend === y.backend;
-
-/** A row for one metric column of a (model, backend) pair present on both sides. */
-function row<Row>(
-  column: MetricColumn<Row>,
-  o: Row,
-  n: Row,
-  keys: { model: string; backend: string },
-  changeKind: ComparisonRow['changeKind'],
-) {
-  const metric = column.metric;
-  const [ov, nv] = [metric.value(o), metric.value(n)];
-  const change = ov === null || nv === null ? null : changeKind === 'relative' ? nv / ov - 1 : nv - ov;
-  return {
-    ...keys,
-    metric: column.header,
-    old: ov,
-    new: nv,
-    shown: [metric.format(ov), metric.format(nv)] as [string, string],
-    change,
-    changeKind,
+/** Settings that change what a number means; pyperf checks its runs' metadata the same way. */
+function settingMismatches(a: Report, b: Report): string[] {
+  const m: string[] = [];
+  const differ = (what: string, x: unknown, y: unknown) => {
+    if (JSON.stringify(x) !== JSON.stringify(y))
+      m.push(`${what} differs: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
   };
+  if (a.kind === 'bench' && b.kind === 'bench') {
+    for (const k of ['threads', 'input', 'frames', 'warmup', 'repeats'] as const) differ(k, a.config[k], b.config[k]);
+    for (const o of a.results) {
+      const n = b.results.find((r) => sameKey(r, o));
+      if (!n) continue;
+      differ(`${o.model.id} model sha256`, o.model.sha256.slice(0, 12), n.model.sha256.slice(0, 12));
+      differ(
+        `${o.backend} runtime`,
+        `${o.runtime.package} ${o.runtime.version}`,
+        `${n.runtime.package} ${n.runtime.version}`,
+      );
+      differ(`${o.backend} build`, o.runtime.build, n.runtime.build);
+    }
+  }
+  if ((a.kind === 'accuracy' && b.kind === 'accuracy') || (a.kind === 'parity' && b.kind === 'parity')) {
+    differ('dataset', a.config.dataset, b.config.dataset);
+    differ('resize', a.config.resize, b.config.resize);
+    differ('fps', a.config.fps, b.config.fps);
+  }
+  return m;
 }
 
 function absentRow<Row>(
   column: MetricColumn<Row>,
   r: Row,
-  keys: { model: string; backend: string },
+  keys: Keys,
   side: 'old' | 'new',
   note?: string,
 ): ComparisonRow {
-  const metric = column.metric;
-  const v = metric.value(r);
-  const shown: [string, string] = side === 'old' ? [metric.format(v), '–'] : ['–', metric.format(v)];
+  const v = column.metric.value(r);
+  const shown: [string, string] = side === 'old' ? [column.metric.format(v), '–'] : ['–', column.metric.format(v)];
   return {
     ...keys,
     metric: column.header,
@@ -97,119 +137,181 @@ function absentRow<Row>(
     change: null,
     changeKind: 'relative',
     pValue: null,
+    test: null,
     verdict: side === 'old' ? 'missing' : 'new',
+    gates: side === 'old',
     note,
   };
 }
 
-/**
- * A latency regression needs both a p50 increase beyond the threshold and a
- * significant Mann-Whitney test on the raw samples; p90 is shown for context.
- * A pair that disappeared counts as a regression.
- */
-function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions, warnings: string[]): ComparisonRow[] {
+/** The latency test of one metric at the process level, two-sample or paired. */
+function latencyRow(
+  column: MetricColumn<BenchResult>,
+  o: BenchResult,
+  n: BenchResult,
+  threshold: number,
+  opts: CompareOptions,
+): ComparisonRow {
+  const oldVals = column.metric.perProcess?.(o) ?? [];
+  const newVals = column.metric.perProcess?.(n) ?? [];
+  const [om, nm] = [median(oldVals) ?? column.metric.value(o), median(newVals) ?? column.metric.value(n)];
+  const base = {
+    ...keysOf(o),
+    metric: column.header,
+    old: om,
+    new: nm,
+    shown: [column.metric.format(om), column.metric.format(nm)] as [string, string],
+    changeKind: 'relative' as const,
+    gates: true,
+  };
+  let p: number | null = null;
+  let test: string;
+  let change = om && nm !== null ? nm / om - 1 : null;
+  let reachable: boolean;
+  if (opts.paired) {
+    const k = Math.min(oldVals.length, newVals.length);
+    const logRatios = Array.from({ length: k }, (_, i) => Math.log(newVals[i]! / oldVals[i]!));
+    reachable = oldVals.length === newVals.length && 2 / 2 ** k < opts.alpha;
+    test = `Wilcoxon signed-rank, ${k} pairs`;
+    if (k > 0) change = Math.exp(median(logRatios)!) - 1;
+    if (reachable) p = wilcoxonSignedRankP(logRatios);
+  } else {
+    reachable =
+      oldVals.length > 0 && newVals.length > 0 && smallestMannWhitneyP(oldVals.length, newVals.length) < opts.alpha;
+    test = `Mann-Whitney, ${oldVals.length} vs ${newVals.length} processes`;
+    if (reachable) p = mannWhitneyP(oldVals, newVals);
+  }
+  if (!reachable) {
+    const why = opts.paired ? 'equal process counts and enough pairs' : 'more processes';
+    return {
+      ...base,
+      change,
+      pValue: null,
+      test,
+      verdict: 'inconclusive',
+      note: `not testable at alpha ${opts.alpha}: needs ${why} (bench --processes 5 or more)`,
+    };
+  }
+  const delta = om !== null && nm !== null ? nm - om : 0;
+  const significant = p! < opts.alpha && Math.abs(delta) >= opts.minEffectMs;
+  const verdict: Verdict =
+    significant && change! > threshold
+      ? 'regression'
+      : significant && change! < -threshold
+        ? 'improvement'
+        : 'unchanged';
+  return { ...base, change, pValue: p, test, verdict };
+}
+
+function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
-  const [p50, p90] = [metricColumn(benchColumns, 'p50'), metricColumn(benchColumns, 'p90')];
+  const p50 = metricColumn([percentileColumn(50)], 'p50');
   for (const o of a.results) {
-    const keys = { model: o.model.id, backend: o.backend };
     const n = b.results.find((r) => sameKey(r, o));
     if (!n) {
       const why = [
         ...b.skipped.map((s) => ({ ...s, why: s.reason })),
         ...b.failed.map((f) => ({ ...f, why: f.error })),
       ].find((s) => s.model === o.model.id && s.backend === o.backend);
-      rows.push(absentRow<BenchResult>(p50, o, keys, 'old', why?.why));
+      rows.push(absentRow(p50, o, keysOf(o), 'old', why?.why));
       continue;
     }
-    if (n.model.sha256 !== o.model.sha256)
-      warnings.push(
-        `${o.model.id}: model file changed (sha256 ${o.model.sha256.slice(0, 12)}… → ${n.model.sha256.slice(0, 12)}…)`,
+    for (const m of opts.metrics)
+      rows.push(
+        latencyRow(metricColumn([percentileColumn(m.percentile)], `p${m.percentile}`), o, n, m.threshold, opts),
       );
-    const p = mannWhitneyP(o.samplesMs, n.samplesMs);
-    for (const column of [p50, p90]) {
-      const r = row(column, o, n, keys, 'relative');
-      const significant = p < opts.alpha;
-      const change = r.change ?? 0;
-      const verdict: Verdict =
-        significant && change > opts.threshold
-          ? 'regression'
-          : significant && change < -opts.threshold
-            ? 'improvement'
-            : 'unchanged';
-      // Only p50 decides, as it is what the test speaks about.
-      const decides = column.id === 'p50';
-      rows.push({
-        ...r,
-        pValue: p,
-        verdict: decides || verdict !== 'regression' ? verdict : 'unchanged',
-        note: !decides && verdict === 'regression' ? 'p90 up (informational)' : undefined,
-      });
-    }
   }
-  for (const n of b.results)
-    if (!a.results.some((r) => sameKey(r, n)))
-      rows.push(absentRow<BenchResult>(p50, n, { model: n.model.id, backend: n.backend }, 'new'));
+  for (const n of b.results) if (!a.results.some((r) => sameKey(r, n))) rows.push(absentRow(p50, n, keysOf(n), 'new'));
   return rows;
 }
 
-function compareAccuracy(
-  a: AccuracyReport,
-  b: AccuracyReport,
-  opts: CompareOptions,
-  warnings: string[],
-): ComparisonRow[] {
-  const [ad, bd] = [a.config.dataset, b.config.dataset];
-  if (ad.name !== bd.name || ad.clips !== bd.clips)
-    warnings.push(`datasets differ: ${ad.name} (${ad.clips}) vs ${bd.name} (${bd.clips})`);
+function pointsRow<Row>(column: MetricColumn<Row>, o: Row, n: Row, keys: Keys) {
+  const [ov, nv] = [column.metric.value(o), column.metric.value(n)];
+  return {
+    ...keys,
+    metric: column.header,
+    old: ov,
+    new: nv,
+    shown: [column.metric.format(ov), column.metric.format(nv)] as [string, string],
+    change: ov === null || nv === null ? null : nv - ov,
+    changeKind: 'points' as const,
+  };
+}
+
+/**
+ * Top-1 gates on the tolerance (a drop beyond it is a regression, whatever the
+ * p-value: a clip that flips is a real change on these clips), and McNemar's
+ * exact test on the clips that flipped says how likely such flips are by chance.
+ */
+function compareAccuracy(a: AccuracyReport, b: AccuracyReport, opts: CompareOptions): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   const [top1, top5] = [metricColumn(accuracyColumns, 'top1'), metricColumn(accuracyColumns, 'top5')];
   for (const o of a.runs) {
-    const keys = { model: o.model.id, backend: o.backend };
     const n = b.runs.find((r) => sameKey(r, o));
     if (!n) {
-      rows.push(absentRow<AccuracyRun>(top1, o, keys, 'old'));
+      rows.push(absentRow<AccuracyRun>(top1, o, keysOf(o), 'old'));
       continue;
     }
-    const r1 = row(top1, o, n, keys, 'points');
+    const after = new Map(n.clips.map((c) => [c.file, c.correct1]));
+    const nowWrong = o.clips.filter((c) => c.correct1 && after.get(c.file) === false).map((c) => c.file);
+    const nowRight = o.clips.filter((c) => !c.correct1 && after.get(c.file) === true).map((c) => c.file);
+    const r1 = pointsRow(top1, o, n, keysOf(o));
     const change = r1.change ?? 0;
     const verdict: Verdict =
       change < -opts.top1Tolerance - 1e-12 ? 'regression' : change > 1e-12 ? 'improvement' : 'unchanged';
-    const flipped = o.clips
-      .filter((c) => c.correct1 && n.clips.find((x) => x.file === c.file)?.correct1 === false)
-      .map((c) => c.file);
-    rows.push({ ...r1, pValue: null, verdict, note: flipped.length ? `now wrong: ${flipped.join(', ')}` : undefined });
-    rows.push({ ...row(top5, o, n, keys, 'points'), pValue: null, verdict: 'unchanged' });
+    const notes = [
+      nowWrong.length ? `now wrong: ${nowWrong.join(', ')}` : '',
+      nowRight.length ? `now right: ${nowRight.join(', ')}` : '',
+    ];
+    rows.push({
+      ...r1,
+      pValue: mcNemarExactP(nowWrong.length, nowRight.length),
+      test: `McNemar exact, ${nowWrong.length} + ${nowRight.length} flipped clips`,
+      verdict,
+      gates: true,
+      note: notes.filter(Boolean).join('; ') || undefined,
+    });
+    rows.push({ ...pointsRow(top5, o, n, keysOf(o)), pValue: null, test: null, verdict: 'unchanged', gates: false });
   }
+  for (const n of b.runs)
+    if (!a.runs.some((r) => sameKey(r, n))) rows.push(absentRow<AccuracyRun>(top1, n, keysOf(n), 'new'));
   return rows;
 }
 
 function compareParity(a: ParityReport, b: ParityReport): ComparisonRow[] {
   const agreement = metricColumn(parityColumns(b.config.minAgreement), 'agreement');
   const same = (x: ParityPair, y: ParityPair) => sameKey(x, y) && x.reference === y.reference;
-  return a.pairs.map((o) => {
-    const keys = { model: o.model.id, backend: `${o.backend} vs ${o.reference}` };
+  const keys = (p: ParityPair) => ({ model: p.model.id, backend: `${p.backend} vs ${p.reference}` });
+  const rows: ComparisonRow[] = a.pairs.map((o) => {
     const n = b.pairs.find((p) => same(p, o));
-    if (!n) return absentRow<ParityPair>(agreement, o, keys, 'old');
+    if (!n) return absentRow(agreement, o, keys(o), 'old');
+    const passes = pairPasses(n, b.config.minAgreement);
     return {
-      ...row(agreement, o, n, keys, 'points'),
+      ...pointsRow(agreement, o, n, keys(o)),
       pValue: null,
-      verdict: pairPasses(n, b.config.minAgreement) ? 'unchanged' : 'regression',
+      test: null,
+      verdict: passes ? 'unchanged' : 'regression',
+      gates: true,
     };
   });
+  for (const n of b.pairs) if (!a.pairs.some((p) => same(p, n))) rows.push(absentRow(agreement, n, keys(n), 'new'));
+  return rows;
 }
 
 /** Old against new, per (model, backend), by the rules of the reports' kind. */
-export function compareReports(a: Report, b: Report, opts: CompareOptions): Comparison {
-  const warnings = envWarnings(a, b);
+export function compareReports(a: Report, b: Report, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
   let rows: ComparisonRow[];
-  if (a.kind === 'bench' && b.kind === 'bench') rows = compareBench(a, b, opts, warnings);
-  else if (a.kind === 'accuracy' && b.kind === 'accuracy') rows = compareAccuracy(a, b, opts, warnings);
+  if (a.kind === 'bench' && b.kind === 'bench') rows = compareBench(a, b, opts);
+  else if (a.kind === 'accuracy' && b.kind === 'accuracy') rows = compareAccuracy(a, b, opts);
   else if (a.kind === 'parity' && b.kind === 'parity') rows = compareParity(a, b);
   else throw new UserError(`cannot compare a ${a.kind} report with a ${b.kind} report`);
+  const p50Ratios = rows.filter((r) => r.metric === 'p50 ms' && r.old && r.new).map((r) => r.new! / r.old!);
   return {
     kind: a.kind,
     rows,
-    warnings,
-    regressions: rows.filter((r) => r.verdict === 'regression' || r.verdict === 'missing').length,
+    warnings: envWarnings(a, b),
+    mismatches: settingMismatches(a, b),
+    geomeanP50Ratio: geometricMean(p50Ratios),
+    regressions: rows.filter((r) => r.gates && (r.verdict === 'regression' || r.verdict === 'missing')).length,
   };
 }

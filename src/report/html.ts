@@ -97,7 +97,7 @@ function benchSection(r: BenchReport): string {
     .join('');
   return `<h2>Latency</h2>
 <p>${esc(r.command)} — ${esc(r.config.frames)} frames × ${esc(r.config.repeats)} repeat(s) after ${esc(r.config.warmup)} warm-up frames, input ${esc(r.config.input)}, ${esc(r.config.threads)} thread(s).</p>
-${columnTable(benchColumns, r.results)}
+${columnTable(benchColumns(r.config.percentiles), r.results)}
 <p class="note">Reference columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>
 ${skippedList(r)}
 ${warnings ? `<ul class="skipped">${warnings}</ul>` : ''}
@@ -162,7 +162,7 @@ function section(r: Report): string {
   }
 }
 
-export function renderHtml(reports: Report[]): string {
+export function renderHtml(reports: Report[], _opts: { baseline?: Report } = {}): string {
   const env = reports[0]?.environment;
   const body = reports.map(section).join('\n');
   const envLine = env

@@ -1,7 +1,8 @@
-import type { AccuracyRun, ClipResult } from '../core/results.js';
+import { combineProcesses } from '../bench/combine.js';
+import type { AccuracyRun, BenchResult, ClipResult } from '../core/results.js';
 import { agreement, completeRun } from '../metrics/accuracy.js';
 import { UserError } from '../util/errors.js';
-import type { AccuracyReport, Report } from './schema.js';
+import type { AccuracyReport, BenchReport, Report } from './schema.js';
 
 const pairKey = (run: AccuracyRun) => `${run.model.id} on ${run.backend}`;
 
@@ -121,4 +122,63 @@ export function mergeAccuracyReports(reports: Report[], files: string[]): Accura
     failed: distinct(acc.flatMap((r) => r.failed)),
     agreement: agreement(runs),
   };
+}
+
+/**
+ * Combines bench reports made with the same settings (e.g. one process per
+ * runtime, as `suite latency` runs them) into one: each (model, backend) pair
+ * keeps every process that measured it, and a process given twice is refused.
+ */
+export function mergeBenchReports(reports: readonly Report[], files: readonly string[]): BenchReport {
+  const bench = reports.map((r, i) => {
+    if (r.kind !== 'bench')
+      throw new UserError(`${files[i]} is a ${r.kind} report; it cannot be merged with bench reports`);
+    return r;
+  });
+  const first = bench[0]!;
+  const settings = (r: BenchReport) => {
+    const { models: _m, backends: _b, processes: _p, ...rest } = r.config;
+    return JSON.stringify(rest);
+  };
+  for (const [i, r] of bench.entries()) {
+    if (settings(r) !== settings(first)) {
+      throw new UserError(
+        `${files[i]} was measured with other settings than ${files[0]} (threads, frames, warm-up, repeats, input or percentiles)`,
+      );
+    }
+  }
+  const byPair = new Map<string, BenchResult[]>();
+  for (const r of bench)
+    for (const x of r.results)
+      byPair.set(`${x.model.sha256}\u0000${x.backend}`, [
+        ...(byPair.get(`${x.model.sha256}\u0000${x.backend}`) ?? []),
+        x,
+      ]);
+  const results = [...byPair.values()].map((parts) => combineProcesses(parts, first.config.percentiles));
+  const measured = new Set(results.map((r) => `${r.model.id}\u0000${r.backend}`));
+  const notMeasured = <T extends { model: string; backend: string }>(x: T) =>
+    !measured.has(`${x.model}\u0000${x.backend}`);
+  const distinct = <T>(items: T[]) => [...new Map(items.map((x) => [JSON.stringify(x), x])).values()];
+  return {
+    ...first,
+    createdAt: new Date().toISOString(),
+    command: `movinet-bench reports merge ${files.join(' ')}`,
+    config: {
+      ...first.config,
+      models: [...new Set(bench.flatMap((r) => r.config.models))],
+      backends: [...new Set(bench.flatMap((r) => r.config.backends))],
+      processes: Math.min(...results.map((r) => r.processes.length), first.config.processes),
+    },
+    results,
+    skipped: distinct(bench.flatMap((r) => r.skipped)).filter(notMeasured),
+    failed: distinct(bench.flatMap((r) => r.failed)).filter(notMeasured),
+  };
+}
+
+/** Merges reports of one kind: accuracy shards or whole runs, or bench reports. */
+export function mergeReports(reports: Report[], files: string[]): Report {
+  const kind = reports[0]?.kind;
+  if (kind === 'bench') return mergeBenchReports(reports, files);
+  if (kind === 'accuracy') return mergeAccuracyReports(reports, files);
+  throw new UserError(`${files[0]} is a ${kind ?? 'missing'} report; merge takes accuracy or bench reports`);
 }

@@ -1,18 +1,27 @@
-import Table from 'cli-table3';
-import type { Failed, Skipped } from '../core/results.js';
-import { accuracyColumns, benchColumns, parityColumns, type Column } from './columns.js';
+import type { Failed, ModelInfo, Skipped } from '../core/results.js';
+import { accuracyColumns, benchColumns, parityColumns } from './columns.js';
 import type { Comparison } from './compare.js';
-import { pct, pValue } from './format.js';
+import { comparisonColumns } from './comparison-columns.js';
+import { renderTable, type TableOptions } from './export.js';
+import { pct } from './format.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
 
-export function terminalTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
-  const table = new Table({
-    head: columns.map((c) => c.header),
-    style: { head: [], border: [] },
-    colAligns: columns.map((c) => (c.text ? 'left' : 'right')),
+/** The source page's figures, once per model, under the table instead of in four columns of every row. */
+function referenceLines(models: readonly ModelInfo[]): string[] {
+  const seen = new Set<string>();
+  return models.flatMap((m) => {
+    const r = m.reference;
+    if (!r || seen.has(m.id)) return [];
+    seen.add(m.id);
+    const parts = [
+      r.sizeMB === null ? null : `${r.sizeMB} MB`,
+      r.top1 === null ? null : `${r.top1}% top-1`,
+      r.pixel4Ms === null ? null : `Pixel 4 ${r.pixel4Ms} ms`,
+      r.pixel3Ms === null ? null : `Pixel 3 ${r.pixel3Ms} ms`,
+      r.paperFloatStreamTop1 === null ? null : `paper float stream top-1 ${r.paperFloatStreamTop1}%`,
+    ].filter((x) => x !== null);
+    return [`reference ${m.id} (source page, int8, 1 CPU thread, phones; not this machine): ${parts.join(', ')}`];
   });
-  for (const row of rows) table.push(columns.map((c) => c.cell(row)));
-  return table.toString();
 }
 
 /** Skipped and failed pairs go under the table, one line per model and reason, so long reasons do not stretch columns. */
@@ -31,16 +40,22 @@ export function notRunLines(skipped: readonly Skipped[], failed: readonly Failed
 
 const lines = (...parts: (string | string[])[]) => parts.flat().join('\n');
 
-export function benchTable(report: BenchReport): string {
+export function benchTable(report: BenchReport, opts: TableOptions = {}): string {
+  const c = report.config;
+  const procs =
+    c.processes > 1
+      ? `, ${c.processes} processes per pair (p50 CI over processes)`
+      : ', 1 process (p50 CI over frames)';
   return lines(
-    terminalTable(benchColumns, report.results),
+    renderTable(benchColumns(c.percentiles), report.results, opts),
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
-    'ref / Pixel columns: the source page (int8, 1 CPU thread, TFLite benchmark tool on phones), not this machine. ovh = p50(step loop) / p50(bare runtime loop).',
+    `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
+    opts.wide ? [] : referenceLines(report.results.map((r) => r.model)),
   );
 }
 
-export function accuracyTable(report: AccuracyReport): string {
+export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): string {
   const misses = report.runs.flatMap((r) =>
     r.clips
       .filter((c) => !c.correct1)
@@ -56,7 +71,7 @@ export function accuracyTable(report: AccuracyReport): string {
       }),
   );
   return lines(
-    terminalTable(accuracyColumns, report.runs),
+    renderTable(accuracyColumns, report.runs, opts),
     notRunLines(report.skipped, report.failed),
     misses.length ? ['wrong or failed clips:', ...misses] : [],
     report.agreement.map(
@@ -67,10 +82,11 @@ export function accuracyTable(report: AccuracyReport): string {
       ? `${report.config.dataset.missingClips} listed clip(s) were not found and are not counted (--allow-missing-clips).`
       : [],
     `* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval. wait = time the model waited on the decoder.`,
+    opts.wide ? [] : referenceLines(report.runs.map((r) => r.model)),
   );
 }
 
-export function parityTable(report: ParityReport): string {
+export function parityTable(report: ParityReport, opts: TableOptions = {}): string {
   const min = report.config.minAgreement;
   const bad = report.pairs.flatMap((p) =>
     p.clips
@@ -78,41 +94,37 @@ export function parityTable(report: ParityReport): string {
       .map((c) => `${p.backend}: ${c.file} ${c.error ?? `final top-1 ${c.finalTop1[0]} vs ${c.finalTop1[1]}`}`),
   );
   return lines(
-    terminalTable(parityColumns(min), report.pairs),
+    renderTable(parityColumns(min), report.pairs, opts),
     notRunLines(report.skipped, report.failed),
     bad,
     `parity ${report.passed ? 'passed' : 'FAILED'} (every clip's final top-1 must match; per-frame top-1 agreement >= ${pct(min)})`,
   );
 }
 
-export function reportTable(report: Report): string {
+export function reportTable(report: Report, opts: TableOptions = {}): string {
   switch (report.kind) {
     case 'bench':
-      return benchTable(report);
+      return benchTable(report, opts);
     case 'accuracy':
-      return accuracyTable(report);
+      return accuracyTable(report, opts);
     case 'parity':
-      return parityTable(report);
+      return parityTable(report, opts);
   }
 }
 
-export function comparisonTable(result: Comparison): string {
-  const table = new Table({
-    head: ['model', 'backend', 'metric', 'old', 'new', 'change', 'p', 'verdict', 'note'],
-    style: { head: [], border: [] },
-  });
-  for (const r of result.rows) {
-    const change =
-      r.change === null
-        ? '–'
-        : r.changeKind === 'points'
-          ? `${(r.change * 100).toFixed(1)} pt`
-          : `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%`;
-    table.push([r.model, r.backend, r.metric, ...r.shown, change, pValue(r.pValue), r.verdict, r.note ?? '']);
-  }
+/** A comparison as a table with its verdict lines; md for pull requests and job summaries. */
+export function comparisonTable(result: Comparison, opts: TableOptions = {}): string {
+  const md = opts.format === 'md';
+  const ratio = result.geomeanP50Ratio;
+  const verdict = result.regressions ? `${result.regressions} regression(s)` : 'no regression';
   return lines(
-    table.toString(),
-    result.warnings.map((w) => `warning: ${w}`),
-    result.regressions ? `${result.regressions} regression(s)` : 'no regression',
+    renderTable(comparisonColumns, result.rows, opts),
+    md ? '' : [],
+    result.mismatches.map((w) => `${md ? '- ' : ''}settings differ: ${w}`),
+    result.warnings.map((w) => `${md ? '- ' : ''}warning: ${w}`),
+    ratio === null
+      ? []
+      : `geometric mean of new/old p50 over ${result.rows.filter((r) => r.metric === 'p50 ms' && r.old && r.new).length} pair(s): ${ratio.toFixed(3)}`,
+    md ? `**${verdict}**` : verdict,
   );
 }

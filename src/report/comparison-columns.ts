@@ -1,0 +1,23 @@
+import type { Column } from './columns.js';
+import type { ComparisonRow } from './compare.js';
+import { pValue } from './format.js';
+
+function change(r: ComparisonRow): string {
+  if (r.change === null) return '–';
+  if (r.changeKind === 'points') return `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)} pt`;
+  return `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%`;
+}
+
+/** The columns of a comparison, for every format. */
+export const comparisonColumns: Column<ComparisonRow>[] = [
+  { id: 'model', header: 'model', text: true, cell: (r) => r.model },
+  { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
+  { id: 'metric', header: 'metric', text: true, cell: (r) => r.metric },
+  { id: 'old', header: 'old', cell: (r) => r.shown[0] },
+  { id: 'new', header: 'new', cell: (r) => r.shown[1] },
+  { id: 'change', header: 'change', cell: change },
+  { id: 'p', header: 'p', cell: (r) => pValue(r.pValue) },
+  { id: 'verdict', header: 'verdict', text: true, cell: (r) => r.verdict },
+  { id: 'test', header: 'test', text: true, wide: true, cell: (r) => r.test ?? '' },
+  { id: 'note', header: 'note', text: true, cell: (r) => r.note ?? '' },
+];
