@@ -54,21 +54,26 @@ export function compareOptions(flags: Omit<CompareFlags, 'strict' | 'format' | '
 }
 
 /** Exit 1 on a regression, and under --strict also when the two runs were made with different settings. */
-export function emitComparison(result: Comparison, flags: Pick<CompareFlags, 'strict' | 'format' | 'json'>): void {
+export function emitComparison(
+  result: Comparison,
+  flags: Pick<CompareFlags, 'strict' | 'format' | 'json'>,
+  reportOnly = false,
+): void {
   const strictFail = flags.strict && result.mismatches.length > 0;
-  const code = result.regressions || strictFail ? EXIT_CHECK_FAILED : EXIT_OK;
-  const message =
-    strictFail && !result.regressions
-      ? `--strict: the reports were made with different settings (${result.mismatches[0]})`
-      : undefined;
+  const failing = result.regressions > 0 || strictFail;
+  let message: string | undefined;
+  if (failing && reportOnly) message = 'report only: exit 0 whatever the verdict';
+  else if (strictFail && !result.regressions)
+    message = `--strict: the reports were made with different settings (${result.mismatches[0]})`;
+  const code = failing && !reportOnly ? EXIT_CHECK_FAILED : EXIT_OK;
   emit({ value: result, text: comparisonTable(result, { format: flags.format }), code, message }, flags.json);
 }
 
-export function registerCompare(program: Command): void {
-  const metricList = (v: string) => parseList(v).map(percentileName('--metrics'));
-  program
-    .command('compare <old> <new>')
-    .description('diff two reports of the same kind; exit 1 on a regression (for CI)')
+const metricList = (v: string) => parseList(v).map(percentileName('--metrics'));
+
+/** The options every comparing command shares (compare, ab). */
+export function addCompareOptions(cmd: Command): Command {
+  return cmd
     .option('--metrics <list>', 'latency percentiles that gate, each with its own test', metricList, [50, 90])
     .option(
       '--threshold <pct|metric=pct,...>',
@@ -94,7 +99,6 @@ export function registerCompare(program: Command): void {
       numberParser('--top1-tolerance', 0, 100),
       0,
     )
-    .option('--paired', 'the reports come from one `ab` run: test paired differences of alternating processes', false)
     .option('--strict', 'also fail (exit 1) when the reports were made with different settings', false)
     .option(
       '--format <format>',
@@ -102,8 +106,15 @@ export function registerCompare(program: Command): void {
       choiceParser('--format', ['text', 'md'] as const),
       'text',
     )
-    .option('--json', 'machine-readable output', false)
-    .action((oldFile: string, newFile: string, flags: CompareFlags) => {
-      emitComparison(compareReports(readReport(oldFile), readReport(newFile), compareOptions(flags)), flags);
-    });
+    .option('--json', 'machine-readable output', false);
+}
+
+export function registerCompare(program: Command): void {
+  const cmd = program
+    .command('compare <old> <new>')
+    .description('diff two reports of the same kind; exit 1 on a regression (for CI)')
+    .option('--paired', 'the reports come from one `ab` run: test paired differences of alternating processes', false);
+  addCompareOptions(cmd).action((oldFile: string, newFile: string, flags: CompareFlags) => {
+    emitComparison(compareReports(readReport(oldFile), readReport(newFile), compareOptions(flags)), flags);
+  });
 }

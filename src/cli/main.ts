@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersion } from '../run/environment.js';
 import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
+import { registerAb } from './ab.js';
 import { registerBench } from './bench.js';
 import { registerClassify } from './classify.js';
 import { registerModels } from './models.js';
@@ -32,6 +33,7 @@ registerAccuracy(program);
 registerClassify(program);
 registerModels(program);
 registerCompare(program);
+registerAb(program);
 registerParity(program);
 registerSuite(program);
 registerReport(program);

@@ -182,14 +182,16 @@ function latencyRow(
     if (reachable) p = mannWhitneyP(oldVals, newVals);
   }
   if (!reachable) {
-    const why = opts.paired ? 'equal process counts and enough pairs' : 'more processes';
+    const why = opts.paired
+      ? 'as many processes on both sides, 8 or more (ab --processes)'
+      : '5 or more processes a side (bench --processes)';
     return {
       ...base,
       change,
       pValue: null,
       test,
       verdict: 'inconclusive',
-      note: `not testable at alpha ${opts.alpha}: needs ${why} (bench --processes 5 or more)`,
+      note: `not testable at alpha ${opts.alpha}: needs ${why}`,
     };
   }
   const delta = om !== null && nm !== null ? nm - om : 0;
@@ -305,7 +307,7 @@ export function compareReports(a: Report, b: Report, opts: CompareOptions = DEFA
   else if (a.kind === 'accuracy' && b.kind === 'accuracy') rows = compareAccuracy(a, b, opts);
   else if (a.kind === 'parity' && b.kind === 'parity') rows = compareParity(a, b);
   else throw new UserError(`cannot compare a ${a.kind} report with a ${b.kind} report`);
-  const p50Ratios = rows.filter((r) => r.metric === 'p50 ms' && r.old && r.new).map((r) => r.new! / r.old!);
+  const p50Ratios = rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).map((r) => 1 + r.change!);
   return {
     kind: a.kind,
     rows,

@@ -124,7 +124,7 @@ export function comparisonTable(result: Comparison, opts: TableOptions = {}): st
     result.warnings.map((w) => `${md ? '- ' : ''}warning: ${w}`),
     ratio === null
       ? []
-      : `geometric mean of new/old p50 over ${result.rows.filter((r) => r.metric === 'p50 ms' && r.old && r.new).length} pair(s): ${ratio.toFixed(3)}`,
+      : `geometric mean of new/old p50 over ${result.rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).length} pair(s): ${ratio.toFixed(3)}`,
     md ? `**${verdict}**` : verdict,
   );
 }

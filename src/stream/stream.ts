@@ -13,6 +13,13 @@ export interface StepTiming {
  * backend's bare loop deliberately does not use this: it is the reference the
  * harness overhead is measured against.
  */
+/**
+ * A calibration slow-down for the `ab` self-test only: each step spins until it
+ * has taken this fraction longer, so the A/B mode can be shown to catch a known
+ * regression. Unset (0) everywhere else.
+ */
+const SELFTEST_SLOWDOWN = Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0) || 0;
+
 export class StreamStepper {
   private state: State;
   private closed = false;
@@ -25,6 +32,10 @@ export class StreamStepper {
   async step(frame: Float32Array): Promise<StepTiming> {
     const t0 = process.hrtime.bigint();
     const out = await this.session.step(frame, this.state);
+    if (SELFTEST_SLOWDOWN > 0) {
+      const until = t0 + BigInt(Math.round(Number(process.hrtime.bigint() - t0) * (1 + SELFTEST_SLOWDOWN)));
+      while (process.hrtime.bigint() < until);
+    }
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     this.state = out.state;
     this.frames++;

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
+import { comparisonTable } from '../report/table.js';
+import { runAb } from '../run/ab.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { PROJECT_ROOT } from '../util/paths.js';
+import { createProgress } from '../util/progress.js';
+import { addCompareOptions, compareOptions, emitComparison, type CompareFlags } from './compare.js';
+import { assertWritable } from './emit.js';
+import { intParser, numberParser, parseList } from './options.js';
+
+interface AbFlags extends CompareFlags {
+  baseline: string;
+  models: string[];
+  backends: string[];
+  threads: number;
+  frames: number;
+  warmup: number;
+  processes: number;
+  outDir: string;
+  reportOnly: boolean;
+  selfTestSlowdown: number;
+}
+
+export function registerAb(program: Command): void {
+  const cmd = program
+    .command('ab')
+    .description('interleaved A/B latency run against another build of movinet-bench; exit 1 on a regression (for CI)')
+    .requiredOption('--baseline <dir>', 'a checkout or installed package of movinet-bench with a built CLI (dist/)')
+    .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
+    .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)
+    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
+    .option('--frames <n>', 'measured frames per process', intParser('--frames', 1, 100_000), 200)
+    .option('--warmup <n>', 'warm-up frames per process', intParser('--warmup', 0, 10_000), 20)
+    .option(
+      '--processes <n>',
+      'processes per side, alternating (8 or more can reach alpha 0.01)',
+      intParser('--processes', 2, 100),
+      10,
+    )
+    .option(
+      '--out-dir <dir>',
+      'where baseline.json, candidate.json and comparison.md go',
+      path.join(PROJECT_ROOT, 'reports', 'ab'),
+    )
+    .option('--report-only', 'print the verdict but exit 0 (where machine noise must not block)', false)
+    .option(
+      '--self-test-slowdown <fraction>',
+      'self-test only: slow the candidate by this fraction to check that ab catches it',
+      numberParser('--self-test-slowdown', 0, 1),
+      0,
+    );
+  addCompareOptions(cmd).action(async (flags: AbFlags) => {
+    const outDir = path.resolve(flags.outDir);
+    assertWritable(path.join(outDir, 'comparison.md'));
+    const outcome = await runAb({
+      ...flags,
+      outDir,
+      candidate: fileURLToPath(new URL('./main.js', import.meta.url)),
+      compare: compareOptions({ ...flags, paired: true }),
+      progress: createProgress(flags.json, 'processes'),
+    });
+    writeFileAtomic(path.join(outDir, 'comparison.md'), `${comparisonTable(outcome.comparison, { format: 'md' })}\n`);
+    writeFileAtomic(path.join(outDir, 'comparison.json'), `${JSON.stringify(outcome.comparison, null, 1)}\n`);
+    emitComparison(outcome.comparison, flags, flags.reportOnly);
+  });
+}
