@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { latencyStats } from '../src/metrics/stats.js';
+import type { BenchResult } from '../src/core/results.js';
+import type { Comparison } from '../src/report/compare.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
 import { A0_FILE, ARM_WRESTLING, cli, isOneLineError } from './helpers.js';
 
@@ -141,25 +143,184 @@ test('--json prints only the report on stdout, parseable and complete', (t) => {
   t.is(parsed.results.length, 1);
 });
 
-test('compare exits 1 when a pair disappeared or slowed down, 0 against itself', (t) => {
-  const base = path.join(tmp, 'bench.json');
-  if (!fs.existsSync(base)) cli(['bench', '--models', 'a0', '--frames', '20', '--warmup', '3', '--out', base]);
+/** The same result with every process's frames `factor` times slower, every statistic recomputed from them. */
+function slowed(result: BenchResult, factor: number, percentiles: number[]): BenchResult {
+  let at = 0;
+  const processes = result.processes.map((p) => {
+    const frames = result.samplesMs.slice(at, (at += p.samples)).map((v) => v * factor);
+    const s = latencyStats(frames, percentiles);
+    return { ...p, id: `${p.id}-slowed`, p50Ms: s.p50, p90Ms: s.p90, percentiles: s.percentiles };
+  });
+  const samplesMs = result.samplesMs.map((v) => v * factor);
+  const ci = result.processMedianCI;
+  return {
+    ...result,
+    samplesMs,
+    processes,
+    stats: latencyStats(samplesMs, percentiles),
+    processMedianCI: ci && { ...ci, low: ci.low * factor, high: ci.high * factor },
+  };
+}
+
+test('compare tests process-level values: a slower pair is a regression, a vanished one too, itself is not', (t) => {
+  const base = path.join(tmp, 'bench5.json');
+  const run = cli([
+    'bench',
+    '--models',
+    'a0',
+    '--backends',
+    'onnxruntime,tfjs-tflite',
+    '--frames',
+    '20',
+    '--warmup',
+    '3',
+    '--processes',
+    '5',
+    '--no-overhead',
+    '--out',
+    base,
+  ]);
+  t.is(run.code, 0, run.stderr);
+  const report = readReport(base) as BenchReport;
+  t.deepEqual(
+    report.results.map((r) => r.processes.length),
+    [5, 5],
+  );
+  t.true(report.results.every((r) => r.processMedianCI !== null && r.processMedianCI.level > 0.9));
   const same = cli(['compare', base, base]);
   t.is(same.code, 0, same.stdout + same.stderr);
   t.regex(same.stdout, /no regression/);
-  const report = readReport(base) as BenchReport;
   const slower = structuredClone(report);
-  // Every sample 1.5x slower, and the statistics recomputed from them so the report stays consistent.
-  const first = slower.results[0]!;
-  first.samplesMs = first.samplesMs.map((v) => v * 1.5);
-  first.stats = latencyStats(first.samplesMs, slower.config.percentiles);
+  slower.results[0] = slowed(slower.results[0]!, 1.5, slower.config.percentiles);
   slower.results.pop();
   const file = path.join(tmp, 'slower.json');
   fs.writeFileSync(file, JSON.stringify(slower));
-  const r = cli(['compare', base, file]);
+  const r = cli(['compare', base, file, '--json']);
   t.is(r.code, 1, r.stdout);
-  t.regex(r.stdout, /regression/);
-  t.regex(r.stdout, /missing/);
+  const c = JSON.parse(r.stdout) as Comparison;
+  const p50 = c.rows.find((x) => x.backend === 'onnxruntime' && x.metric === 'p50 ms')!;
+  t.is(p50.verdict, 'regression');
+  t.is(p50.pValue, 2 / 252, 'five processes a side, all slower: the exact Mann-Whitney extreme');
+  t.true(c.rows.some((x) => x.backend === 'tfjs-tflite' && x.verdict === 'missing'));
+  // Under a 60% threshold a 1.5x slow-down is no regression; a per-metric threshold applies to its metric only.
+  const lenient = JSON.parse(cli(['compare', base, file, '--threshold', 'p50=60', '--json']).stdout) as Comparison;
+  const verdicts = lenient.rows.filter((x) => x.backend === 'onnxruntime').map((x) => `${x.metric} ${x.verdict}`);
+  t.deepEqual(verdicts, ['p50 ms unchanged', 'p90 ms regression']);
+  const md = cli(['compare', base, file, '--format', 'md']);
+  t.regex(md.stdout, /^\| model \| backend \| metric/m);
+  t.regex(md.stdout, /\*\*2 regression\(s\)\*\*|\*\*\d+ regression\(s\)\*\*/);
+});
+
+test('compare warns when settings differ and fails on it under --strict', (t) => {
+  const a = path.join(tmp, 'set-a.json');
+  const b = path.join(tmp, 'set-b.json');
+  t.is(
+    cli([
+      'bench',
+      '--models',
+      'a0',
+      '--backends',
+      'onnxruntime',
+      '--frames',
+      '10',
+      '--warmup',
+      '2',
+      '--no-overhead',
+      '--out',
+      a,
+    ]).code,
+    0,
+  );
+  t.is(
+    cli([
+      'bench',
+      '--models',
+      'a0',
+      '--backends',
+      'onnxruntime',
+      '--frames',
+      '12',
+      '--warmup',
+      '2',
+      '--no-overhead',
+      '--out',
+      b,
+    ]).code,
+    0,
+  );
+  const plain = cli(['compare', a, b]);
+  t.is(plain.code, 0, plain.stdout);
+  t.regex(plain.stdout, /settings differ: frames differs: 10 vs 12/);
+  t.regex(plain.stdout, /inconclusive/, 'one process a side cannot be tested');
+  const strict = cli(['compare', a, b, '--strict']);
+  t.is(strict.code, 1);
+  t.regex(strict.stderr, /--strict: the reports were made with different settings/);
+});
+
+test('bench tables fit 100 columns; --wide and md/csv exports carry every column', (t) => {
+  const base = path.join(tmp, 'bench5.json');
+  const text = cli(['report', base, '--out', path.join(tmp, 'w.html')]);
+  t.is(text.code, 0, text.stderr);
+  const tableLines = text.stdout.split('\n').filter((l) => /^a0-int8|^model/.test(l));
+  t.true(tableLines.length >= 3);
+  t.true(
+    tableLines.every((l) => l.length <= 100),
+    tableLines.join('\n'),
+  );
+  t.regex(text.stdout, /reference a0-int8 \(source page.*Pixel 4 5 ms/);
+  const wide = cli(['report', base, '--wide', '--out', path.join(tmp, 'w.html')]);
+  t.regex(wide.stdout, /Pixel 4 ms/);
+  const csv = cli(['report', base, '--format', 'csv', '--out', path.join(tmp, 'w.html')]);
+  const rows = csv.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.includes(','));
+  t.regex(rows[0]!, /^model,backend,thr,procs,load ms/);
+  t.is(rows.length, 3);
+  const md = cli(['report', base, '--format', 'md', '--out', path.join(tmp, 'w.html')]);
+  t.regex(md.stdout, /^\| model \| backend \|/m);
+});
+
+test('--percentiles shows exactly the percentiles asked for', (t) => {
+  const out = path.join(tmp, 'pct.json');
+  const r = cli([
+    'bench',
+    '--models',
+    'a0',
+    '--backends',
+    'onnxruntime',
+    '--frames',
+    '20',
+    '--warmup',
+    '2',
+    '--no-overhead',
+    '--percentiles',
+    '50,75,99.9',
+    '--out',
+    out,
+  ]);
+  t.is(r.code, 0, r.stderr);
+  const head = r.stdout.split('\n').find((l) => l.startsWith('model'))!;
+  t.regex(head, /p50 ms\s+p75 ms\s+p99\.9 ms/);
+  t.notRegex(head, /p90|p95|p99 ms/);
+});
+
+test('reports merge combines bench reports of separate processes and refuses a process counted twice', (t) => {
+  const a = path.join(tmp, 'm-ort.json');
+  const b = path.join(tmp, 'm-tfl.json');
+  const flags = ['--models', 'a0', '--frames', '10', '--warmup', '2', '--no-overhead'];
+  t.is(cli(['bench', ...flags, '--backends', 'onnxruntime', '--out', a]).code, 0);
+  t.is(cli(['bench', ...flags, '--backends', 'tfjs-tflite', '--out', b]).code, 0);
+  const out = path.join(tmp, 'm-all.json');
+  const r = cli(['reports', 'merge', a, b, '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const merged = readReport(out) as BenchReport;
+  t.deepEqual(merged.results.map((x) => x.backend).sort(), ['onnxruntime', 'tfjs-tflite']);
+  const twice = cli(['reports', 'merge', a, a, '--out', path.join(tmp, 'm-twice.json')]);
+  t.is(twice.code, 2);
+  t.true(isOneLineError(twice.stderr), twice.stderr);
+  t.regex(twice.stderr, /given twice/);
+  t.false(fs.existsSync(path.join(tmp, 'm-twice.json')));
 });
 
 test('report writes a self-contained HTML page from reports', (t) => {

@@ -48,7 +48,7 @@ export function registerReport(program: Command): void {
     .option('--format <format>', 'tables on stdout as text, md or csv', choiceParser('--format', TABLE_FORMATS), 'text')
     .option('--wide', 'every column in the text tables, reference figures included', false)
     .option('--json', 'print the validated reports as JSON instead of tables', false)
-    .action((files: string[], flags: ReportFlags) => {
+    .action(async (files: string[], flags: ReportFlags) => {
       const chosen = files.length ? files : latestReports(path.join(PROJECT_ROOT, 'reports'));
       if (chosen.length === 0)
         throw new UserError('no report given and none found in reports/; run bench or accuracy first');
@@ -61,7 +61,7 @@ export function registerReport(program: Command): void {
           text: reports.map((r) => reportTable(r, { format: flags.format, wide: flags.wide })).join('\n\n'),
           file: {
             path: flags.out,
-            contents: renderHtml(reports, { baseline }),
+            contents: await renderHtml(reports, { baseline }),
             label: `html (from ${chosen.join(', ')})`,
           },
         },

@@ -83,6 +83,6 @@ export async function runSuite(ref: string, dir: string, cli: string, quiet: boo
     steps.push({ step: step.name, exitCode: r.code, report: fs.existsSync(out) ? out : null });
   }
   const reports = steps.flatMap((o) => (o.report ? [readReport(o.report)] : []));
-  if (reports.length) writeFileAtomic(summary, renderHtml(reports));
+  if (reports.length) writeFileAtomic(summary, await renderHtml(reports));
   return { suite: name, dir, steps, summary: reports.length ? summary : null };
 }

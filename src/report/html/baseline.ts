@@ -1,0 +1,61 @@
+import { comparisonColumns } from '../comparison-columns.js';
+import { compareReports, type Comparison, type ComparisonRow } from '../compare.js';
+import type { Report } from '../schema.js';
+import { columnTable, detailsList, esc, plural, section, type PageContext, type Section } from './page.js';
+
+export interface BaselineComparison {
+  report: Report;
+  comparison: Comparison;
+}
+
+/** The baseline against each given report of its kind, by compare's own rules and defaults. */
+export function baselineComparisons(ctx: PageContext): BaselineComparison[] {
+  const base = ctx.baseline;
+  if (!base) return [];
+  return ctx.reports
+    .filter((r) => r.kind === base.kind)
+    .map((report) => ({ report, comparison: compareReports(base, report) }));
+}
+
+/** A gated row that fails a comparison: a regression, or a pair that vanished. */
+export const isRegression = (r: ComparisonRow): boolean =>
+  r.gates && (r.verdict === 'regression' || r.verdict === 'missing');
+
+export function regressionLine(r: ComparisonRow): string {
+  const change =
+    r.change === null
+      ? ''
+      : r.changeKind === 'points'
+        ? ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)} pt)`
+        : ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%)`;
+  const what = r.verdict === 'missing' ? 'missing from the new report' : `${r.shown[0]} → ${r.shown[1]}${change}`;
+  return `${r.backend} ${r.metric}: ${what}${r.note ? `; ${r.note}` : ''}`;
+}
+
+/** The full comparison table against --baseline, with the settings and environment differences. */
+export const baselineSection: Section = (ctx) => {
+  const all = baselineComparisons(ctx);
+  const base = ctx.baseline;
+  if (!base) return null;
+  if (all.length === 0)
+    return section(
+      'baseline',
+      'Against the baseline',
+      `<p>The baseline is a ${esc(base.kind)} report (${esc(base.createdAt)}); no ${esc(base.kind)} report was given to compare it with.</p>`,
+    );
+  const parts = all.map(({ report, comparison: c }) => {
+    const ratio = c.geomeanP50Ratio;
+    return [
+      all.length > 1 ? `<h3>${esc(ctx.runName(report))}: ${esc(report.command)}</h3>` : '',
+      columnTable(comparisonColumns, c.rows),
+      `<p>${c.regressions ? `<b class="bad">${esc(plural(c.regressions, 'regression'))}</b>` : '<span class="good">no regression</span>'}${ratio === null ? '' : `; geometric mean of new/old p50: ${esc(ratio.toFixed(3))}`}.</p>`,
+      detailsList(`${plural(c.mismatches.length, 'setting')} differ`, c.mismatches, 'warnings'),
+      detailsList(`${plural(c.warnings.length, 'environment difference')}`, c.warnings, 'warnings'),
+    ].join('\n');
+  });
+  return section(
+    'baseline',
+    'Against the baseline',
+    `<p class="note">Baseline: ${esc(base.command)} (${esc(base.createdAt)}). Latency is tested per process (Mann-Whitney); with too few processes a change is <i>inconclusive</i>, not a regression.</p>\n${parts.join('\n')}`,
+  );
+};

@@ -1,0 +1,211 @@
+import { accuracyColumns, benchColumns, parityColumns } from '../columns.js';
+import { fmt, pct } from '../format.js';
+import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
+import { chart, colorScale, PLOT, round, slug } from './charts.js';
+import {
+  columnTable,
+  detailsList,
+  esc,
+  notRunDetails,
+  plainTable,
+  plural,
+  section,
+  type Html,
+  type PageContext,
+  type Section,
+} from './page.js';
+
+/** A heading per report only when several of a kind are shown, so one run reads as one table. */
+function runHeading(ctx: PageContext, r: Report, many: boolean): Html {
+  return many
+    ? `<h3>${esc(ctx.runName(r))}: <code>${esc(r.command)}</code></h3>`
+    : `<p class="note"><code>${esc(r.command)}</code> (${esc(r.createdAt)})</p>`;
+}
+
+function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
+  const c = r.config;
+  const warnings = r.results.flatMap((x) => x.warnings.map((w) => `${x.model.id} ${x.backend}: ${w}`));
+  const runtimes = r.results.map(
+    (x) =>
+      `${x.backend}: ${x.runtime.package} ${x.runtime.version} (${x.runtime.build}); threads: ${x.runtime.threads.enforcement}`,
+  );
+  return [
+    runHeading(ctx, r, many),
+    `<p>${esc(c.threads)} thread(s); ${esc(c.frames)} frames × ${esc(c.repeats)} repeat(s) after ${esc(c.warmup)} warm-up frames, in ${esc(plural(c.processes, 'process', 'processes'))} per pair; input ${esc(c.input)}.</p>`,
+    columnTable(benchColumns(c.percentiles), r.results),
+    `<p class="note">p50 CI: over processes when there are several, else over frames. ×RT = frame period / p50. ovh = p50 of the step loop / p50 of the bare runtime loop. The ref and Pixel columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>`,
+    notRunDetails(r.skipped, r.failed),
+    detailsList(plural(warnings.length, 'measurement warning'), warnings, 'warnings'),
+    detailsList(plural(runtimes.length, 'runtime'), runtimes),
+  ].join('\n');
+}
+
+export const benchTablesSection: Section = (ctx) =>
+  ctx.bench.length
+    ? section(
+        'latency-tables',
+        'Latency tables',
+        ctx.bench.map((r) => benchTables(ctx, r, ctx.bench.length > 1)).join('\n'),
+      )
+    : null;
+
+function accuracyTables(ctx: PageContext, r: AccuracyReport, many: boolean): Html {
+  const c = r.config;
+  const wrong = r.runs.flatMap((x) =>
+    x.clips
+      .filter((clip) => !clip.correct1)
+      .map((clip) => [
+        x.model.id,
+        x.backend,
+        clip.file,
+        clip.label,
+        clip.status === 'error'
+          ? `error: ${clip.error ?? 'unknown'}`
+          : clip.top5.map((p) => `${p.label} ${pct(p.prob)}`).join(', '),
+      ]),
+  );
+  const agreement = r.agreement.map((a) => [a.model, a.backends.join(' vs '), pct(a.clipTop1), pct(a.frameTop1)]);
+  const missing = c.dataset.missingClips
+    ? ` ${plural(c.dataset.missingClips, 'listed clip')} not found and not counted.`
+    : '';
+  return [
+    runHeading(ctx, r, many),
+    `<p>${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}${c.shard ? ` (shard ${c.shard.index}/${c.shard.count})` : ''}, ${esc(c.resize)}, ${esc(c.fps)} fps; a clip's prediction is its final frame's logits.${esc(missing)}</p>`,
+    columnTable(accuracyColumns, r.runs),
+    `<p class="note">* The source page's and the paper's top-1 are on the full Kinetics-600 validation set; ours is on ${esc(c.dataset.clips)} clips, with a wide interval: compare intervals, not points. Latency here is measured while decoding runs on the other core; use the bench figures.</p>`,
+    notRunDetails(r.skipped, r.failed),
+    agreement.length
+      ? plainTable(
+          [
+            { header: 'model', text: true },
+            { header: 'backends', text: true },
+            { header: 'same final top-1' },
+            { header: 'same per-frame top-1' },
+          ],
+          agreement,
+        )
+      : '',
+    wrong.length
+      ? `<details class="warnings"><summary>${esc(plural(wrong.length, 'wrong or failed clip'))}</summary>${plainTable(
+          [
+            { header: 'model', text: true },
+            { header: 'backend', text: true },
+            { header: 'clip', text: true },
+            { header: 'label', text: true },
+            { header: 'predicted top-5', text: true, wrap: true },
+          ],
+          wrong,
+        )}</details>`
+      : '<p>Every clip right at top-1.</p>',
+  ].join('\n');
+}
+
+/** Top-1 if every clip had stopped after t seconds, per model across the accuracy reports. */
+function timeSeenChart(ctx: PageContext, model: string): Promise<Html> | null {
+  const runs = ctx.accuracy.flatMap((a) =>
+    a.runs
+      .filter((x) => x.model.id === model && x.summary.top1ByFramesSeen.length)
+      .map((run) => ({ a, run, series: ctx.accuracy.length > 1 ? `${run.backend} (${ctx.runName(a)})` : run.backend })),
+  );
+  if (runs.length === 0) return null;
+  const longest = Math.max(...runs.map((x) => x.run.summary.top1ByFramesSeen.length));
+  const step = Math.max(1, Math.ceil(longest / 400));
+  const rows = runs.flatMap(({ a, run, series }) =>
+    run.summary.top1ByFramesSeen.flatMap((top1, i) =>
+      i % step === 0 || i === run.summary.top1ByFramesSeen.length - 1
+        ? [{ series, seconds: round((i + 1) / a.config.fps, 3), top1: round(top1, 5) }]
+        : [],
+    ),
+  );
+  const spec = {
+    ...PLOT,
+    data: { values: rows },
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 'seconds', type: 'quantitative', title: 'video seen (s)', scale: { zero: true } },
+      y: {
+        field: 'top1',
+        type: 'quantitative',
+        title: 'top-1 accuracy (% of clips)',
+        scale: { domain: [0, 1] },
+        axis: { format: '%' },
+      },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: 'backend',
+        scale: colorScale(
+          ctx,
+          runs.map((x) => x.series),
+        ),
+      },
+    },
+  };
+  return chart(spec, {
+    id: `top1-seen-${slug(model)}`,
+    description: `Top-1 of ${model} against seconds of video seen`,
+    caption: `<b>Top-1 if every clip had stopped after t seconds, ${esc(model)}</b> (a shorter clip keeps its last prediction)${step > 1 ? `; every ${step}th frame drawn` : ''}.`,
+  });
+}
+
+export const accuracySection: Section = async (ctx) => {
+  if (ctx.accuracy.length === 0) return null;
+  const tables = ctx.accuracy.map((r) => accuracyTables(ctx, r, ctx.accuracy.length > 1));
+  const charts = (await Promise.all(ctx.models.map((m) => timeSeenChart(ctx, m)))).filter((x) => x !== null);
+  return section(
+    'accuracy',
+    'Accuracy',
+    `${tables.join('\n')}\n${charts.length ? `<div class="charts">${charts.join('')}</div>` : ''}`,
+  );
+};
+
+function parityTables(ctx: PageContext, r: ParityReport, many: boolean): Html {
+  const c = r.config;
+  const clips = r.pairs.flatMap((p) =>
+    p.clips.map((clip) => [
+      p.model.id,
+      `${p.backend} vs ${p.reference}`,
+      clip.file,
+      String(clip.frames),
+      pct(clip.frameTop1Agreement, 2),
+      fmt(clip.maxAbsLogitDiff, 3),
+      fmt(clip.maxAbsProbDiff, 4),
+      clip.match ? 'yes' : (clip.error ?? 'NO'),
+    ]),
+  );
+  const bad = r.pairs.flatMap((p) =>
+    p.clips
+      .filter((clip) => !clip.match)
+      .map(
+        (clip) =>
+          `${p.backend}: ${clip.file} ${clip.error ?? `final top-1 ${clip.finalTop1[0]} vs ${clip.finalTop1[1]}`}`,
+      ),
+  );
+  return [
+    runHeading(ctx, r, many),
+    `<p><b class="${r.passed ? 'good' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</b>: ${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}; every clip's final top-1 must match the reference's and per-frame top-1 agreement must be at least ${esc(pct(c.minAgreement, 2))}.</p>`,
+    columnTable(parityColumns(c.minAgreement), r.pairs),
+    notRunDetails(r.skipped, r.failed),
+    bad.length ? `<ul class="bad">${bad.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>` : '',
+    clips.length
+      ? `<details><summary>${esc(plural(clips.length, 'clip'))}, one row per clip and pair</summary>${plainTable(
+          [
+            { header: 'model', text: true },
+            { header: 'backend', text: true },
+            { header: 'clip', text: true },
+            { header: 'frames' },
+            { header: 'frame top-1 agreement' },
+            { header: 'max |Δlogit|' },
+            { header: 'max |Δprob|' },
+            { header: 'final top-1 matches', text: true },
+          ],
+          clips,
+        )}</details>`
+      : '',
+  ].join('\n');
+}
+
+export const paritySection: Section = (ctx) =>
+  ctx.parity.length
+    ? section('parity', 'Parity', ctx.parity.map((r) => parityTables(ctx, r, ctx.parity.length > 1)).join('\n'))
+    : null;
