@@ -40,13 +40,18 @@ export function notRunLines(skipped: readonly Skipped[], failed: readonly Failed
 
 const lines = (...parts: (string | string[])[]) => parts.flat().join('\n');
 
+/** A table and the lines that explain it; CSV gets the table alone, so it stays machine-readable. */
+const withNotes = (opts: TableOptions, table: string, ...notes: (string | string[])[]) =>
+  opts.format === 'csv' ? table : lines(table, ...notes);
+
 export function benchTable(report: BenchReport, opts: TableOptions = {}): string {
   const c = report.config;
   const procs =
     c.processes > 1
       ? `, ${c.processes} processes per pair (p50 CI over processes)`
       : ', 1 process (p50 CI over frames)';
-  return lines(
+  return withNotes(
+    opts,
     renderTable(benchColumns(c.percentiles), report.results, opts),
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
@@ -70,7 +75,8 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
         return `  ${r.backend}: ${c.file} (${c.label}) -> ${got}`;
       }),
   );
-  return lines(
+  return withNotes(
+    opts,
     renderTable(accuracyColumns, report.runs, opts),
     notRunLines(report.skipped, report.failed),
     misses.length ? ['wrong or failed clips:', ...misses] : [],
@@ -93,7 +99,8 @@ export function parityTable(report: ParityReport, opts: TableOptions = {}): stri
       .filter((c) => !c.match)
       .map((c) => `${p.backend}: ${c.file} ${c.error ?? `final top-1 ${c.finalTop1[0]} vs ${c.finalTop1[1]}`}`),
   );
-  return lines(
+  return withNotes(
+    opts,
     renderTable(parityColumns(min), report.pairs, opts),
     notRunLines(report.skipped, report.failed),
     bad,
