@@ -1,3 +1,4 @@
+import type { NodeTime } from '../metrics/profile.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { elementCount } from '../models/tflite.js';
 
@@ -52,6 +53,8 @@ export interface Session {
    * frame in ms. Used only to measure the harness's own overhead against step().
    */
   bareLoop(frames: readonly Float32Array[], count: number): Promise<number[]>;
+  /** Present when the session was loaded with `profile` and the runtime has a profiler. */
+  readonly profiler?: OpProfiler;
   dispose(): void;
 }
 
@@ -59,10 +62,22 @@ export interface LoadOptions {
   threads: number;
   /** Whether a backend that prepares the model (e.g. converts it) may read and write its cache. */
   cache?: boolean;
+  /** Load with the runtime's op profiler on (a profiling session: never timed). */
+  profile?: boolean;
+}
+
+/** A session loaded with `profile` reports where its steps spent their time. */
+export interface OpProfiler {
+  /** Which profiler, for the report. */
+  readonly source: string;
+  /** Every node execution since the session was loaded, but for those of the first `skipSteps` steps. */
+  nodeTimes(skipSteps: number): Promise<NodeTime[]>;
 }
 
 export interface Backend {
   readonly name: string;
+  /** Why `profile` gives nothing on this runtime, when it has no op profiler. */
+  readonly noProfiler?: string;
   /** The most threads this runtime can be pinned to here; a request above it is refused. */
   readonly maxThreads: number;
   load(model: ResolvedModel, opts: LoadOptions): Promise<Session>;

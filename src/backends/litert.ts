@@ -147,6 +147,7 @@ class LiteRtSession implements Session {
 export const liteRtBackend: Backend = {
   name: 'litert',
   maxThreads: 1,
+  noProfiler: '@litertjs/core exposes no per-op profiler (its CompiledModel.run has no profiling option)',
   async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
     const litert = await loadRuntime();
     const compiled = await litert.loadAndCompile(model.bytes.slice(), {

@@ -1,15 +1,20 @@
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { convertCached } from '../convert/cache.js';
 import { nativePrecision, onnxOutputName, type Precision } from '../convert/tflite-to-onnx.js';
+import type { NodeTime } from '../metrics/profile.js';
 import type { ResolvedModel } from '../models/resolve.js';
+import { isPassThrough, type StateSpec, type TensorSpec } from '../models/signature.js';
+import { elementCount } from '../models/tflite.js';
 import { assertRuntimeTensor } from './tensor-check.js';
 import {
   requireArray,
   StateLedger,
-  zeroArrays,
   type Backend,
   type LoadOptions,
+  type OpProfiler,
   type Session,
   type State,
   type StateArrays,
@@ -26,10 +31,38 @@ const PRECISION_LABEL: Record<Precision, string> = {
 };
 type Feeds = Record<string, ort.Tensor>;
 
+/**
+ * A state: the tensors of the live states (written by the graph every frame)
+ * and of the pass-through states (an output that is its own input in the
+ * source graph: never requested from the runtime, carried as they are).
+ */
+interface StateSet {
+  live: Feeds;
+  passThrough: Feeds;
+}
+
+/** onnxruntime's trace (Chrome trace format): node events carry their op type and duration in µs. */
+interface TraceEvent {
+  cat?: string;
+  name?: string;
+  ts?: number;
+  dur?: number;
+  args?: { op_name?: string };
+}
+
 class OnnxSession implements Session {
   readonly runtime: Session['runtime'];
-  /** A state is the previous run's output tensors, fed back as inputs. */
-  private readonly ledger = new StateLedger<Feeds>(this);
+  private readonly ledger = new StateLedger<StateSet>(this);
+  private readonly live: StateSpec[];
+  private readonly passThrough: StateSpec[];
+  /**
+   * Live-state buffers free for the next frame's outputs (a stream alternates
+   * between two sets). The runtime writes into them; onnxruntime-node still
+   * hands back a copy of every fetched output, which is what the GC counts in
+   * the report come from (RESULTS.md).
+   */
+  private readonly free: Feeds[] = [];
+  readonly profiler?: OpProfiler;
 
   constructor(
     private readonly model: ResolvedModel,
@@ -37,6 +70,7 @@ class OnnxSession implements Session {
     readonly threads: Session['threads'],
     precision: Precision,
     cached: boolean,
+    profileDir: string | null,
   ) {
     this.runtime = {
       package: PACKAGE,
@@ -44,6 +78,8 @@ class OnnxSession implements Session {
       build: `CPU EP (MLAS), converted by movinet-bench to ${PRECISION_LABEL[precision]}${cached ? ' (cached)' : ''}`,
     };
     const sig = model.signature;
+    this.live = sig.states.filter((st) => !isPassThrough(st));
+    this.passThrough = sig.states.filter(isPassThrough);
     const meta = (names: readonly string[], side: 'input' | 'output', spec: typeof sig.image, name: string) => {
       assertRuntimeTensor(
         'onnxruntime',
@@ -54,62 +90,103 @@ class OnnxSession implements Session {
     };
     meta(session.inputNames, 'input', sig.image, sig.image.name);
     meta(session.outputNames, 'output', sig.logits, onnxOutputName(sig.logits.name, false));
-    for (const s of sig.states) {
-      meta(session.inputNames, 'input', s.input, s.name);
-      meta(session.outputNames, 'output', s.output, onnxOutputName(s.name, true));
+    for (const st of sig.states) {
+      meta(session.inputNames, 'input', st.input, st.name);
+      meta(session.outputNames, 'output', st.output, onnxOutputName(st.name, true));
     }
+    if (profileDir)
+      this.profiler = {
+        source: 'onnxruntime profiler (enableProfiling trace)',
+        nodeTimes: (skip) => this.traceTimes(profileDir, skip),
+      };
   }
 
-  private feeds(values: StateArrays): Feeds {
-    return Object.fromEntries(
-      this.model.signature.states.map((s) => [
-        s.name,
-        new ort.Tensor(s.input.dtype as 'float32' | 'int32', requireArray(values, s.name), s.input.shape),
-      ]),
-    );
+  private tensor(spec: TensorSpec, data?: StateTensor): ort.Tensor {
+    const n = elementCount(spec.shape);
+    const values = data ?? (spec.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n));
+    return new ort.Tensor(spec.dtype as 'float32' | 'int32', values, spec.shape);
+  }
+
+  /** Copies the values in, so the runtime never writes into an array the caller still holds. */
+  private stateSet(values: StateArrays | null): StateSet {
+    const make = (specs: StateSpec[]) =>
+      Object.fromEntries(
+        specs.map((st) => [st.name, this.tensor(st.input, values ? requireArray(values, st.name).slice() : undefined)]),
+      );
+    return { live: make(this.live), passThrough: make(this.passThrough) };
   }
 
   initialState(): State {
-    return this.ledger.issue(this.feeds(zeroArrays(this.model)));
+    return this.ledger.issue(this.stateSet(null));
   }
 
   stateFrom(values: StateArrays): State {
-    return this.ledger.issue(this.feeds(values));
+    return this.ledger.issue(this.stateSet(values));
   }
 
-  private async run(frame: Float32Array, states: Feeds): Promise<{ logits: ort.Tensor; next: Feeds }> {
+  private outputBuffers(): Feeds {
+    return this.free.pop() ?? Object.fromEntries(this.live.map((st) => [st.name, this.tensor(st.output)]));
+  }
+
+  /** One frame; the runtime writes the next live states into reused buffers and the inputs' buffers become free. */
+  private async run(frame: Float32Array, states: StateSet): Promise<{ logits: Float32Array; next: StateSet }> {
     const sig = this.model.signature;
-    const out = await this.session.run({
-      ...states,
-      [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape),
-    });
-    const next: Feeds = {};
-    for (const s of sig.states) next[s.name] = out[onnxOutputName(s.name, true)]!;
-    return { logits: out[onnxOutputName(sig.logits.name, false)]!, next };
+    const out = this.outputBuffers();
+    const fetches: Record<string, ort.Tensor | null> = { [onnxOutputName(sig.logits.name, false)]: null };
+    for (const st of this.live) fetches[onnxOutputName(st.name, true)] = out[st.name]!;
+    const result = await this.session.run(
+      { ...states.live, ...states.passThrough, [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape) },
+      fetches,
+    );
+    this.free.push(states.live);
+    return {
+      logits: result[onnxOutputName(sig.logits.name, false)]!.data as Float32Array,
+      next: { live: out, passThrough: states.passThrough },
+    };
   }
 
   async step(frame: Float32Array, state: State): Promise<StepResult> {
     const { logits, next } = await this.run(frame, this.ledger.take(state));
-    return { logits: logits.data as Float32Array, state: this.ledger.issue(next) };
+    return { logits, state: this.ledger.issue(next) };
   }
 
   readState(state: State): Map<string, StateTensor> {
-    return new Map(Object.entries(this.ledger.peek(state)).map(([name, t]) => [name, (t.data as StateTensor).slice()]));
+    const set = this.ledger.peek(state);
+    return new Map(
+      Object.entries({ ...set.live, ...set.passThrough }).map(([name, t]) => [name, (t.data as StateTensor).slice()]),
+    );
   }
 
   release(state: State): void {
-    this.ledger.take(state);
+    this.free.push(this.ledger.take(state).live);
   }
 
   async bareLoop(frames: readonly Float32Array[], count: number): Promise<number[]> {
     const times: number[] = [];
-    let states = this.feeds(zeroArrays(this.model));
+    let states = this.stateSet(null);
     for (let i = 0; i < count; i++) {
       const t0 = process.hrtime.bigint();
       states = (await this.run(frames[i % frames.length]!, states)).next;
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
+    this.free.push(states.live);
     return times;
+  }
+
+  /** Ends the trace and reads the node kernel times of every run after the first `skip`. */
+  private async traceTimes(dir: string, skip: number): Promise<NodeTime[]> {
+    this.session.endProfiling();
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error(`onnxruntime wrote no profile in ${dir}`);
+    const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as TraceEvent[];
+    fs.rmSync(dir, { recursive: true, force: true });
+    const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts ?? 0);
+    const from = runs.sort((a, b) => a - b)[skip] ?? Infinity;
+    return events.flatMap((e) =>
+      e.cat === 'Node' && e.name?.endsWith('_kernel_time') && e.dur !== undefined && (e.ts ?? 0) >= from
+        ? [{ node: e.name.slice(0, -'_kernel_time'.length), op: e.args?.op_name ?? '?', ms: e.dur / 1000 }]
+        : [],
+    );
   }
 
   dispose(): void {
@@ -147,7 +224,9 @@ function onnxBackend(name: string, precision: 'native' | Precision): Backend {
       const onnx = convertCached(model, p, opts.cache ?? true);
       if (onnx.rebuilt)
         process.stderr.write(`movinet-bench: ${name}: rebuilt the cached conversion: ${onnx.rebuilt}\n`);
+      const profileDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ort-profile-')) : null;
       const session = await createSession(name, onnx.path, onnx.bytes, {
+        ...(profileDir ? { enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort') } : {}),
         intraOpNumThreads: opts.threads,
         interOpNumThreads: opts.threads,
         executionMode: 'sequential',
@@ -165,6 +244,7 @@ function onnxBackend(name: string, precision: 'native' | Precision): Backend {
         },
         p,
         onnx.cached,
+        profileDir,
       );
     },
   };

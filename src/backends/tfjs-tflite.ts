@@ -8,12 +8,14 @@ import {
   zeroArrays,
   type Backend,
   type LoadOptions,
+  type OpProfiler,
   type Session,
   type State,
   type StateArrays,
   type StateTensor,
   type StepResult,
 } from './backend.js';
+import type { NodeTime } from '../metrics/profile.js';
 import { packageDir, packageVersion, requireCjs } from './package-info.js';
 import { installWasmShims, loadedGlue } from './wasm-shims.js';
 
@@ -31,9 +33,14 @@ interface Runner {
   getOutputs(): RunnerTensor[];
   infer(): boolean;
   cleanUp(): void;
+  /** The last infer()'s node times, when loaded with enableProfiling. */
+  getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[];
 }
 interface TfliteModule {
-  loadTFLiteModel(model: ArrayBuffer, options: { numThreads: number }): Promise<{ modelRunner: Runner }>;
+  loadTFLiteModel(
+    model: ArrayBuffer,
+    options: { numThreads: number; enableProfiling?: boolean; maxProfilingBufferEntries?: number },
+  ): Promise<{ modelRunner: Runner }>;
 }
 
 let modulePromise: Promise<TfliteModule> | undefined;
@@ -72,12 +79,22 @@ class TfjsTfliteSession implements Session {
   private readonly states: { name: string; input: RunnerTensor; output: RunnerTensor }[];
   private readonly ledger = new StateLedger<Payload>(this);
   private steps = 0;
+  readonly profiler?: OpProfiler;
+  private readonly profiled: NodeTime[][] = [];
 
   constructor(
     private readonly model: ResolvedModel,
     private readonly runner: Runner,
     readonly threads: Session['threads'],
+    profile: boolean,
   ) {
+    if (profile) {
+      // TFLite's profiler keeps the last invocation only: each step's node times are collected after it.
+      this.profiler = {
+        source: 'TFLite op profiler (enableProfiling)',
+        nodeTimes: async (skip) => this.profiled.slice(skip).flat(),
+      };
+    }
     const ins = runner.getInputs();
     const outs = runner.getOutputs();
     const sig = model.signature;
@@ -117,6 +134,11 @@ class TfjsTfliteSession implements Session {
     }
     if (!this.runner.infer()) throw new Error('tfjs-tflite: inference failed');
     this.steps++;
+    if (this.profiler) {
+      this.profiled.push(
+        this.runner.getProfilingResults().map((r) => ({ node: r.nodeName, op: r.nodeType, ms: r.nodeExecMs })),
+      );
+    }
     return {
       logits: (this.logits.data() as Float32Array).slice(),
       state: this.ledger.issue({ kind: 'outputs', step: this.steps }),
@@ -166,13 +188,20 @@ export const tfjsTfliteBackend: Backend = {
     const tflite = await loadModule();
     const bytes = model.bytes.slice().buffer;
     // numThreads must be given: without `navigator` the package would otherwise fail computing a default.
-    const loading = loadQueue.then(() => tflite.loadTFLiteModel(bytes, { numThreads: opts.threads }));
+    const profiling = {
+      enableProfiling: true,
+      maxProfilingBufferEntries: 4 * model.graph.subgraphs[0]!.operators.length,
+    };
+    const loading = loadQueue.then(() =>
+      tflite.loadTFLiteModel(bytes, { numThreads: opts.threads, ...(opts.profile ? profiling : {}) }),
+    );
     loadQueue = loading.catch(() => undefined);
     const loaded = await loading;
-    return new TfjsTfliteSession(model, loaded.modelRunner, {
+    const threads = {
       requested: opts.threads,
       enforcement:
         'single-thread SIMD WASM build (the pthread build is never loaded) + numThreads=1 passed to the interpreter and XNNPACK',
-    });
+    };
+    return new TfjsTfliteSession(model, loaded.modelRunner, threads, opts.profile ?? false);
   },
 };

@@ -53,5 +53,17 @@ export function combineProcesses(parts: readonly BenchResult[], percentiles: rea
     ),
     overhead,
     warnings: measurementWarnings(stats, repeatP50Ms, overhead),
+    gc: parts.every((p) => p.gc)
+      ? parts.reduce(
+          (sum, p) => ({
+            major: sum.major + p.gc!.major,
+            minor: sum.minor + p.gc!.minor,
+            pauseMs: sum.pauseMs + p.gc!.pauseMs,
+          }),
+          { major: 0, minor: 0, pauseMs: 0 },
+        )
+      : undefined,
+    // One process profiles (profiling is separate from timing); its profile stands for the pair.
+    profile: parts.find((p) => p.profile)?.profile,
   };
 }

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import type { Backend, Session } from '../backends/backend.js';
-import type { BenchResult, Overhead } from '../core/results.js';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import type { BenchResult, GcCount, OpProfile, Overhead } from '../core/results.js';
+import { noProfile, summarizeProfile } from '../metrics/profile.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -20,6 +22,8 @@ export interface BenchOptions {
   input: string;
   /** Also time the backend's bare runtime loop, to report the harness overhead. */
   overhead: boolean;
+  /** After the timed runs, a separate profiling run with the runtime's op profiler. */
+  profile?: boolean;
   progress: Progress;
 }
 
@@ -72,6 +76,7 @@ export async function benchOne(
 
     const samples: number[] = [];
     const repeatP50Ms: number[] = [];
+    const gc = countGc();
     opts.progress.start(opts.frames * opts.repeats, `${model.id} ${backend.name}`);
     for (let r = 0; r < opts.repeats; r++) {
       const pass = await timedPass(session, frames, opts.frames, (done) => {
@@ -81,6 +86,7 @@ export async function benchOne(
       for (const v of pass) samples.push(v);
       repeatP50Ms.push(median(pass)!);
     }
+    const collections = gc.stop();
     opts.progress.stop();
     const stats = latencyStats(samples, opts.percentiles);
     const overhead = opts.overhead ? await measureOverhead(session, frames, opts.frames) : null;
@@ -107,6 +113,7 @@ export async function benchOne(
           p90Ms: stats.p90,
           percentiles: stats.percentiles,
           overheadRatio: overhead?.ratio ?? null,
+          gc: collections,
         },
       ],
       processMedianCI: null,
@@ -118,9 +125,56 @@ export async function benchOne(
       peakRssMB: peakRss,
       overhead,
       warnings: measurementWarnings(stats, repeatP50Ms, overhead),
+      gc: collections,
+      ...(opts.profile ? { profile: await profileRun(model, backend, frames, opts) } : {}),
     };
   } finally {
     opts.progress.stop();
+    session.dispose();
+  }
+}
+
+/** Counts garbage collections from now until stop(), from perf_hooks' 'gc' entries. */
+function countGc(): { stop(): GcCount } {
+  const counts: GcCount = { major: 0, minor: 0, pauseMs: 0 };
+  const add = (entries: PerformanceEntry[]) => {
+    for (const e of entries) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
+      else counts.minor++;
+      counts.pauseMs += e.duration;
+    }
+  };
+  const observer = new PerformanceObserver((list) => add(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      add(observer.takeRecords());
+      observer.disconnect();
+      return counts;
+    },
+  };
+}
+
+/** Frames of a profiling run: the first ones (one-time costs) are left out of the totals. */
+const PROFILE_WARMUP = 10;
+const PROFILE_FRAMES = 50;
+
+/** A separate session with the runtime's op profiler on: never timed, since a profiler adds its own cost. */
+async function profileRun(
+  model: ResolvedModel,
+  backend: Backend,
+  frames: readonly Float32Array[],
+  opts: BenchOptions,
+): Promise<OpProfile> {
+  if (backend.noProfiler) return noProfile(backend.name, backend.noProfiler);
+  const session = await backend.load(model, { threads: opts.threads, cache: opts.cache, profile: true });
+  try {
+    if (!session.profiler) return noProfile(backend.name, 'the runtime gave no profiler');
+    await timedPass(session, frames, PROFILE_WARMUP + PROFILE_FRAMES);
+    const times = await session.profiler.nodeTimes(PROFILE_WARMUP);
+    return summarizeProfile(backend.name, session.profiler.source, times, PROFILE_FRAMES);
+  } finally {
     session.dispose();
   }
 }

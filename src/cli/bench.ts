@@ -28,6 +28,7 @@ interface BenchFlags {
   json: boolean;
   skipMissing: boolean;
   overhead: boolean;
+  profile: boolean;
   cache: boolean;
 }
 
@@ -53,6 +54,7 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the report as JSON on stdout; progress and logs stay on stderr', false)
     .option('--skip-missing', 'exit 0 when requested models are missing (they are still listed as skipped)', false)
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
+    .option('--profile', 'after the timed runs, a separate run with each runtime\'s op profiler (time per op type, top nodes)', false)
     .option('--no-overhead', 'skip the bare-runtime loop that measures harness overhead')
     .action(async (flags: BenchFlags) => {
       const measured = flags.frames * flags.repeats * flags.processes;

@@ -91,6 +91,33 @@ export type Skipped = z.infer<typeof SkippedSchema>;
 export const FailedSchema = z.object({ model: z.string(), backend: z.string(), error: z.string() });
 export type Failed = z.infer<typeof FailedSchema>;
 
+/** Garbage collections seen while the measured frames ran (perf_hooks 'gc' entries). */
+export const GcCountSchema = z.object({
+  /** Mark-compact (full) collections. */
+  major: z.number().int().nonnegative(),
+  /** Every other kind (scavenges, incremental marking, weak callbacks). */
+  minor: z.number().int().nonnegative(),
+  pauseMs: Ms,
+});
+export type GcCount = z.infer<typeof GcCountSchema>;
+
+/**
+ * Where a step's time goes, from the runtime's own profiler, in a profiling
+ * run separate from the timed runs (profilers add their own cost).
+ */
+export const OpProfileSchema = z.object({
+  backend: z.string(),
+  /** The profiler that produced it, or why there is none (e.g. a runtime without one). */
+  source: z.string(),
+  available: z.boolean(),
+  frames: z.number().int().nonnegative(),
+  /** Summed node time per frame: the profiler's own measure, not the step time. */
+  totalMsPerFrame: Ms,
+  byOp: z.array(z.object({ op: z.string(), nodes: z.number().int().nonnegative(), msPerFrame: Ms, share: Fraction })),
+  topNodes: z.array(z.object({ node: z.string(), op: z.string(), msPerFrame: Ms })),
+});
+export type OpProfile = z.infer<typeof OpProfileSchema>;
+
 /**
  * What one process measured for a (model, backend) pair. Latency is replicated
  * at the process level (as pyperf does): frames of one process are
@@ -110,6 +137,7 @@ export const ProcessRunSchema = z.object({
   /** The requested percentiles of this process's frames, keyed "p99", ... */
   percentiles: z.record(z.string(), Ms),
   overheadRatio: z.number().positive().nullable(),
+  gc: GcCountSchema.optional(),
 });
 export type ProcessRun = z.infer<typeof ProcessRunSchema>;
 
@@ -142,6 +170,10 @@ export const BenchResultSchema = z
     overhead: z.object({ bareP50Ms: Ms, ratio: z.number().positive() }).nullable(),
     /** Reasons to distrust or re-run this measurement (few samples, unstable repeats, long tail, overhead). */
     warnings: z.array(z.string()),
+    /** Collections during the measured frames, summed over processes. */
+    gc: GcCountSchema.optional(),
+    /** With --profile: the per-operator profile of a separate profiling run. */
+    profile: OpProfileSchema.optional(),
   })
   .refine((r) => r.stats.count === r.samplesMs.length, { message: 'stats.count differs from the number of samples' })
   .refine((r) => r.processes.reduce((n, p) => n + p.samples, 0) === r.samplesMs.length, {

@@ -16,6 +16,11 @@ export interface StateSpec {
   output: TensorSpec;
 }
 
+/** A state the graph returns untouched: its output is its own input tensor (never assumed from its name). */
+export function isPassThrough(state: StateSpec): boolean {
+  return state.input.tensorIndex === state.output.tensorIndex;
+}
+
 /**
  * The streaming contract of a MoViNet stream model: one frame and the previous
  * states in, logits and the next states out. States are paired by signature

@@ -1,5 +1,7 @@
 import type { AccuracyRun, BenchResult, ParityPair, Reference } from '../core/results.js';
+import type { LiveResult, LiveRun } from '../live/result.js';
 import { pairPasses } from '../metrics/parity.js';
+import { median } from '../metrics/stats.js';
 import { fmt, interval, pct, percentFigure, range } from './format.js';
 
 /**
@@ -90,6 +92,12 @@ export function benchColumns(percentiles: readonly number[]): Column<BenchResult
     measured('gflops', 'GFLOP/s', (r) => r.gflopsPerSecond, ms(1), { wide: true }),
     measured('rss', 'RSS MB', (r) => r.peakRssMB, ms(0)),
     { id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) },
+    {
+      id: 'gc',
+      header: 'full GCs',
+      wide: true,
+      cell: (r) => (r.gc ? `${r.gc.major} / ${r.stats.count} fr` : '–'),
+    },
     ...referenceColumns<BenchResult>((r) => r.model.reference),
   ];
 }
@@ -167,6 +175,72 @@ export function parityColumns(minAgreement: number): Column<ParityPair>[] {
     { id: 'verdict', header: 'verdict', text: true, cell: (p) => (pairPasses(p, minAgreement) ? 'ok' : 'MISMATCH') },
   ];
 }
+
+/** A figure of each run of a live result (the unit compare tests), or nothing for a run without it. */
+function perRun(r: LiveResult, f: (run: LiveRun) => number | null | undefined): number[] {
+  return r.runs.flatMap((run) => {
+    const v = f(run);
+    return v === null || v === undefined ? [] : [v];
+  });
+}
+
+/** A live figure: the median over runs (the value itself with one run), tested run by run by compare. */
+function liveMetric(
+  id: string,
+  header: string,
+  f: (run: LiveRun) => number | null | undefined,
+  format: (v: number | null) => string,
+  more: Partial<Column<LiveResult>> = {},
+): Column<LiveResult> {
+  const value = (r: LiveResult) => median(perRun(r, f));
+  return { id, header, cell: (r) => format(value(r)), metric: { value, format, perProcess: (r) => perRun(r, f) }, ...more };
+}
+
+const dropShare = (run: LiveRun) => (run.captured ? run.dropped / run.captured : 0);
+const sum = (r: LiveResult, f: (run: LiveRun) => number) => r.runs.reduce((a, run) => a + f(run), 0);
+
+/** Dropped frames over all runs, with their share of the captured ones. */
+function dropsCell(r: LiveResult): string {
+  const [dropped, captured] = [sum(r, (x) => x.dropped), sum(r, (x) => x.captured)];
+  return dropped ? `${dropped} (${pct(dropped / Math.max(1, captured), 0)})` : '0';
+}
+
+/** The live columns: one row per (model, backend), figures as medians over its runs. */
+export const liveColumns: Column<LiveResult>[] = [
+  { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
+  { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
+  { id: 'runs', header: 'runs', wide: true, cell: (r) => String(r.runs.length) },
+  liveMetric('fps', 'fps', (x) => x.deliveryFps, (v) => fmt(v, v !== null && v >= 100 ? 0 : 1)),
+  liveMetric('speed', '×RT', (x) => x.speed, ms(1), { wide: true }),
+  {
+    id: 'frames',
+    header: 'frames',
+    cell: (r) => String(sum(r, (x) => x.processed)),
+  },
+  { ...liveMetric('drops', 'drops', dropShare, (v) => pct(v, 1)), cell: dropsCell },
+  liveMetric('e2eP50', 'e2e p50', (x) => x.e2eMs?.p50, ms(1)),
+  liveMetric('e2eP90', 'e2e p90', (x) => x.e2eMs?.p90, ms(1), { wide: true }),
+  liveMetric('e2eP99', 'e2e p99', (x) => x.e2eMs?.p99, ms(1)),
+  liveMetric('e2eMax', 'e2e max', (x) => x.e2eMs?.max, ms(1), { wide: true }),
+  liveMetric('queueP50', 'queue p50', (x) => x.queueMs?.p50, ms(2), { wide: true }),
+  liveMetric('queueP99', 'queue p99', (x) => x.queueMs?.p99, ms(2), { wide: true }),
+  liveMetric('stepP50', 'step p50', (x) => x.stepMs?.p50, ms(2)),
+  liveMetric('stepP99', 'step p99', (x) => x.stepMs?.p99, ms(2), { wide: true }),
+  liveMetric('jitter', 'jitter', (x) => x.outputInterval?.jitterMs, ms(1)),
+  liveMetric('cpu', 'CPU', (x) => x.cpu.utilisation, (v) => pct(v, 0)),
+  liveMetric('maxFps', 'max fps', (x) => x.maxSustainableFps, (v) => fmt(v, v !== null && v >= 100 ? 0 : 1)),
+  { id: 'late', header: 'late', wide: true, cell: (r) => String(sum(r, (x) => x.sourceLate)) },
+  {
+    id: 'settled',
+    header: 'top-1 settled',
+    text: true,
+    wide: true,
+    cell: (r) => {
+      const s = r.runs[0]?.settled;
+      return s ? `${r.labels[s.top1] ?? `class_${s.top1}`} @ ${fmt(s.atMs / 1000, 1)} s` : '–';
+    },
+  },
+];
 
 export type MetricColumn<Row> = Column<Row> & { metric: NonNullable<Column<Row>['metric']> };
 

@@ -2,6 +2,7 @@ import { baselineSection } from './html/baseline.js';
 import { latencyChartsSection } from './html/latency.js';
 import { buildContext, renderPage, type Section } from './html/page.js';
 import { paretoSection } from './html/pareto.js';
+import { profileSection } from './html/profile.js';
 import { accuracySection, benchTablesSection, paritySection } from './html/sections.js';
 import { headerSection, summarySection } from './html/summary.js';
 import type { Report } from './schema.js';
@@ -22,6 +23,7 @@ export const SECTIONS: readonly Section[] = [
   latencyChartsSection,
   paretoSection,
   benchTablesSection,
+  profileSection,
   accuracySection,
   paritySection,
 ];

@@ -1,10 +1,22 @@
-import type { Failed, ModelInfo, Skipped } from '../core/results.js';
-import { accuracyColumns, benchColumns, parityColumns } from './columns.js';
+import type { Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
+import type { LiveResult } from '../live/result.js';
+import { accuracyColumns, benchColumns, liveColumns, parityColumns } from './columns.js';
 import type { Comparison } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
-import { pct } from './format.js';
-import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
+import { fmt, pct } from './format.js';
+import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
+
+/** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
+function profileLine(model: string, p: OpProfile): string {
+  if (!p.available) return `profile ${model} ${p.backend}: none (${p.source})`;
+  const ops = p.byOp
+    .slice(0, 5)
+    .map((o) => `${o.op} ${pct(o.share, 0)} (${o.msPerFrame.toFixed(2)} ms)`)
+    .join(', ');
+  const top = p.topNodes[0];
+  return `profile ${model} ${p.backend} (${p.source}, separate untimed run of ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of nodes per frame): ${ops}${top ? `; slowest node ${top.node} (${top.op}) ${top.msPerFrame.toFixed(2)} ms` : ''}`;
+}
 
 /** The source page's figures, once per model, under the table instead of in four columns of every row. */
 function referenceLines(models: readonly ModelInfo[]): string[] {
@@ -55,6 +67,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     renderTable(benchColumns(c.percentiles), report.results, opts),
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
+    report.results.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
     opts.wide ? [] : referenceLines(report.results.map((r) => r.model)),
   );
@@ -108,6 +121,59 @@ export function parityTable(report: ParityReport, opts: TableOptions = {}): stri
   );
 }
 
+/** What a live config asked for, in words; shared by the table and the page. */
+export function liveConfigLine(report: LiveReport): string {
+  const c = report.config;
+  const rate =
+    c.fps === 'auto'
+      ? "delivery rate swept (--fps auto) up from each model's fps"
+      : c.fps === null
+        ? "delivered at each model's fps (real time)"
+        : `delivered at ${c.fps} fps`;
+  const duration = c.durationS === null ? (c.loop ? 'a minute' : 'the clip once') : `${c.durationS} s`;
+  return `${c.input}: ${rate}, policy ${c.policy}, ${duration} per run${c.loop ? ' (looped)' : ''}, ${c.runs} run(s) per pair (each a fresh stream from zero state in one process), ${c.threads} thread(s), ${c.warmup} warm-up frames.`;
+}
+
+/** The top-1 of a run over time, as stretches of one label: when it settles is what a viewer sees. */
+export function top1Stretches(r: LiveResult, run = 0, max = 8): string[] {
+  const f = r.runs[run]?.frames;
+  if (!f) return [];
+  const out: string[] = [];
+  for (let i = 0; i < f.top1.length; ) {
+    let j = i;
+    let probs = 0;
+    while (j < f.top1.length && f.top1[j] === f.top1[i]) probs += f.top1Prob[j++]!;
+    out.push(
+      `${fmt(f.captureMs[i]! / 1000, 1)} s ${r.labels[f.top1[i]!] ?? `class_${f.top1[i]}`} (${pct(probs / (j - i), 0)})`,
+    );
+    i = j;
+  }
+  return out.length > max ? [...out.slice(0, max - 1), `… ${out.length - max} more`, out[out.length - 1]!] : out;
+}
+
+export function liveTable(report: LiveReport, opts: TableOptions = {}): string {
+  const sweeps = report.results.flatMap((r) =>
+    r.runs.flatMap((run, i) =>
+      run.sweep
+        ? [
+            `max sustainable fps ${r.model.id} ${r.backend}${r.runs.length > 1 ? ` run ${i + 1}` : ''}: ${run.maxSustainableFps === null ? `none (not even ${r.modelFps} fps)` : `${fmt(run.maxSustainableFps, 1)} (${fmt(run.maxSustainableFps / r.modelFps, 1)}x the ${r.modelFps} fps the model was trained for)`}; tried ${run.sweep.map((p) => `${fmt(p.fps, 1)} ${p.sustained ? 'ok' : p.dropped ? `${p.dropped} dropped` : 'late'}`).join(', ')}`,
+          ]
+        : [],
+    ),
+  );
+  return withNotes(
+    opts,
+    renderTable(liveColumns, report.results, opts),
+    report.interrupted ? 'INTERRUPTED: stopped by a signal; the figures cover what ran before it.' : [],
+    notRunLines(report.skipped, report.failed),
+    report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
+    sweeps,
+    report.results.map((r) => `top-1 over time ${r.model.id} ${r.backend}: ${top1Stretches(r).join(' -> ')}`),
+    liveConfigLine(report),
+    'e2e = capture to logits ready (ms); jitter = std of the intervals between outputs (ms); CPU = this process\'s CPU time / wall time (100% = one core; ffmpeg not included); figures are medians over runs.',
+  );
+}
+
 export function reportTable(report: Report, opts: TableOptions = {}): string {
   switch (report.kind) {
     case 'bench':
@@ -116,6 +182,8 @@ export function reportTable(report: Report, opts: TableOptions = {}): string {
       return accuracyTable(report, opts);
     case 'parity':
       return parityTable(report, opts);
+    case 'live':
+      return liveTable(report, opts);
   }
 }
 

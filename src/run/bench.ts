@@ -28,7 +28,7 @@ export interface BenchRequest extends BenchOptions {
 }
 
 /** The arguments that make a child process measure exactly this pair once. */
-function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, out: string): string[] {
+function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, out: string, profile: boolean): string[] {
   return [
     req.cli,
     'bench',
@@ -37,6 +37,7 @@ function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, ou
     ...['--repeats', String(req.repeats), '--input', req.input, '--percentiles', req.percentiles.join(',')],
     ...['--processes', '1', '--json', '--out', out],
     ...(req.overhead ? [] : ['--no-overhead']),
+    ...(profile ? ['--profile'] : []),
     ...(req.cache === false ? ['--no-cache'] : []),
   ];
 }
@@ -63,7 +64,7 @@ async function benchInProcesses(
       for (const [i, { model, backend, key }] of pairs.entries()) {
         if (failed.has(key)) continue;
         const out = path.join(dir, `${k}-${i}.json`);
-        const r = await runChild(process.execPath, childArgs(req, model, backend, out), {
+        const r = await runChild(process.execPath, childArgs(req, model, backend, out, Boolean(req.profile) && k === 0), {
           stdout: 'ignore',
           stderr: 'pipe',
         });
@@ -103,7 +104,7 @@ async function benchInProcesses(
 /** Every requested (model, backend) pair, measured; unavailable models and failed runs become entries of the report. */
 export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   const header = reportHeader();
-  const { models, backends, skipped } = resolveRequested(req.models, req.backends, req.threads);
+  const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads);
   let outcome: { results: BenchResult[]; failed: Failed[] };
   if (req.processes > 1) {
     // Children decode the video themselves; a bad file is refused once, here, before any of them starts.
