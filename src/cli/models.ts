@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadManifest } from '../models/manifest.js';
 import { inspectModel } from '../models/inspect.js';
 import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
-import { fetchModel } from '../models/fetch.js';
+import { ensureModels, fetchModel } from '../models/fetch.js';
 import { assertWritable, emit } from './emit.js';
 import { choiceParser } from './options.js';
 import { convertCached } from '../convert/cache.js';
@@ -26,6 +26,7 @@ export function registerModels(program: Command): void {
           precision: spec.precision,
           status: loc.status,
           path: loc.path ?? null,
+          origin: loc.origin ?? null,
           detail:
             loc.status === 'available'
               ? spec.sha256
@@ -48,7 +49,8 @@ export function registerModels(program: Command): void {
     .command('inspect <model>')
     .description('inputs, outputs, state tensors, op histogram, size and quantization, read from the flatbuffer')
     .option('--json', 'machine-readable output', false)
-    .action((ref: string, flags: { json: boolean }) => {
+    .action(async (ref: string, flags: { json: boolean }) => {
+      await ensureModels([ref]);
       const info = inspectModel(resolveModel(ref));
       const lines = [
         `${info.id}  ${info.path}`,
@@ -84,7 +86,8 @@ export function registerModels(program: Command): void {
     )
     .option('--out <file>', 'also copy the ONNX file here')
     .option('--json', 'machine-readable output', false)
-    .action((ref: string, flags: { precision?: Precision; out?: string; json: boolean }) => {
+    .action(async (ref: string, flags: { precision?: Precision; out?: string; json: boolean }) => {
+      await ensureModels([ref]);
       const model = resolveModel(ref);
       const precision = flags.precision ?? nativePrecision(model.graph);
       if (flags.out) assertWritable(flags.out);
@@ -111,12 +114,16 @@ export function registerModels(program: Command): void {
 
   models
     .command('fetch <model>')
-    .description('download a manifest model from its official URL into $MOVINET_DATA_DIR/models (needs a network)')
+    .description(
+      'download a manifest model (and its labels) from its official URL, or MOVINET_MIRROR, into the cache; nothing when it is already present',
+    )
     .option('--json', 'machine-readable output', false)
     .action(async (ref: string, flags: { json: boolean }) => {
       const result = await fetchModel(ref);
+      const how = result.alreadyPresent ? 'already present' : `downloaded from ${result.url}`;
+      const check = result.verified ? 'sha256 verified' : `sha256 ${result.sha256}, unverified: the manifest pins none`;
       emit(
-        { value: result, text: `${result.id}: ${result.path} (${result.bytes} bytes, sha256 ${result.sha256})` },
+        { value: result, text: `${result.id}: ${result.path} (${how}, ${result.bytes} bytes, ${check})` },
         flags.json,
       );
     });

@@ -2,12 +2,12 @@ import type { DatasetRef } from '../core/results.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
-import { dataDir, PROJECT_ROOT } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
 import { csvEntries } from './csv.js';
 import { checkEntries, pathEntry, type Entry } from './entries.js';
 import { folderEntries } from './folder.js';
-import { readProjectManifest, readUserManifest } from './manifest.js';
+import { readUserManifest } from './manifest.js';
+import { readSubset, subsetBase, subsetFolders, SUBSETS } from './subset.js';
 import type { Clip, Dataset, LoadOptions } from './types.js';
 
 export type { Clip, Dataset, LoadOptions } from './types.js';
@@ -15,35 +15,38 @@ export type { Clip, Dataset, LoadOptions } from './types.js';
 /** What a refusal of missing Kinetics clips tells the user to do; the CLI flag is the way to opt in. */
 export const ALLOW_MISSING_HINT = '--allow-missing-clips evaluates the clips that are there';
 
-const SUBSETS = path.join(PROJECT_ROOT, 'datasets');
-
-/** A named subset shipped with the project (datasets/<name>/manifest.json), clips found under $MOVINET_DATA_DIR. */
+/**
+ * A named subset shipped with the project (datasets/<name>/manifest.json), its clips read from $MOVINET_DATA_DIR
+ * or, when that folder lacks any, from the download cache (`datasets fetch <name>` fills it).
+ */
 export function loadSubset(name: string): Dataset {
-  const manifest = path.join(SUBSETS, name, 'manifest.json');
-  // A name is a folder of datasets/, never a path that could reach another manifest.
-  if (/[/\\]/.test(name) || name.startsWith('.') || !fs.existsSync(manifest)) {
-    const known = fs.readdirSync(SUBSETS).filter((d) => fs.existsSync(path.join(SUBSETS, d, 'manifest.json')));
-    throw new UserError(`unknown subset '${name}'; known: ${known.join(', ')}`);
-  }
-  const source = path.relative(PROJECT_ROOT, manifest);
-  const parsed = readProjectManifest(manifest, `subset ${name} manifest ${source}`);
-  const data = dataDir();
-  // Subset clips are named relative to the data dir and must stay in it, whatever the manifest says.
-  const entries = parsed.clips.map((c, i) => ({
-    ...pathEntry(data, `entry ${i + 1}`, c.file, c.label, c.sha256),
+  const subset = readSubset(name);
+  const base = subsetBase(subset);
+  // Subset clips are named relative to the base folder and must stay in it, whatever the manifest says.
+  const entries = subset.clips.map((c, i) => ({
+    ...pathEntry(base, `entry ${i + 1}`, c.file, c.label, c.sha256),
     anywhere: false,
   }));
+  const folders = subsetFolders(name);
   const { clips } = checkEntries(entries, {
     list: `subset ${name}`,
-    root: data,
+    root: base,
     allowMissing: false,
     missingMessage: (first, count, total) =>
-      `subset ${name}: ${count} of ${total} clips missing under ${data} (e.g. ${first.file}); set MOVINET_DATA_DIR`,
+      `subset ${name}: ${count} of ${total} clips missing (e.g. ${path.basename(first.name)}; looked in ${folders.data} and ${folders.cache}); ` +
+      `'movinet-bench datasets fetch ${name}' downloads them, or set MOVINET_DATA_DIR`,
   });
-  return { name, source, root: path.join(data, 'datasets', name), clips };
+  return { name, source: subset.source, root: path.join(base, 'datasets', name), clips };
 }
 
-/** The project's own subset manifest given as a path: its clips live under the data dir, not beside it. */
+/** The subset a dataset reference names, if it names one: a subset name, or the path of its manifest. */
+export function subsetNameOfRef(ref: string): string | null {
+  if (fs.existsSync(ref)) return fs.statSync(ref).isFile() ? subsetNameOf(path.resolve(ref)) : null;
+  if (/[/\\]|\.(csv|json)$/i.test(ref) || ref.startsWith('.')) return null;
+  return fs.existsSync(path.join(SUBSETS, ref, 'manifest.json')) ? ref : null;
+}
+
+/** The project's own subset manifest given as a path: its clips live under the data dir or the cache, not beside it. */
 function subsetNameOf(file: string): string | null {
   if (path.basename(file) !== 'manifest.json' || !fs.existsSync(SUBSETS)) return null;
   const dir = path.dirname(fs.realpathSync(file));

@@ -9,8 +9,17 @@ const Sha256 = z
 
 const ManifestClip = z.object({ file: z.string().min(1), label: z.string().min(1), sha256: Sha256.optional() }).loose();
 
-/** The project's subset manifests: every clip pinned by sha256. */
-const ProjectManifest = z.object({ name: z.string(), clips: z.array(ManifestClip.extend({ sha256: Sha256 })) }).loose();
+/**
+ * The project's subset manifests: every clip pinned by sha256, with its size and where it was published
+ * (`owner/repo/path@commit`), which is where it is fetched from: the project references clips, never ships them.
+ */
+const ProjectClip = ManifestClip.extend({
+  sha256: Sha256,
+  bytes: z.number().int().positive().optional(),
+  source: z.string().min(1).optional(),
+});
+const ProjectManifest = z.object({ name: z.string(), clips: z.array(ProjectClip) }).loose();
+export type ProjectClipEntry = z.infer<typeof ProjectClip>;
 
 /** A user's manifest, either a bare list or the project's shape (whose sha256 is optional here). */
 const UserList = z.array(ManifestClip);

@@ -30,6 +30,8 @@ export const LabelSpecSchema = z.object({
   sha256: Sha256,
   bytes: z.number().int().positive(),
   count: z.number().int().positive(),
+  /** Where the file is fetched from when it is found nowhere; without one only MOVINET_MIRROR can supply it. */
+  url: z.string().url().optional(),
 });
 export type LabelSpec = z.infer<typeof LabelSpecSchema>;
 

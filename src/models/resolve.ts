@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isOffline, sourceUrl } from '../util/download.js';
 import { ModelUnavailableError, UserError } from '../util/errors.js';
-import { dataDir, PROJECT_ROOT } from '../util/paths.js';
+import { cachedDataFile, dataDir, PROJECT_ROOT } from '../util/paths.js';
 import { sha256Bytes } from '../util/sha256.js';
 import { findModelSpec, knownModelNames, loadManifest, type ModelSpec } from './manifest.js';
 import { streamSignature, type StreamSignature } from './signature.js';
@@ -9,10 +10,14 @@ import { parseTflite, type TfliteModel } from './tflite.js';
 
 export type ModelStatus = 'available' | 'missing' | 'checksum-mismatch';
 
+/** Which of the places a manifest file is looked for held it, in the order they are searched. */
+export type FileOrigin = 'data-dir' | 'checkout' | 'cache';
+
 export interface ModelLocation {
   status: ModelStatus;
   /** The file found (also set on a checksum mismatch). */
   path?: string;
+  origin?: FileOrigin;
   /** Every place that was searched, in order. */
   looked: string[];
   sha256?: string;
@@ -41,20 +46,63 @@ export function isModelPath(ref: string): boolean {
   return /\.(tflite|onnx)$/i.test(ref) || ref.includes('/') || ref.includes(path.sep);
 }
 
-function candidates(relative: string): string[] {
+/**
+ * The resolution order: the data dir the user points at, the checkout's own models/, then the download cache.
+ * A file the user placed always wins over one this tool downloaded.
+ */
+function candidates(relative: string): { path: string; origin: FileOrigin }[] {
   const base = path.basename(relative);
-  return [path.join(dataDir(), relative), path.join(PROJECT_ROOT, 'models', base)];
+  return [
+    { path: path.join(dataDir(), relative), origin: 'data-dir' },
+    { path: path.join(PROJECT_ROOT, 'models', base), origin: 'checkout' },
+    { path: cachedDataFile(relative), origin: 'cache' },
+  ];
 }
+
+const isFile = (p: string) => fs.existsSync(p) && fs.statSync(p).isFile();
 
 /** Finds a manifest file by relative path and checks its sha256 (when the manifest knows it). */
 export function locate(relative: string, sha256: string | null): ModelLocation {
-  const looked = candidates(relative);
-  const found = looked.find((p) => fs.existsSync(p) && fs.statSync(p).isFile());
+  const places = candidates(relative);
+  const looked = places.map((c) => c.path);
+  const found = places.find((c) => isFile(c.path));
   if (!found) return { status: 'missing', looked };
-  const bytes = readBytes(found, 'file');
+  const bytes = readBytes(found.path, 'file');
   const actual = sha256Bytes(bytes);
   const status = sha256 && actual !== sha256 ? 'checksum-mismatch' : 'available';
-  return { status, path: found, looked, sha256: actual, bytes };
+  return { status, path: found.path, origin: found.origin, looked, sha256: actual, bytes };
+}
+
+/**
+ * Why the fetch step (which runs before the synchronous resolution) left a manifest file missing, keyed by the
+ * file's manifest path, so every command that then resolves it says what was tried.
+ */
+const unfetched = new Map<string, string>();
+
+export function recordUnfetched(relative: string, why: string): void {
+  unfetched.set(relative, why);
+}
+
+export function clearUnfetched(relative: string): void {
+  unfetched.delete(relative);
+}
+
+/** Where a user can put a manifest file by hand. */
+export function placeHint(relative: string): string {
+  return `put ${path.basename(relative)} in ${path.dirname(path.join(dataDir(), relative))} or ${path.dirname(cachedDataFile(relative))}`;
+}
+
+/** The part of a 'not found' line that says what fetching did or would do. */
+function unfetchedReason(relative: string, url: string | null, fetchHint: string): string {
+  const recorded = unfetched.get(relative);
+  if (recorded) return recorded;
+  if (isOffline())
+    return `offline (--offline or MOVINET_OFFLINE=1), so it was not fetched${url ? ` from ${url}` : ''}; ${placeHint(relative)}`;
+  return fetchHint;
+}
+
+function notFound(relative: string, loc: ModelLocation): string {
+  return `${path.basename(relative)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')})`;
 }
 
 export function locateModel(spec: ModelSpec): ModelLocation {
@@ -65,7 +113,8 @@ export function missingReason(spec: ModelSpec, loc: ModelLocation): string {
   if (loc.status === 'checksum-mismatch') {
     return `${loc.path} has sha256 ${loc.sha256?.slice(0, 12)}…, expected ${spec.sha256?.slice(0, 12)}… (corrupt or a different model)`;
   }
-  return `file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')}); get it from ${spec.url}`;
+  const url = sourceUrl(spec.url, spec.file) ?? spec.url;
+  return `file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, url, `'movinet-bench models fetch ${spec.id}' downloads it from ${url}`)}`;
 }
 
 const labelCache = new Map<string, string[]>();
@@ -78,7 +127,7 @@ export function loadLabels(key: string): string[] {
   const loc = locate(spec.file, spec.sha256);
   if (loc.status === 'missing')
     throw new UserError(
-      `label file ${path.basename(spec.file)} not found (looked in ${loc.looked.map((p) => path.dirname(p)).join(', ')})`,
+      `label file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, null, placeHint(spec.file))}`,
     );
   if (loc.status === 'checksum-mismatch')
     throw new UserError(`label file ${loc.path} has sha256 ${loc.sha256}, expected ${spec.sha256}`);

@@ -6,9 +6,11 @@ import {
   loadDatasetRef,
   loadSubset,
   shardClips,
+  subsetNameOfRef,
   verifyClips,
   type Dataset,
 } from '../datasets/dataset.js';
+import { ensureSubset } from '../datasets/fetch.js';
 import { agreement } from '../metrics/accuracy.js';
 import { validateReport, type AccuracyReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
@@ -25,10 +27,15 @@ export interface DatasetRequest {
   allowMissingClips?: boolean;
 }
 
-/** Loads, verifies and shards the clips before any model is loaded, so a bad list costs nothing. */
-export function loadRequestedDataset(req: DatasetRequest): { ds: Dataset; datasetClips: number } {
+/**
+ * Loads, verifies and shards the clips before any model is loaded, so a bad list costs nothing. A project
+ * subset whose clips are missing is fetched first (unless offline).
+ */
+export async function loadRequestedDataset(req: DatasetRequest): Promise<{ ds: Dataset; datasetClips: number }> {
   if (!!req.subset === !!req.dataset)
     throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
+  const subset = req.subset ?? subsetNameOfRef(req.dataset!);
+  if (subset) await ensureSubset(subset);
   const full = req.subset
     ? loadSubset(req.subset)
     : loadDatasetRef(req.dataset!, { allowMissing: req.allowMissingClips ?? false });
@@ -44,8 +51,8 @@ export interface AccuracyRequest extends AccuracyOptions, DatasetRequest {
 
 export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
   const header = reportHeader();
-  const { ds, datasetClips } = loadRequestedDataset(req);
-  const { models, backends, skipped } = resolveRequested(
+  const { ds, datasetClips } = await loadRequestedDataset(req);
+  const { models, backends, skipped } = await resolveRequested(
     req.models,
     req.backends,
     req.threads,

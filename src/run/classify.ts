@@ -2,6 +2,7 @@ import { runClip } from '../accuracy/clip.js';
 import { checkThreads, getBackend } from '../backends/index.js';
 import type { Prediction, ResizeMode } from '../core/results.js';
 import { softmax, topK } from '../metrics/probabilities.js';
+import { ensureModels } from '../models/fetch.js';
 import { className, resolveModel, type ResolvedModel } from '../models/resolve.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 
@@ -36,6 +37,7 @@ function describe(model: ResolvedModel, logits: Float32Array, k: number): Predic
 
 /** Streams one video through one model and returns its top-k, and over time with `every`. */
 export async function classifyVideo(req: ClassifyRequest): Promise<Classification> {
+  await ensureModels([req.model]);
   const model = resolveModel(req.model, { labelsFile: req.labels });
   const backend = getBackend(req.backend);
   checkThreads(backend, req.threads);

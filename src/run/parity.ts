@@ -17,8 +17,8 @@ export interface ParityRequest extends ParityOptions {
 
 export async function parityReport(req: ParityRequest): Promise<ParityReport> {
   const header = reportHeader();
-  const { ds } = loadRequestedDataset({ dataset: req.dataset });
-  const { models, backends, skipped } = resolveRequested(req.models, req.backends, req.threads);
+  const { ds } = await loadRequestedDataset({ dataset: req.dataset });
+  const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads);
   if (backends.length < 2) throw new UserError('parity needs at least two different backends');
   const pairs: ParityPair[] = [];
   const failed: Failed[] = [];

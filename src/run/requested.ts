@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { checkThreads, getBackend } from '../backends/index.js';
 import type { Skipped } from '../core/results.js';
+import { ensureModels } from '../models/fetch.js';
 import { resolveModel, type ResolveOptions, type ResolvedModel } from '../models/resolve.js';
 import { ModelUnavailableError } from '../util/errors.js';
 
@@ -16,19 +17,21 @@ const unique = <T>(items: readonly T[], key: (item: T) => string): T[] =>
 
 /**
  * What every multi-model command does first: check backends and thread count,
- * then resolve each model, turning a missing or corrupt known model into
- * skipped entries. Unknown ids and bad files still fail with one line. A model
- * or backend named twice (also as id and alias) is measured once.
+ * fetch the manifest models found nowhere (unless offline), then resolve each
+ * model, turning a missing or corrupt known model into skipped entries. Unknown
+ * ids and bad files still fail with one line. A model or backend named twice
+ * (also as id and alias) is measured once.
  */
-export function resolveRequested(
+export async function resolveRequested(
   refs: readonly string[],
   backendNames: readonly string[],
   threads: number,
   opts: ResolveOptions = {},
   check?: (m: ResolvedModel) => void,
-): Requested {
+): Promise<Requested> {
   const backends = unique(backendNames.map(getBackend), (b) => b.name);
   for (const b of backends) checkThreads(b, threads);
+  await ensureModels(refs);
   const models: ResolvedModel[] = [];
   const skipped: Skipped[] = [];
   for (const ref of refs) {
