@@ -1,5 +1,8 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { ARCH_IDS, ensureArchModel } from '../models/arch/index.js';
+import { findModelSpec } from '../models/manifest.js';
+import { UserError } from '../util/errors.js';
 import { loadManifest } from '../models/manifest.js';
 import { inspectModel } from '../models/inspect.js';
 import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
@@ -18,6 +21,19 @@ export function registerModels(program: Command): void {
     .option('--json', 'machine-readable output', false)
     .action((flags: { json: boolean }) => {
       const rows = loadManifest().models.map((spec) => {
+        if (spec.source === 'arch') {
+          const detail = `built on first use (models build ${spec.id}); ${spec.reference.source}`;
+          return {
+            id: spec.id,
+            aliases: spec.aliases,
+            resolution: spec.resolution,
+            precision: spec.precision,
+            status: 'buildable',
+            path: null,
+            origin: null,
+            detail,
+          };
+        }
         const loc = locateModel(spec);
         return {
           id: spec.id,
@@ -43,6 +59,41 @@ export function registerModels(program: Command): void {
       });
       for (const r of rows) table.push([r.id, r.aliases.join(','), r.resolution, r.status, r.path ?? r.detail]);
       emit({ value: rows, text: table.toString() }, flags.json);
+    });
+
+  models
+    .command('build <model>')
+    .description(
+      'build an architecture-only model (a0-arch, a1-arch, a2-arch: generated weights, latency only) into the cache',
+    )
+    .option('--force', 'build again even when the cache has it', false)
+    .option('--json', 'machine-readable output', false)
+    .action((ref: string, flags: { force: boolean; json: boolean }) => {
+      const spec = findModelSpec(ref);
+      if (spec?.source !== 'arch') {
+        throw new UserError(`'${ref}' is not an architecture model; build takes ${ARCH_IDS.join(', ')}`);
+      }
+      const built = ensureArchModel(spec.id, { force: flags.force });
+      if (spec.sha256 && built.sha256 !== spec.sha256) {
+        throw new UserError(`${spec.id}: built sha256 ${built.sha256}, the manifest pins ${spec.sha256}`);
+      }
+      const result = {
+        id: spec.id,
+        path: built.path,
+        bytes: built.bytes.length,
+        sha256: built.sha256,
+        built: built.built,
+        buildMs: Math.round(built.buildMs),
+        note: spec.reference.source,
+      };
+      const how = built.built ? `built in ${result.buildMs} ms` : 'cached';
+      emit(
+        {
+          value: result,
+          text: `${spec.id} -> ${built.path} (${(result.bytes / 1e6).toFixed(2)} MB, ${how}, sha256 ${built.sha256.slice(0, 12)}…)\n${spec.reference.source}`,
+        },
+        flags.json,
+      );
     });
 
   models

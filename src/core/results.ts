@@ -48,6 +48,8 @@ export const ModelInfoSchema = z.object({
   states: z.number().int().nonnegative(),
   flopsPerFrame: z.number().nullable(),
   reference: ReferenceSchema.nullable(),
+  /** What every table and page must say beside this model's figures (e.g. generated weights: latency only). */
+  note: z.string().nullable().optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 

@@ -154,6 +154,7 @@ async function ensureFile(f: ManifestFile): Promise<FetchResult> {
 
 /** The manifest specs a list of model references names; paths and unknown ids are left to the resolution. */
 function specsOf(refs: readonly string[]): ModelSpec[] {
+  // Architecture models are built, not downloaded (resolve.ts builds them); only their labels may need fetching.
   const specs = refs.flatMap((r) => (isModelPath(r) ? [] : [findModelSpec(r)].filter((s) => s !== undefined)));
   return specs.filter((s, i) => specs.findIndex((o) => o.id === s.id) === i);
 }
@@ -168,7 +169,10 @@ export async function ensureModels(refs: readonly string[]): Promise<FetchResult
   const results: FetchResult[] = [];
   const specs = specsOf(refs);
   const labelKeys = [...new Set(specs.map((s) => s.labels))];
-  const files = [...specs.map(modelFile), ...labelKeys.flatMap((k) => labelFile(k) ?? [])];
+  const files = [
+    ...specs.filter((s) => s.source !== 'arch').map(modelFile),
+    ...labelKeys.flatMap((k) => labelFile(k) ?? []),
+  ];
   for (const f of files) {
     try {
       results.push(await ensureFile(f));
@@ -184,6 +188,8 @@ export async function ensureModels(refs: readonly string[]): Promise<FetchResult
 export async function fetchModel(ref: string): Promise<FetchResult> {
   const spec = findModelSpec(ref);
   if (!spec) throw new UserError(`unknown model '${ref}'; fetch takes a manifest id`);
+  if (spec.source === 'arch')
+    throw new UserError(`${spec.id} is built, not downloaded: 'movinet-bench models build ${spec.id}'`);
   const labels = labelFile(spec.labels);
   const model = await ensureFile(modelFile(spec));
   if (labels) await ensureFile(labels);

@@ -16,5 +16,6 @@ export function modelInfo(m: ResolvedModel): ModelInfo {
     states: m.signature.states.length,
     flopsPerFrame: m.spec?.flopsPerFrame ?? null,
     reference: m.spec?.reference ?? null,
+    note: m.spec?.source === 'arch' ? m.spec.reference.source : null,
   };
 }

@@ -12,6 +12,11 @@ export const ModelSpecSchema = z.object({
   aliases: z.array(z.string()),
   family: z.enum(['a0', 'a1', 'a2']),
   precision: z.enum(['int8', 'float16', 'float32']),
+  /**
+   * 'file': an official model file, found or fetched. 'arch': built here from the published
+   * architecture with generated weights (src/models/arch): latency only, never accuracy.
+   */
+  source: z.enum(['file', 'arch']).default('file'),
   resolution: z.number().int().positive(),
   fps: z.number().positive(),
   numClasses: z.number().int().positive(),

@@ -4,6 +4,7 @@ import { isOffline, sourceUrl } from '../util/download.js';
 import { ModelUnavailableError, UserError } from '../util/errors.js';
 import { cachedDataFile, dataDir, PROJECT_ROOT } from '../util/paths.js';
 import { sha256Bytes } from '../util/sha256.js';
+import { ensureArchModel } from './arch/index.js';
 import { findModelSpec, knownModelNames, loadManifest, type ModelSpec } from './manifest.js';
 import { streamSignature, type StreamSignature } from './signature.js';
 import { parseTflite, type TfliteModel } from './tflite.js';
@@ -114,7 +115,13 @@ export function missingReason(spec: ModelSpec, loc: ModelLocation): string {
     return `${loc.path} has sha256 ${loc.sha256?.slice(0, 12)}…, expected ${spec.sha256?.slice(0, 12)}… (corrupt or a different model)`;
   }
   const url = sourceUrl(spec.url, spec.file) ?? spec.url;
-  return `file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, url, `'movinet-bench models fetch ${spec.id}' downloads it from ${url}`)}`;
+  const arch = loadManifest().models.find(
+    (m) => m.source === 'arch' && m.family === spec.family && spec.precision === 'int8',
+  );
+  const standIn = arch
+    ? `; for its latency without the weights, '${arch.id}' (architecture only: generated weights)`
+    : '';
+  return `file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, url, `'movinet-bench models fetch ${spec.id}' downloads it from ${url}`)}${standIn}`;
 }
 
 const labelCache = new Map<string, string[]>();
@@ -199,6 +206,7 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
     throw new UserError(
       `unknown model '${ref}'; known ids: ${knownModelNames().join(', ')} (or give a path to a .tflite file)`,
     );
+  if (spec.source === 'arch') return resolveArch(spec, opts);
   const loc = locateModel(spec);
   if (loc.status !== 'available') {
     throw new ModelUnavailableError(
@@ -207,7 +215,33 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
       spec.id,
     );
   }
-  const bytes = nonEmpty(loc.bytes!, loc.path!, `model ${spec.id}`);
+  return fromManifest(spec, loc.path!, nonEmpty(loc.bytes!, loc.path!, `model ${spec.id}`), loc.sha256!, opts);
+}
+
+/**
+ * An architecture model is built (or read from the cache) rather than found.
+ * Its bytes are deterministic: a build that does not match the manifest's
+ * sha256 means the generator changed without a new version, and is refused.
+ */
+function resolveArch(spec: ModelSpec, opts: ResolveOptions): ResolvedModel {
+  const built = ensureArchModel(spec.id);
+  if (spec.sha256 && built.sha256 !== spec.sha256) {
+    throw new UserError(
+      `model ${spec.id}: the generator built sha256 ${built.sha256.slice(0, 12)}…, the manifest pins ${spec.sha256.slice(0, 12)}… (the generator changed without a new version)`,
+    );
+  }
+  return fromManifest(spec, built.path ?? `(built in memory) ${spec.id}`, built.bytes, built.sha256, opts);
+}
+
+/** A manifest model's bytes, checked against what the manifest says of it, with its labels. */
+function fromManifest(
+  spec: ModelSpec,
+  file: string,
+  bytes: Uint8Array,
+  sha256: string,
+  opts: ResolveOptions,
+): ResolvedModel {
+  const loc = { path: file, sha256 };
   const graph = parseTflite(bytes, `model ${spec.id} (${loc.path})`);
   const signature = streamSignature(graph, `model ${spec.id}`);
   if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
@@ -220,9 +254,9 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
   return {
     id: spec.id,
     spec,
-    path: loc.path!,
+    path: loc.path,
     bytes,
-    sha256: loc.sha256!,
+    sha256: loc.sha256,
     verified: spec.sha256 !== null,
     graph,
     signature,
@@ -267,4 +301,13 @@ function tryKineticsLabels(): string[] | undefined {
 /** Class name for a logit index: the label when known, else `class_<i>`. */
 export function className(model: Pick<ResolvedModel, 'labels'>, index: number): string {
   return model.labels?.[index] ?? `class_${index}`;
+}
+
+/** Commands whose output is a prediction refuse models whose weights are generated: their labels mean nothing. */
+export function refuseArchitectureOnly(model: Pick<ResolvedModel, 'id' | 'spec'>, command: string): void {
+  if (model.spec?.source === 'arch') {
+    throw new UserError(
+      `model ${model.id} is architecture only (generated weights): its predictions mean nothing, so ${command} refuses it; use it with bench or parity`,
+    );
+  }
 }

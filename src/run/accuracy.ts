@@ -11,6 +11,7 @@ import {
   type Dataset,
 } from '../datasets/dataset.js';
 import { ensureSubset } from '../datasets/fetch.js';
+import { refuseArchitectureOnly } from '../models/resolve.js';
 import { agreement } from '../metrics/accuracy.js';
 import { validateReport, type AccuracyReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
@@ -58,6 +59,7 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
     req.threads,
     { labelsFile: req.labels },
     (m) => {
+      refuseArchitectureOnly(m, 'accuracy');
       if (!m.labels) throw new UserError(`model ${m.id} has no label file; pass --labels`);
       labelIndices(ds, m.labels);
     },

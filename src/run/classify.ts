@@ -3,7 +3,7 @@ import { checkThreads, getBackend } from '../backends/index.js';
 import type { Prediction, ResizeMode } from '../core/results.js';
 import { softmax, topK } from '../metrics/probabilities.js';
 import { ensureModels } from '../models/fetch.js';
-import { className, resolveModel, type ResolvedModel } from '../models/resolve.js';
+import { className, refuseArchitectureOnly, resolveModel, type ResolvedModel } from '../models/resolve.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 
 export interface ClassifyRequest {
@@ -39,6 +39,7 @@ function describe(model: ResolvedModel, logits: Float32Array, k: number): Predic
 export async function classifyVideo(req: ClassifyRequest): Promise<Classification> {
   await ensureModels([req.model]);
   const model = resolveModel(req.model, { labelsFile: req.labels });
+  refuseArchitectureOnly(model, 'classify');
   const backend = getBackend(req.backend);
   checkThreads(backend, req.threads);
   const video = probeVideo(req.video);

@@ -163,7 +163,8 @@ function modelCard(ctx: PageContext, model: string): Html {
   const sub = info
     ? [info.precision, `${info.resolution} px`, `${info.numClasses} classes`].filter(Boolean).join(' · ')
     : '';
-  return `<div class="card"><h3>${esc(model)}${sub ? ` <span class="note">${esc(sub)}</span>` : ''}</h3><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl></div>`;
+  const note = info?.note ? `<p class="warn">${esc(info.note)}</p>` : '';
+  return `<div class="card"><h3>${esc(model)}${sub ? ` <span class="note">${esc(sub)}</span>` : ''}</h3>${note}<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl></div>`;
 }
 
 /** The verdict, then per model the fastest backend, accuracy, parity and the change against the baseline. */
