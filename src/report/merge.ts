@@ -4,6 +4,9 @@ import { agreement, completeRun } from '../metrics/accuracy.js';
 import { UserError } from '../util/errors.js';
 import type { AccuracyReport, BenchReport, Report } from './schema.js';
 
+/** Items once each, by value (the same skipped entry from two shards is one entry). */
+const distinct = <T>(items: T[]): T[] => [...new Map(items.map((x) => [JSON.stringify(x), x])).values()];
+
 const pairKey = (run: AccuracyRun) => `${run.model.id} on ${run.backend}`;
 
 function accuracyOnly(reports: readonly Report[], files: readonly string[]): AccuracyReport[] {
@@ -99,7 +102,6 @@ export function mergeAccuracyReports(reports: Report[], files: string[]): Accura
       parts.reduce((a, x) => a + x.wallMs, 0),
     );
   });
-  const distinct = <T>(items: T[]) => [...new Map(items.map((x) => [JSON.stringify(x), x])).values()];
   const names = [...new Set(acc.map((r) => r.config.dataset.name))];
   return {
     ...first,
@@ -158,7 +160,6 @@ export function mergeBenchReports(reports: readonly Report[], files: readonly st
   const measured = new Set(results.map((r) => `${r.model.id}\u0000${r.backend}`));
   const notMeasured = <T extends { model: string; backend: string }>(x: T) =>
     !measured.has(`${x.model}\u0000${x.backend}`);
-  const distinct = <T>(items: T[]) => [...new Map(items.map((x) => [JSON.stringify(x), x])).values()];
   return {
     ...first,
     createdAt: new Date().toISOString(),
