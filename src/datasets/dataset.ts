@@ -151,8 +151,10 @@ export function shardClips(ds: Dataset, shard: { index: number; count: number } 
   return { ...ds, clips: shard ? sorted.filter((_, i) => i % shard.count === shard.index) : sorted };
 }
 
+/** A clip's name in reports: relative to the dataset's folder, or absolute for a clip listed from elsewhere. */
 export function clipName(ds: Dataset, clip: Clip): string {
-  return path.relative(ds.root, clip.file);
+  const relative = path.relative(ds.root, clip.file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? clip.file : relative;
 }
 
 /** A subset name (datasets/<name>) or a path to the user's own clips, whichever the reference names. */
