@@ -11,7 +11,7 @@ const LAYERS = [
   ['convert'],
   ['backends'],
   ['stream'],
-  ['bench', 'accuracy', 'parity'],
+  ['bench', 'accuracy', 'parity', 'live', 'browser'],
   ['report'],
   ['run'],
   ['cli'],

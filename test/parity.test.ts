@@ -8,7 +8,7 @@ import { benchOne } from '../src/bench/run.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { runParity } from '../src/parity/run.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
-import { clip, cli } from './helpers.js';
+import { ARM_WRESTLING, clip, cli, CUSTOM_MODEL } from './helpers.js';
 
 const a0 = resolveModel('a0');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-parity-'));
@@ -24,7 +24,7 @@ fs.writeFileSync(
   ].join('\n'),
 );
 
-test('on real clips, the converted model matches tfjs-tflite: int8-exact frame by frame, QDQ int8 clip by clip', async (t) => {
+test('on real clips, the converted A0 matches tfjs-tflite: int8-exact bit for bit on every frame, QDQ int8 clip by clip', async (t) => {
   const ds = shardClips(loadUserDataset(csv), null);
   const { pairs } = await runParity(a0, ['tfjs-tflite', 'onnxruntime-exact', 'onnxruntime'].map(getBackend), ds, {
     resize: 'crop',
@@ -35,10 +35,54 @@ test('on real clips, the converted model matches tfjs-tflite: int8-exact frame b
   const [exact, qdq] = pairs;
   t.is(exact!.backend, 'onnxruntime-exact');
   t.is(exact!.clipsMatching, 4);
-  t.true(exact!.frameTop1Agreement >= 0.99, `int8-exact agreement ${exact!.frameTop1Agreement}`);
+  t.is(exact!.frameTop1Agreement, 1);
+  t.is(exact!.maxAbsLogitDiff, 0);
   t.is(exact!.frames, 50 + 50 + 9 + 52);
   t.is(qdq!.clipsMatching, 4);
   t.true(qdq!.maxAbsProbDiff > 0 && qdq!.maxAbsProbDiff < 1);
+});
+
+test('the fine-tuned A0 converted to int8-exact gives the logits of tfjs-tflite on every frame', async (t) => {
+  const ds = shardClips(loadUserDataset(csv), null);
+  const { pairs } = await runParity(
+    resolveModel(CUSTOM_MODEL),
+    ['tfjs-tflite', 'onnxruntime-exact'].map(getBackend),
+    ds,
+    { resize: 'crop', fps: 5, threads: 1, progress: silent },
+  );
+  t.is(pairs[0]!.clipsMatching, 4);
+  t.is(pairs[0]!.frameTop1Agreement, 1);
+  t.is(pairs[0]!.maxAbsLogitDiff, 0);
+});
+
+test('parity --locate names the frame, the drifted states and the first differing tensor of the QDQ graph', (t) => {
+  const one = path.join(tmp, 'one.csv');
+  fs.writeFileSync(one, `${ARM_WRESTLING},arm wrestling\n`);
+  const out = path.join(tmp, 'locate.json');
+  const args = ['parity', '--backends', 'tfjs-tflite,onnxruntime-exact,onnxruntime', '--dataset', one];
+  const r = cli([...args, '--locate', '--min-agreement', '0', '--json', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as {
+    pairs: { backend: string; clips: { locate?: Record<string, unknown> }[] }[];
+  };
+  const [exact, qdq] = report.pairs;
+  t.is(exact!.clips[0]!.locate, undefined, 'int8-exact does not part');
+  const l = qdq!.clips[0]!.locate as {
+    firstFrame: number;
+    firstLogitFrame: number;
+    states: { name: string; maxAbsDiff: number }[];
+    tensor: { op: string; values: number; unit: string };
+  };
+  t.true(l.firstFrame >= 0 && l.firstLogitFrame >= l.firstFrame, JSON.stringify(l));
+  t.true(l.states.length > 0 && l.states[0]!.maxAbsDiff > 0);
+  t.is(l.tensor.unit, 'code');
+  t.true(l.tensor.values > 0, JSON.stringify(l.tensor));
+  const text = cli([...args, '--locate', '--min-agreement', '0', '--out', out]);
+  t.regex(
+    text.stdout,
+    /onnxruntime vs tfjs-tflite, .*arm_wrestling.*:\n {2}parts at frame \d+; logits differ from frame \d+/,
+  );
+  t.regex(text.stdout, /first differing tensor: #\d+ '.+' \(op #\d+ [A-Z_0-9]+\)/);
 });
 
 test('parity exits 1 when agreement is below --min-agreement, and writes the report', (t) => {

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
+import { TARGETS, type Target } from '../browser/chromium.js';
 import { benchReport } from '../run/bench.js';
 import { UserError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
-import { intParser, parseList, parsePercentiles } from './options.js';
+import { choiceParser, intParser, parseList, parsePercentiles } from './options.js';
 
 /** Bounds that keep a mistyped count from starting a days-long run (about an hour at A0's speed here). */
 const MAX_FRAMES = 100_000;
@@ -30,6 +31,7 @@ interface BenchFlags {
   overhead: boolean;
   profile: boolean;
   cache: boolean;
+  target: Target;
 }
 
 export function registerBench(program: Command): void {
@@ -54,8 +56,18 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the report as JSON on stdout; progress and logs stay on stderr', false)
     .option('--skip-missing', 'exit 0 when requested models are missing (they are still listed as skipped)', false)
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
-    .option('--profile', 'after the timed runs, a separate run with each runtime\'s op profiler (time per op type, top nodes)', false)
+    .option(
+      '--profile',
+      "after the timed runs, a separate run with each runtime's op profiler (time per op type, top nodes)",
+      false,
+    )
     .option('--no-overhead', 'skip the bare-runtime loop that measures harness overhead')
+    .option(
+      '--target <where>',
+      `where step() runs: ${TARGETS.join(' or ')} (headless Chromium, the runtimes' browser builds)`,
+      choiceParser('--target', TARGETS),
+      'node',
+    )
     .action(async (flags: BenchFlags) => {
       const measured = flags.frames * flags.repeats * flags.processes;
       if (measured > MAX_MEASURED) {

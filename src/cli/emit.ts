@@ -2,6 +2,7 @@ import path from 'node:path';
 import { serializeReport, type Report } from '../report/schema.js';
 import { reportTable } from '../report/table.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
+import { signalExitCode } from '../util/child.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { logLine } from '../util/progress.js';
@@ -31,6 +32,8 @@ export function emit(e: Emission, json: boolean): void {
 export interface ReportPolicy {
   /** --skip-missing: models whose files are absent do not fail the run. */
   skipMissing?: boolean;
+  /** The signal that stopped a live run, for its exit code (128 + the signal's number). */
+  signal?: NodeJS.Signals;
 }
 
 function ran(report: Report): number {
@@ -41,6 +44,8 @@ function ran(report: Report): number {
       return report.runs.length;
     case 'parity':
       return report.pairs.length;
+    case 'live':
+      return report.results.length;
   }
 }
 
@@ -50,11 +55,17 @@ const distinct = (items: string[]) => [...new Set(items)];
  * The exit policy of every report-producing command: nothing ran is bad input
  * (and no report is written); a pair that failed or a parity mismatch is a
  * failed check (1); a corrupt or, unless skipped on request, missing model, or
- * a clip that could not be decoded, is bad input (2).
+ * a clip that could not be decoded, is bad input (2). A live run stopped by a
+ * signal exits as the shell expects of that signal (130 for SIGINT), with the
+ * report of what ran, or with none when no frame was processed.
  */
 export function reportVerdict(report: Report, policy: ReportPolicy): { code: number; message?: string } {
   const missing = report.skipped.filter((s) => s.cause === 'missing');
   const corrupt = report.skipped.filter((s) => s.cause === 'corrupt');
+  const interrupted = report.kind === 'live' && report.interrupted;
+  const stoppedCode = signalExitCode(policy.signal ?? 'SIGINT');
+  if (ran(report) === 0 && interrupted)
+    throw new UserError('interrupted before any frame was processed; no report written', stoppedCode);
   if (ran(report) === 0) {
     const why = distinct([
       ...report.skipped.map((s) => s.reason),
@@ -62,6 +73,11 @@ export function reportVerdict(report: Report, policy: ReportPolicy): { code: num
     ]);
     throw new UserError(`nothing ran: ${why.join('; ') || 'no model or backend to run'}`);
   }
+  if (interrupted)
+    return {
+      code: stoppedCode,
+      message: `interrupted by ${policy.signal ?? 'a signal'}: the report holds what ran and says so (exit ${stoppedCode})`,
+    };
   if (report.failed.length)
     return {
       code: EXIT_CHECK_FAILED,

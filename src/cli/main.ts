@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { toolVersion } from '../run/environment.js';
+import { setDownloadsQuiet } from '../util/download.js';
 import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
 import { registerAb } from './ab.js';
 import { registerBench } from './bench.js';
 import { registerClassify } from './classify.js';
+import { registerLive } from './live.js';
+import { registerDatasets } from './datasets.js';
 import { registerModels } from './models.js';
 import { registerAccuracy } from './accuracy.js';
 import { registerCompare } from './compare.js';
@@ -17,6 +20,10 @@ const program = new Command('movinet-bench')
     'Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.',
   )
   .version(toolVersion())
+  .option(
+    '--offline',
+    'never touch the network: missing models and clips are reported, not fetched (MOVINET_OFFLINE=1)',
+  )
   .exitOverride()
   .configureOutput({
     outputError: (str, write) =>
@@ -32,11 +39,19 @@ registerBench(program);
 registerAccuracy(program);
 registerClassify(program);
 registerModels(program);
+registerDatasets(program);
 registerCompare(program);
 registerAb(program);
 registerParity(program);
 registerSuite(program);
 registerReport(program);
+registerLive(program);
+
+// Set before any command runs, and through the environment so child processes (suite steps, bench processes) inherit it.
+program.hook('preAction', (_program, command) => {
+  if ((program.opts() as { offline?: boolean }).offline) process.env.MOVINET_OFFLINE = '1';
+  setDownloadsQuiet((command.opts() as { json?: boolean }).json === true);
+});
 
 /** Exits once stdout has drained: a piped --json report must not be cut short. */
 async function exit(code: number): Promise<never> {

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES } from '../backends/index.js';
+import { TARGETS, type Target } from '../browser/chromium.js';
 import type { ResizeMode } from '../core/results.js';
+import { fmt } from '../report/format.js';
+import type { ParityReport } from '../report/schema.js';
 import { parityReport } from '../run/parity.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
-import { intParser, numberParser, parseList, parseResize } from './options.js';
+import { choiceParser, intParser, numberParser, parseList, parseResize } from './options.js';
 
 interface ParityFlags {
   models: string[];
@@ -17,6 +20,37 @@ interface ParityFlags {
   out?: string;
   json: boolean;
   cache: boolean;
+  target: Target;
+  locate: boolean;
+}
+
+/** The --locate findings as text: one block per clip and backend that parts from the reference. */
+export function locateText(report: ParityReport): string {
+  const lines: string[] = [];
+  const frame = (f: number | null) => (f === null ? 'never' : `frame ${f}`);
+  for (const pair of report.pairs)
+    for (const clip of pair.clips) {
+      const l = clip.locate;
+      if (!l) continue;
+      lines.push(`${pair.model.id} ${pair.backend} vs ${pair.reference}, ${clip.file}:`);
+      lines.push(
+        `  parts at ${frame(l.firstFrame)}; logits differ from ${frame(l.firstLogitFrame)}, top-1 from ${frame(l.firstTop1Frame)}`,
+      );
+      if (l.states.length)
+        lines.push(
+          `  states then, max |diff| (values): ${l.states.map((s) => `${s.name} ${fmt(s.maxAbsDiff, 4)} (${s.values})`).join(', ')}`,
+        );
+      const t = l.tensor;
+      if (t) {
+        // TFLite names a fused tensor after every op folded into it; the first says where it is.
+        const name = t.name.split(';')[0]!;
+        const diff = t.unit === 'code' ? `${t.maxAbsDiff} codes` : fmt(t.maxAbsDiff, 6);
+        lines.push(
+          `  first differing tensor: #${t.index} '${name}' (op #${t.opIndex} ${t.op}): ${t.values}/${t.of} values, max |diff| ${diff} (${pair.reference} ${t.reference}, ${pair.backend} ${t.backend})`,
+        );
+      } else if (l.tensorNote) lines.push(`  tensor: ${l.tensorNote}`);
+    }
+  return lines.length ? lines.join('\n') : 'locate: no backend parts from the reference';
 }
 
 export function registerParity(program: Command): void {
@@ -41,11 +75,23 @@ export function registerParity(program: Command): void {
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
     .option('--out <file>', 'report path (default reports/parity-<time>.json)')
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
+    .option(
+      '--locate',
+      'for each clip whose logits differ: the first frame where they part, the states that drift, the first differing tensor (ONNX backends)',
+      false,
+    )
     .option('--json', 'print the report as JSON on stdout', false)
+    .option(
+      '--target <where>',
+      'node, or chromium: every backend also runs in headless Chromium, compared with the first in Node',
+      choiceParser('--target', TARGETS),
+      'node',
+    )
     .action(async (flags: ParityFlags) => {
       const out = flags.out ?? defaultReportPath('parity');
       assertWritable(out);
       const report = await parityReport({ ...flags, progress: createProgress(flags.json, 'clips') });
       emitReport(report, out, flags.json);
+      if (flags.locate && !flags.json) process.stdout.write(`${locateText(report)}\n`);
     });
 }

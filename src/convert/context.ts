@@ -186,11 +186,12 @@ export class Converter {
   }
 
   /**
-   * Sets int8 tensor i to round(x) + offset, clamped, with halves rounded away
-   * from zero as TFLite's integer kernels round (QuantizeLinear would round
-   * ties to even). `x` must be computed exactly for ties to be ties.
+   * Sets int8 tensor i to round(x) + offset, clamped (or wrapped, for a kernel
+   * that casts without clamping), with halves rounded away from zero as
+   * TFLite's integer kernels round (QuantizeLinear would round ties to even).
+   * `x` must be computed exactly for ties to be ties.
    */
-  produceRoundedAway(i: number, x: string, offset: number): void {
+  produceRoundedAway(i: number, x: string, offset: number, overflow: 'clamp' | 'wrap' = 'clamp'): void {
     const away = this.graph.node(
       'Floor',
       [
@@ -203,16 +204,31 @@ export class Converter {
       `qfloor${i}`,
     );
     const rounded = this.graph.node('Mul', [this.graph.node('Sign', [x], `qsign${i}`), away], `qround${i}`);
-    const code = this.graph.node(
-      'Clip',
-      [
-        this.graph.node('Add', [rounded, this.graph.scalarFloat(`off${offset}`, offset)], `qoff${i}`),
-        this.graph.scalarFloat('qmin', -128),
-        this.graph.scalarFloat('qmax', 127),
-      ],
-      `qclip${i}`,
-    );
+    const raw = this.graph.node('Add', [rounded, this.graph.scalarFloat(`off${offset}`, offset)], `qoff${i}`);
+    const code =
+      overflow === 'clamp'
+        ? this.graph.node(
+            'Clip',
+            [raw, this.graph.scalarFloat('qmin', -128), this.graph.scalarFloat('qmax', 127)],
+            `qclip${i}`,
+          )
+        : this.wrapInt8(raw, i);
     this.values.set(i, this.fromCodes(i, code));
+  }
+
+  /** An integer held as a float, cast to int8 as C's static_cast does: modulo 256. */
+  private wrapInt8(v: string, i: number): string {
+    const shifted = this.graph.node('Add', [v, this.graph.scalarFloat('c128', 128)], `qwrap${i}`);
+    const turns = this.graph.node(
+      'Floor',
+      [this.graph.node('Mul', [shifted, this.graph.scalarFloat('inv256', 1 / 256)], `qturns${i}`)],
+      `qfloorturns${i}`,
+    );
+    return this.graph.node(
+      'Sub',
+      [v, this.graph.node('Mul', [turns, this.graph.scalarFloat('c256', 256)], `qturns256${i}`)],
+      `qwrapped${i}`,
+    );
   }
 
   /** The real value (code - zero point) * scale of int8 codes held as floats, with tensor i's quantization. */

@@ -3,7 +3,7 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** ONNX TensorProto.DataType codes used here. */
-export const OnnxType = { float: 1, int8: 3, int32: 6, int64: 7, bool: 9 } as const;
+export const OnnxType = { float: 1, int8: 3, int32: 6, int64: 7, bool: 9, double: 11 } as const;
 export type OnnxTypeName = keyof typeof OnnxType;
 
 /** Attribute values, tagged so ints and floats cannot be confused. */
@@ -68,6 +68,7 @@ export class OnnxGraphBuilder {
     if (type === 'float') t.rawData = bytesOf(Float32Array.from(values as ArrayLike<number>));
     else if (type === 'int8') t.rawData = bytesOf(Int8Array.from(values as ArrayLike<number>));
     else if (type === 'int32') t.rawData = bytesOf(Int32Array.from(values as ArrayLike<number>));
+    else if (type === 'double') t.rawData = bytesOf(Float64Array.from(values as ArrayLike<number>));
     else if (type === 'int64')
       t.rawData = bytesOf(BigInt64Array.from(Array.from(values as ArrayLike<number>, (v) => BigInt(v))));
     else throw new Error(`constant of type ${type} not supported`);

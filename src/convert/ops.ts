@@ -19,6 +19,7 @@ import {
 import type { BuiltinOptionsTable, TfliteOperator } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
 import { transposeData, type Converter } from './context.js';
+import { tfliteHardSwish, tfliteLogistic } from './int8-kernels.js';
 import type { Attr } from './onnx-builder.js';
 
 /**
@@ -179,12 +180,12 @@ function requireRank4(c: Converter, op: TfliteOperator): number[] {
 
 /**
  * The integer arithmetic of TFLite's XNNPACK int8 convolutions, in fp32 ops:
- * integer-valued inputs (q - zp) and weights accumulate exactly in fp32 as long
- * as partial sums stay below 2^24 in magnitude (true of every A0 layer on real
- * frames, checked tensor by tensor; not guaranteed for every model), the
- * accumulator is scaled by the fp32 requantization scale in_scale * w_scale /
- * out_scale, rounded half to even and clamped to the activation's quantized
- * range: what XNNPACK's "fp32" requantization does.
+ * integer-valued inputs (q - zp) and weights accumulate exactly in fp32 when
+ * no partial sum can reach 2^24 in magnitude (checked per layer from the
+ * weights, the bias and the input's code range); the accumulator is scaled by
+ * the fp32 requantization scale in_scale * w_scale / out_scale, rounded half
+ * to even and clamped to the activation's quantized range: what XNNPACK's
+ * "fp32" requantization does.
  */
 function exactConv(
   c: Converter,
@@ -204,22 +205,61 @@ function exactConv(
   const w = transposeData(Float32Array.from(raw), wt.shape, perm);
   const cout = wt.shape[perm[0]!]!;
   const wShape = perm.map((p) => wt.shape[p]!);
-  const x = c.graph.node('Transpose', [c.centredCodes(input(op, 0))], `nchw${op.index}`, { perm: { ints: TO_NCHW } });
-  const convInputs = [x, c.graph.constant(`w${op.index}`, 'float', wShape, w)];
   const bias = op.inputs[2];
-  if (bias !== undefined && bias >= 0)
-    convInputs.push(
-      c.graph.constant(`b${op.index}`, 'float', [cout], Float32Array.from(c.constantData(bias) as Int32Array)),
-    );
-  const acc = c.graph.node('Conv', convInputs, `acc${op.index}`, attrs);
+  const b = bias !== undefined && bias >= 0 ? Float32Array.from(c.constantData(bias) as Int32Array) : undefined;
   const scales = Array.from({ length: cout }, (_, k) =>
     Math.fround(Math.fround(sIn * (wq.scale.length > 1 ? wq.scale[k]! : wq.scale[0]!)) / sOut),
   );
-  const y = c.graph.node(
-    'Mul',
-    [acc, c.graph.constant(`rq${op.index}`, 'float', [cout, 1, 1], scales)],
-    `rq${op.index}`,
-  );
+  const zIn = xq.zeroPoint[0]!;
+  const perChannel = w.length / cout;
+  let bound = 0;
+  for (let k = 0; k < cout; k++) {
+    let sum = Math.abs(b?.[k] ?? 0);
+    for (let j = 0; j < perChannel; j++) sum += Math.abs(w[k * perChannel + j]!) * Math.max(127 - zIn, zIn + 128);
+    bound = Math.max(bound, sum);
+  }
+  const dense = 'i' in attrs.group! && attrs.group.i === 1 && xt.shape[1] === 1 && xt.shape[2] === 1;
+  // Every partial sum (in any order, bias included) is an exact fp32 integer below 2^24. Past it, fp32
+  // would round the accumulator, so a convolution of one pixel (the classifier) accumulates in float64;
+  // XNNPACK's (float) of its int32 accumulator is then the one rounding, as it is in the kernel.
+  if (bound >= 2 ** 24 && !(dense && wShape[2] === 1 && wShape[3] === 1))
+    fail(op, 'its int32 accumulator can pass 2^24, which fp32 cannot hold exactly (int8-exact)');
+  let y: string;
+  if (bound >= 2 ** 24) {
+    const cin = perChannel;
+    const wt64 = new Float64Array(cin * cout);
+    for (let k = 0; k < cout; k++) for (let j = 0; j < cin; j++) wt64[j * cout + k] = w[k * cin + j]!;
+    const flat = c.graph.node(
+      'Reshape',
+      [c.centredCodes(input(op, 0)), c.graph.int64s('shape', [1, cin])],
+      `dflat${op.index}`,
+    );
+    let acc = c.graph.node(
+      'MatMul',
+      [
+        c.graph.node('Cast', [flat], `dx${op.index}`, { to: { i: 11 } }),
+        c.graph.constant(`dw${op.index}`, 'double', [cin, cout], wt64),
+      ],
+      `dacc${op.index}`,
+    );
+    if (b) acc = c.graph.node('Add', [acc, c.graph.constant(`db${op.index}`, 'double', [cout], b)], `dbias${op.index}`);
+    y = c.graph.node(
+      'Mul',
+      [
+        c.graph.node('Cast', [acc], `daccf${op.index}`, { to: { i: 1 } }),
+        c.graph.constant(`rq${op.index}`, 'float', [cout], scales),
+      ],
+      `rq${op.index}`,
+    );
+  } else {
+    const x = c.graph.node('Transpose', [c.centredCodes(input(op, 0))], `nchw${op.index}`, {
+      perm: { ints: TO_NCHW },
+    });
+    const convInputs = [x, c.graph.constant(`w${op.index}`, 'float', wShape, w)];
+    if (b) convInputs.push(c.graph.constant(`b${op.index}`, 'float', [cout], b));
+    const acc = c.graph.node('Conv', convInputs, `acc${op.index}`, attrs);
+    y = c.graph.node('Mul', [acc, c.graph.constant(`rq${op.index}`, 'float', [cout, 1, 1], scales)], `rq${op.index}`);
+  }
   const [lo, hi] = activationRange(op, act, sOut, zOut);
   // ONNX Round is half to even, as XNNPACK's fp32 requantization (lrintf / magic bias) is.
   const code = c.graph.node(
@@ -235,9 +275,12 @@ function exactConv(
     ],
     `qc${op.index}`,
   );
+  const real = c.fromCodes(output(op), code);
   c.setValue(
     output(op),
-    c.graph.node('Transpose', [c.fromCodes(output(op), code)], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }),
+    bound >= 2 ** 24
+      ? c.graph.node('Reshape', [real, c.graph.int64s('shape', ot.shape)], `dout${op.index}`)
+      : c.graph.node('Transpose', [real], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }),
   );
 }
 
@@ -367,9 +410,170 @@ function pool(onnxOp: 'AveragePool' | 'MaxPool'): OpConverter {
   };
 }
 
+/** IEEE single-precision exponent of a positive finite float32 value. */
+function exponentOf(x: number): number {
+  const bits = new Uint32Array(Float32Array.of(x).buffer)[0]!;
+  return ((bits >>> 23) & 0xff) - 127;
+}
+
+/** lrintf: nearest integer, ties to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * XNNPACK's int8 ADD/SUB parameters: each input's scale ratio to the output as
+ * a fixed-point multiplier with a shared shift that gives the larger of the
+ * two 21 bits; the sum is shifted back with rounding towards +infinity.
+ */
+export function xnnAddParams(aRatio: number, bRatio: number): { a: number; b: number; shift: number } {
+  const shift = 20 - exponentOf(Math.max(Math.abs(aRatio), Math.abs(bRatio)));
+  const mult = (r: number) => roundHalfEven(r * 2 ** shift);
+  return { a: mult(aRatio), b: mult(bRatio), shift };
+}
+
+/** Clamps int8 codes held as floats to an activation's range and reads them as tensor i. */
+function produceCodes(c: Converter, op: TfliteOperator, code: string, act: ActivationFunctionType): void {
+  const oq = c.tensor(output(op)).quantization!;
+  const [lo, hi] = activationRange(op, act, oq.scale[0]!, oq.zeroPoint[0]!);
+  const clipped = c.graph.node(
+    'Clip',
+    [
+      c.graph.node('Add', [code, c.graph.scalarFloat(`zpf${output(op)}`, oq.zeroPoint[0]!)], `qz${op.index}`),
+      c.graph.scalarFloat(`lo${lo}`, lo),
+      c.graph.scalarFloat(`hi${hi}`, hi),
+    ],
+    `qc${op.index}`,
+  );
+  c.setValue(output(op), c.fromCodes(output(op), clipped));
+}
+
+/**
+ * XNNPACK's int8 ADD (and SUB, with the second multiplier negated) in integer
+ * arithmetic: the accumulator reaches 2^29, past fp32's exact integers, so it
+ * is computed in float64, where it is exact.
+ */
+function exactAdd(c: Converter, op: TfliteOperator, sign: 1 | -1, act: ActivationFunctionType): void {
+  const [ai, bi, oi] = [input(op, 0), input(op, 1), output(op)];
+  const so = c.tensor(oi).quantization!.scale[0]!;
+  const f = Math.fround;
+  const ratio = (i: number) => f(c.tensor(i).quantization!.scale[0]! / so);
+  const p = xnnAddParams(ratio(ai), sign * ratio(bi));
+  const dbl = (i: number) => c.graph.node('Cast', [c.centredCodes(i)], `qd${i}`, { to: { i: 11 } });
+  const d = (base: string, v: number) => c.graph.constant(base, 'double', [], [v]);
+  const acc = c.graph.node(
+    'Add',
+    [
+      c.graph.node('Mul', [dbl(ai), d(`am${op.index}`, p.a)], `accA${op.index}`),
+      c.graph.node('Mul', [dbl(bi), d(`bm${op.index}`, p.b)], `accB${op.index}`),
+    ],
+    `acc${op.index}`,
+  );
+  const shifted = c.graph.node(
+    'Floor',
+    [
+      c.graph.node(
+        'Mul',
+        [
+          c.graph.node('Add', [acc, d(`rnd${p.shift}`, 2 ** (p.shift - 1))], `accr${op.index}`),
+          d(`shr${p.shift}`, 2 ** -p.shift),
+        ],
+        `accs${op.index}`,
+      ),
+    ],
+    `asr${op.index}`,
+  );
+  produceCodes(c, op, c.graph.node('Cast', [shifted], `asrf${op.index}`, { to: { i: 1 } }), act);
+}
+
+/**
+ * XNNPACK's int8 MUL: the product of the centred codes (exact in fp32) times
+ * the fp32 scale a_scale * b_scale / out_scale, rounded half to even.
+ */
+function exactMul(c: Converter, op: TfliteOperator, act: ActivationFunctionType): void {
+  const [ai, bi, oi] = [input(op, 0), input(op, 1), output(op)];
+  const f = Math.fround;
+  const scale = f(
+    f(c.tensor(ai).quantization!.scale[0]! * c.tensor(bi).quantization!.scale[0]!) /
+      c.tensor(oi).quantization!.scale[0]!,
+  );
+  const y = c.graph.node(
+    'Mul',
+    [
+      c.graph.node('Mul', [c.centredCodes(ai), c.centredCodes(bi)], `prod${op.index}`),
+      c.graph.scalarFloat(`ms${op.index}`, scale),
+    ],
+    `prods${op.index}`,
+  );
+  produceCodes(c, op, c.graph.node('Round', [y], `rnd${op.index}`), act);
+}
+
+function int8Binary(c: Converter, op: TfliteOperator): boolean {
+  if (!c.exact) return false;
+  const ts = [input(op, 0), input(op, 1), output(op)].map((i) => c.tensor(i));
+  return ts.every((t) => t.type === 'int8' && t.quantization && t.quantization.scale.length === 1);
+}
+
+/**
+ * An int8 op of one int8 input as a 256-entry table of output values, looked
+ * up by the input's code: exact whatever arithmetic made the table.
+ */
+function int8Table(c: Converter, op: TfliteOperator, table: (code: number) => number): void {
+  const [xi, oi] = [input(op, 0), output(op)];
+  const zp = c.tensor(xi).quantization!.zeroPoint[0]!;
+  const oq = c.tensor(oi).quantization!;
+  const values = Array.from({ length: 256 }, (_, k) => Math.fround((table(k - 128) - oq.zeroPoint[0]!) * oq.scale[0]!));
+  const index = c.graph.node(
+    'Cast',
+    [c.graph.node('Add', [c.centredCodes(xi), c.graph.scalarFloat(`lutoff${zp}`, zp + 128)], `lutidx${op.index}`)],
+    `lutidxi${op.index}`,
+    { to: { i: 7 } },
+  );
+  c.setValue(oi, c.graph.node('Gather', [c.graph.constant(`lut${op.index}`, 'float', [256], values), index], `t${oi}`));
+}
+
+function int8Unary(c: Converter, op: TfliteOperator): boolean {
+  if (!c.exact) return false;
+  const ts = [input(op, 0), output(op)].map((i) => c.tensor(i));
+  return ts.every((t) => t.type === 'int8' && t.quantization && t.quantization.scale.length === 1);
+}
+
+const hardSwish: OpConverter = (c, op) => {
+  if (!int8Unary(c, op)) return unary('HardSwish')(c, op);
+  const [xq, oq] = [c.tensor(input(op, 0)).quantization!, c.tensor(output(op)).quantization!];
+  int8Table(c, op, tfliteHardSwish(xq.scale[0]!, xq.zeroPoint[0]!, oq.scale[0]!, oq.zeroPoint[0]!));
+};
+
+const logistic: OpConverter = (c, op) => {
+  if (!int8Unary(c, op)) return unary('Sigmoid')(c, op);
+  const [xq, oq] = [c.tensor(input(op, 0)).quantization!, c.tensor(output(op)).quantization!];
+  int8Table(c, op, tfliteLogistic(xq.scale[0]!, xq.zeroPoint[0]!, oq.scale[0]!, oq.zeroPoint[0]!));
+};
+
+/**
+ * XNNPACK's float-to-int8 convert: the value times the fp32 reciprocal of the
+ * scale, rounded half to even (QuantizeLinear divides, which parts from it
+ * near ties).
+ */
+const quantize: OpConverter = (c, op) => {
+  const [xi, oi] = [input(op, 0), output(op)];
+  const ot = c.tensor(oi);
+  if (!c.exact || c.tensor(xi).type !== 'float32' || ot.type !== 'int8' || ot.quantization?.scale.length !== 1)
+    return identity(c, op);
+  const inverse = Math.fround(1 / ot.quantization.scale[0]!);
+  const y = c.graph.node('Mul', [c.value(xi), c.graph.scalarFloat(`qinv${oi}`, inverse)], `qscaled${op.index}`);
+  produceCodes(c, op, c.graph.node('Round', [y], `rnd${op.index}`), ActivationFunctionType.NONE);
+};
+
 /** `fused`: the options class of an op with a fused activation (MAXIMUM and MINIMUM have none). */
 function binary(onnxOp: string, fused?: new () => AddOptions | SubOptions | MulOptions | DivOptions): OpConverter {
   return (c, op) => {
+    if ((onnxOp === 'Add' || onnxOp === 'Sub' || onnxOp === 'Mul') && int8Binary(c, op)) {
+      const act = fused ? optionalOptions(op, fused)?.fusedActivationFunction() : undefined;
+      if (onnxOp === 'Mul') return exactMul(c, op, act ?? ActivationFunctionType.NONE);
+      return exactAdd(c, op, onnxOp === 'Add' ? 1 : -1, act ?? ActivationFunctionType.NONE);
+    }
     const y = c.graph.node(
       onnxOp,
       [c.value(input(op, 0)), c.value(input(op, 1))],
@@ -498,7 +702,8 @@ const broadcastTo: OpConverter = (c, op) => {
 /**
  * TFLite's int8 SUM and MEAN (QuantizedMeanOrSum): an integer sum of the raw
  * codes, then round(sum * scale + bias) or round(sum / n * scale + bias) in
- * float32 with halves away from zero, scale = in_scale / out_scale.
+ * float32 with halves away from zero, scale = in_scale / out_scale; MEAN
+ * clamps to int8, SUM wraps around.
  */
 function int8Reduce(c: Converter, op: TfliteOperator, kind: 'sum' | 'mean', axes: number[], keepdims: Attr): void {
   const [xi, oi] = [input(op, 0), output(op)];
@@ -524,7 +729,9 @@ function int8Reduce(c: Converter, op: TfliteOperator, kind: 'sum' | 'mean', axes
     ],
     `rsb${op.index}`,
   );
-  c.produceRoundedAway(oi, y, oq.zeroPoint[0]!);
+  // The kernel's SUM casts its int32 result to int8 without clamping (its MEAN clamps); the QDQ graph keeps
+  // onnxruntime's clamp.
+  c.produceRoundedAway(oi, y, oq.zeroPoint[0]!, kind === 'sum' && c.exact ? 'wrap' : 'clamp');
 }
 
 function reduce(onnxOp: 'ReduceMean' | 'ReduceSum' | 'ReduceMax'): OpConverter {
@@ -596,7 +803,7 @@ const softmax: OpConverter = (c, op) => {
 };
 
 export const OP_CONVERTERS: Record<string, OpConverter> = {
-  QUANTIZE: identity,
+  QUANTIZE: quantize,
   DEQUANTIZE: identity,
   RESHAPE: reshape,
   SQUEEZE: reshape,
@@ -611,8 +818,8 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   DIV: binary('Div', DivOptions),
   MAXIMUM: binary('Max'),
   MINIMUM: binary('Min'),
-  HARD_SWISH: unary('HardSwish'),
-  LOGISTIC: unary('Sigmoid'),
+  HARD_SWISH: hardSwish,
+  LOGISTIC: logistic,
   RELU: unary('Relu'),
   TANH: unary('Tanh'),
   RELU6: (c, op) => c.produce(output(op), activation(c, op, c.value(input(op, 0)), ActivationFunctionType.RELU6)),

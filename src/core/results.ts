@@ -59,6 +59,16 @@ export const RuntimeSchema = z.object({
   version: z.string(),
   build: z.string(),
   threads: z.object({ requested: z.number().int().positive(), enforcement: z.string() }),
+  /** Where step() ran; absent in reports from before browser runs, which were all Node. */
+  target: z.enum(['node', 'chromium']).optional(),
+  /** The browser and its version, for target chromium. */
+  browser: z.string().optional(),
+  /** Whether the page was cross-origin isolated (fine performance.now(), SharedArrayBuffer). */
+  crossOriginIsolated: z.boolean().optional(),
+  /** The smallest step of the page's performance.now() seen, ms. */
+  timerResolutionMs: z.number().nonnegative().optional(),
+  /** The GPU paths the page found (WebGPU adapter, WebGL2 renderer), software renderers named as such. */
+  gpu: z.string().optional(),
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 
@@ -248,6 +258,42 @@ export const AgreementSchema = z.object({
 });
 export type Agreement = z.infer<typeof AgreementSchema>;
 
+/** An intermediate tensor where an ONNX graph parts from TFLite (parity --locate). */
+export const ParityTensorSchema = z.object({
+  /** TFLite tensor index, name, and the operator that writes it. */
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  op: z.string(),
+  opIndex: z.number().int().nonnegative(),
+  /** Values that differ, of how many. */
+  values: z.number().int().nonnegative(),
+  of: z.number().int().nonnegative(),
+  /** In int8 codes for a quantized tensor, in its own units otherwise. */
+  maxAbsDiff: z.number().nonnegative(),
+  unit: z.enum(['code', 'value']),
+  /** The two values where the difference is largest. */
+  reference: z.number(),
+  backend: z.number(),
+});
+export type ParityTensor = z.infer<typeof ParityTensorSchema>;
+
+/** Where a backend parts from the reference on one clip (parity --locate); frames count from 0. */
+export const ParityLocateSchema = z.object({
+  /** The first frame after which the logits or any state differ. */
+  firstFrame: z.number().int().nonnegative().nullable(),
+  firstLogitFrame: z.number().int().nonnegative().nullable(),
+  firstTop1Frame: z.number().int().nonnegative().nullable(),
+  /** After the first frame whose logits differ: the states that differ, the most drifted first. */
+  states: z.array(
+    z.object({ name: z.string(), maxAbsDiff: z.number().nonnegative(), values: z.number().int().nonnegative() }),
+  ),
+  /** At the first frame, both fed the reference's states: the first tensor that differs (ONNX backends). */
+  tensor: ParityTensorSchema.optional(),
+  /** Why no tensor is given. */
+  tensorNote: z.string().optional(),
+});
+export type ParityLocate = z.infer<typeof ParityLocateSchema>;
+
 export const ParityClipSchema = z.object({
   file: z.string(),
   frames: z.number().int().nonnegative(),
@@ -257,6 +303,7 @@ export const ParityClipSchema = z.object({
   finalTop1: z.tuple([z.number().int(), z.number().int()]),
   match: z.boolean(),
   error: z.string().optional(),
+  locate: ParityLocateSchema.optional(),
 });
 export type ParityClip = z.infer<typeof ParityClipSchema>;
 

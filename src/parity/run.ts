@@ -8,6 +8,8 @@ import { StreamStepper } from '../stream/stream.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { decodeFrames } from '../video/decode.js';
+import { collect } from '../video/frames.js';
+import { locateClip } from './locate.js';
 import { checkVideoFile } from '../video/probe.js';
 
 export interface ParityOptions {
@@ -16,6 +18,8 @@ export interface ParityOptions {
   threads: number;
   /** False with --no-cache: model conversions are neither read from nor written to the cache. */
   cache?: boolean;
+  /** For each clip where a backend's logits differ from the reference's: where they part (parity --locate). */
+  locate?: boolean;
   progress: Progress;
 }
 
@@ -41,6 +45,37 @@ async function streamLockstep(
   if (byBackend[0]!.length === 0)
     throw new UserError(`video ${file} is too short: it gives no frame at ${opts.fps} fps`);
   return byBackend;
+}
+
+/**
+ * Re-streams each clip where some backend's logits differ (decoded once for
+ * all backends) to say where each parts from the reference.
+ */
+async function locateAll(
+  model: ResolvedModel,
+  loaded: { backend: Backend; session: Session }[],
+  pairs: ParityPair[],
+  ds: Dataset,
+  opts: ParityOptions,
+): Promise<void> {
+  const reference = loaded[0]!;
+  for (const [k, clip] of ds.clips.entries()) {
+    const differing = pairs.flatMap((p, i) => {
+      const c = p.clips[k];
+      return c && !c.error && c.maxAbsLogitDiff > 0 ? [{ c, other: loaded[i + 1]! }] : [];
+    });
+    if (differing.length === 0) continue;
+    const frames = await collect(
+      decodeFrames(clip.file, { size: model.signature.height, fps: opts.fps, resize: opts.resize }),
+    );
+    for (const { c, other } of differing)
+      c.locate = await locateClip(
+        model,
+        { name: reference.backend.name, session: reference.session },
+        { name: other.backend.name, session: other.session },
+        frames,
+      );
+  }
 }
 
 export interface ParityOutcome {
@@ -98,6 +133,7 @@ export async function runParity(
     const pairs = loaded
       .slice(1)
       .map((l, i) => compareBackends(info, reference.backend.name, l.backend.name, clips, 0, i + 1));
+    if (opts.locate) await locateAll(model, loaded, pairs, ds, opts);
     return { pairs, failed };
   } finally {
     opts.progress.stop();

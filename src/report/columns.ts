@@ -193,7 +193,13 @@ function liveMetric(
   more: Partial<Column<LiveResult>> = {},
 ): Column<LiveResult> {
   const value = (r: LiveResult) => median(perRun(r, f));
-  return { id, header, cell: (r) => format(value(r)), metric: { value, format, perProcess: (r) => perRun(r, f) }, ...more };
+  return {
+    id,
+    header,
+    cell: (r) => format(value(r)),
+    metric: { value, format, perProcess: (r) => perRun(r, f) },
+    ...more,
+  };
 }
 
 const dropShare = (run: LiveRun) => (run.captured ? run.dropped / run.captured : 0);
@@ -205,42 +211,60 @@ function dropsCell(r: LiveResult): string {
   return dropped ? `${dropped} (${pct(dropped / Math.max(1, captured), 0)})` : '0';
 }
 
-/** The live columns: one row per (model, backend), figures as medians over its runs. */
-export const liveColumns: Column<LiveResult>[] = [
-  { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
-  { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
-  { id: 'runs', header: 'runs', wide: true, cell: (r) => String(r.runs.length) },
-  liveMetric('fps', 'fps', (x) => x.deliveryFps, (v) => fmt(v, v !== null && v >= 100 ? 0 : 1)),
-  liveMetric('speed', '×RT', (x) => x.speed, ms(1), { wide: true }),
-  {
-    id: 'frames',
-    header: 'frames',
-    cell: (r) => String(sum(r, (x) => x.processed)),
-  },
-  { ...liveMetric('drops', 'drops', dropShare, (v) => pct(v, 1)), cell: dropsCell },
-  liveMetric('e2eP50', 'e2e p50', (x) => x.e2eMs?.p50, ms(1)),
-  liveMetric('e2eP90', 'e2e p90', (x) => x.e2eMs?.p90, ms(1), { wide: true }),
-  liveMetric('e2eP99', 'e2e p99', (x) => x.e2eMs?.p99, ms(1)),
-  liveMetric('e2eMax', 'e2e max', (x) => x.e2eMs?.max, ms(1), { wide: true }),
-  liveMetric('queueP50', 'queue p50', (x) => x.queueMs?.p50, ms(2), { wide: true }),
-  liveMetric('queueP99', 'queue p99', (x) => x.queueMs?.p99, ms(2), { wide: true }),
-  liveMetric('stepP50', 'step p50', (x) => x.stepMs?.p50, ms(2)),
-  liveMetric('stepP99', 'step p99', (x) => x.stepMs?.p99, ms(2), { wide: true }),
-  liveMetric('jitter', 'jitter', (x) => x.outputInterval?.jitterMs, ms(1)),
-  liveMetric('cpu', 'CPU', (x) => x.cpu.utilisation, (v) => pct(v, 0)),
-  liveMetric('maxFps', 'max fps', (x) => x.maxSustainableFps, (v) => fmt(v, v !== null && v >= 100 ? 0 : 1)),
-  { id: 'late', header: 'late', wide: true, cell: (r) => String(sum(r, (x) => x.sourceLate)) },
-  {
-    id: 'settled',
-    header: 'top-1 settled',
-    text: true,
-    wide: true,
-    cell: (r) => {
-      const s = r.runs[0]?.settled;
-      return s ? `${r.labels[s.top1] ?? `class_${s.top1}`} @ ${fmt(s.atMs / 1000, 1)} s` : '–';
+/** The live columns: one row per (model, backend), figures as medians over its runs; max fps only for a sweep. */
+export function liveColumns(swept: boolean): Column<LiveResult>[] {
+  return [
+    { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
+    { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
+    { id: 'runs', header: 'runs', wide: true, cell: (r) => String(r.runs.length) },
+    liveMetric(
+      'fps',
+      'fps',
+      (x) => x.deliveryFps,
+      (v) => fmt(v, v !== null && v >= 100 ? 0 : 1),
+    ),
+    liveMetric('speed', '×RT', (x) => x.speed, ms(1), { wide: true }),
+    {
+      id: 'frames',
+      header: 'frames',
+      cell: (r) => String(sum(r, (x) => x.processed)),
     },
-  },
-];
+    { ...liveMetric('drops', 'drops', dropShare, (v) => pct(v, 1)), cell: dropsCell },
+    liveMetric('e2eP50', 'e2e p50', (x) => x.e2eMs?.p50, ms(1)),
+    liveMetric('e2eP90', 'e2e p90', (x) => x.e2eMs?.p90, ms(1), { wide: true }),
+    liveMetric('e2eP99', 'e2e p99', (x) => x.e2eMs?.p99, ms(1)),
+    liveMetric('e2eMax', 'e2e max', (x) => x.e2eMs?.max, ms(1), { wide: true }),
+    liveMetric('queueP50', 'queue p50', (x) => x.queueMs?.p50, ms(2), { wide: true }),
+    liveMetric('queueP99', 'queue p99', (x) => x.queueMs?.p99, ms(2), { wide: true }),
+    liveMetric('stepP50', 'step p50', (x) => x.stepMs?.p50, ms(2)),
+    liveMetric('stepP99', 'step p99', (x) => x.stepMs?.p99, ms(2), { wide: true }),
+    liveMetric('jitter', 'jitter', (x) => x.outputInterval?.jitterMs, ms(1)),
+    liveMetric(
+      'cpu',
+      'CPU',
+      (x) => x.cpu.utilisation,
+      (v) => pct(v, 0),
+    ),
+    liveMetric(
+      'maxFps',
+      'max fps',
+      (x) => x.maxSustainableFps,
+      (v) => fmt(v, v !== null && v >= 100 ? 0 : 1),
+      { wide: !swept },
+    ),
+    { id: 'late', header: 'late', wide: true, cell: (r) => String(sum(r, (x) => x.sourceLate)) },
+    {
+      id: 'settled',
+      header: 'top-1 settled',
+      text: true,
+      wide: true,
+      cell: (r) => {
+        const s = r.runs[0]?.settled;
+        return s ? `${r.labels[s.top1] ?? `class_${s.top1}`} @ ${fmt(s.atMs / 1000, 1)} s` : '–';
+      },
+    },
+  ];
+}
 
 export type MetricColumn<Row> = Column<Row> & { metric: NonNullable<Column<Row>['metric']> };
 

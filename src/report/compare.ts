@@ -1,4 +1,5 @@
 import type { AccuracyRun, BenchResult, ParityPair } from '../core/results.js';
+import type { LiveResult } from '../live/result.js';
 import {
   geometricMean,
   mannWhitneyP,
@@ -9,8 +10,15 @@ import {
 import { pairPasses } from '../metrics/parity.js';
 import { median } from '../metrics/stats.js';
 import { UserError } from '../util/errors.js';
-import { accuracyColumns, metricColumn, parityColumns, percentileColumn, type MetricColumn } from './columns.js';
-import type { AccuracyReport, BenchReport, ParityReport, Report } from './schema.js';
+import {
+  accuracyColumns,
+  liveColumns,
+  metricColumn,
+  parityColumns,
+  percentileColumn,
+  type MetricColumn,
+} from './columns.js';
+import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 export interface CompareOptions {
   /** Latency metrics that gate, with the relative increase that counts as a regression (0.05 = 5%). */
@@ -99,6 +107,9 @@ function settingMismatches(a: Report, b: Report): string[] {
   };
   if (a.kind === 'bench' && b.kind === 'bench') {
     for (const k of ['threads', 'input', 'frames', 'warmup', 'repeats'] as const) differ(k, a.config[k], b.config[k]);
+    // Reports from before browser runs carry no target: they all ran in Node.
+    const targets = (r: typeof a) => [...new Set(r.results.map((x) => x.runtime.target ?? 'node'))].sort();
+    differ('target', targets(a), targets(b));
     for (const o of a.results) {
       const n = b.results.find((r) => sameKey(r, o));
       if (!n) continue;
@@ -109,6 +120,25 @@ function settingMismatches(a: Report, b: Report): string[] {
         `${n.runtime.package} ${n.runtime.version}`,
       );
       differ(`${o.backend} build`, o.runtime.build, n.runtime.build);
+      differ(`${o.backend} browser`, o.runtime.browser, n.runtime.browser);
+    }
+  }
+  if (a.kind === 'live' && b.kind === 'live') {
+    for (const k of ['input', 'fps', 'policy', 'durationS', 'loop', 'threads', 'warmup', 'resize'] as const)
+      differ(k, a.config[k], b.config[k]);
+    if (a.interrupted || b.interrupted)
+      m.push(
+        `interrupted run: ${a.interrupted ? 'old' : ''}${a.interrupted && b.interrupted ? ' and ' : ''}${b.interrupted ? 'new' : ''}`,
+      );
+    for (const o of a.results) {
+      const n = b.results.find((r) => sameKey(r, o));
+      if (!n) continue;
+      differ(`${o.model.id} model sha256`, o.model.sha256.slice(0, 12), n.model.sha256.slice(0, 12));
+      differ(
+        `${o.backend} runtime`,
+        `${o.runtime.package} ${o.runtime.version}`,
+        `${n.runtime.package} ${n.runtime.version}`,
+      );
     }
   }
   if ((a.kind === 'accuracy' && b.kind === 'accuracy') || (a.kind === 'parity' && b.kind === 'parity')) {
@@ -300,12 +330,96 @@ function compareParity(a: ParityReport, b: ParityReport): ComparisonRow[] {
   return rows;
 }
 
+/**
+ * A live figure tested with the runs as the unit (exact Mann-Whitney on one
+ * value per run). `worse` says which way is a regression; `threshold` is a
+ * relative change for figures that can be relative, and drops, whose old
+ * value is often zero, change in points.
+ */
+function liveRow(
+  column: MetricColumn<LiveResult>,
+  o: LiveResult,
+  n: LiveResult,
+  worse: 'higher' | 'lower',
+  threshold: number,
+  changeKind: 'relative' | 'points',
+  opts: CompareOptions,
+): ComparisonRow {
+  const [oldVals, newVals] = [column.metric.perProcess?.(o) ?? [], column.metric.perProcess?.(n) ?? []];
+  const [om, nm] = [column.metric.value(o), column.metric.value(n)];
+  const change = om === null || nm === null ? null : changeKind === 'points' ? nm - om : om ? nm / om - 1 : null;
+  const base = {
+    ...keysOf(o),
+    metric: column.header,
+    old: om,
+    new: nm,
+    shown: [column.metric.format(om), column.metric.format(nm)] as [string, string],
+    change,
+    changeKind,
+    test: `Mann-Whitney, ${oldVals.length} vs ${newVals.length} runs`,
+    gates: true,
+  };
+  const reachable =
+    oldVals.length > 0 && newVals.length > 0 && smallestMannWhitneyP(oldVals.length, newVals.length) < opts.alpha;
+  if (!reachable)
+    return {
+      ...base,
+      pValue: null,
+      verdict: 'inconclusive',
+      note: `not testable at alpha ${opts.alpha}: needs 5 or more runs a side (live --runs)`,
+    };
+  const p = mannWhitneyP(oldVals, newVals);
+  const bigEnough =
+    changeKind === 'points' || column.id !== 'e2eP99' || Math.abs((nm ?? 0) - (om ?? 0)) >= opts.minEffectMs;
+  const significant = p < opts.alpha && bigEnough && change !== null;
+  const signed = change === null ? 0 : worse === 'higher' ? change : -change;
+  const verdict: Verdict =
+    significant && signed > threshold ? 'regression' : significant && signed < -threshold ? 'improvement' : 'unchanged';
+  return { ...base, pValue: p, verdict };
+}
+
+/**
+ * Live reports gate on p99 end-to-end latency and on the share of frames
+ * dropped, run by run; a sweep (--fps auto) gates on the max sustainable fps,
+ * since its p99 and drops come from whichever rate was highest.
+ */
+function compareLive(a: LiveReport, b: LiveReport, opts: CompareOptions): ComparisonRow[] {
+  const rows: ComparisonRow[] = [];
+  const swept = a.config.fps === 'auto' && b.config.fps === 'auto';
+  const columns = liveColumns(swept);
+  const [p99, drops, maxFps] = [
+    metricColumn(columns, 'e2eP99'),
+    metricColumn(columns, 'drops'),
+    metricColumn(columns, 'maxFps'),
+  ];
+  const threshold =
+    opts.metrics.find((m) => m.percentile === 99)?.threshold ??
+    opts.metrics[0]?.threshold ??
+    DEFAULT_COMPARE.metrics[0]!.threshold;
+  for (const o of a.results) {
+    const n = b.results.find((r) => sameKey(r, o));
+    if (!n) {
+      rows.push(absentRow(swept ? maxFps : p99, o, keysOf(o), 'old'));
+      continue;
+    }
+    if (swept) rows.push(liveRow(maxFps, o, n, 'lower', threshold, 'relative', opts));
+    else {
+      rows.push(liveRow(p99, o, n, 'higher', threshold, 'relative', opts));
+      rows.push(liveRow(drops, o, n, 'higher', 0, 'points', opts));
+    }
+  }
+  for (const n of b.results)
+    if (!a.results.some((r) => sameKey(r, n))) rows.push(absentRow(swept ? maxFps : p99, n, keysOf(n), 'new'));
+  return rows;
+}
+
 /** Old against new, per (model, backend), by the rules of the reports' kind. */
 export function compareReports(a: Report, b: Report, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
   let rows: ComparisonRow[];
   if (a.kind === 'bench' && b.kind === 'bench') rows = compareBench(a, b, opts);
   else if (a.kind === 'accuracy' && b.kind === 'accuracy') rows = compareAccuracy(a, b, opts);
   else if (a.kind === 'parity' && b.kind === 'parity') rows = compareParity(a, b);
+  else if (a.kind === 'live' && b.kind === 'live') rows = compareLive(a, b, opts);
   else throw new UserError(`cannot compare a ${a.kind} report with a ${b.kind} report`);
   const p50Ratios = rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).map((r) => 1 + r.change!);
   return {

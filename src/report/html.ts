@@ -1,5 +1,6 @@
 import { baselineSection } from './html/baseline.js';
 import { latencyChartsSection } from './html/latency.js';
+import { liveSection } from './html/live.js';
 import { buildContext, renderPage, type Section } from './html/page.js';
 import { paretoSection } from './html/pareto.js';
 import { profileSection } from './html/profile.js';
@@ -26,6 +27,7 @@ export const SECTIONS: readonly Section[] = [
   profileSection,
   accuracySection,
   paritySection,
+  liveSection,
 ];
 
 export async function renderHtml(reports: Report[], opts: { baseline?: Report } = {}): Promise<string> {

@@ -11,6 +11,7 @@ import {
   ResizeModeSchema,
   SkippedSchema,
 } from '../core/results.js';
+import { LivePolicySchema, LiveResultSchema } from '../live/result.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { migrate } from './migrate.js';
@@ -110,7 +111,52 @@ export const ParityReportSchema = z.object({
 });
 export type ParityReport = z.infer<typeof ParityReportSchema>;
 
-export const ReportSchema = z.discriminatedUnion('kind', [BenchReportSchema, AccuracyReportSchema, ParityReportSchema]);
+export const LiveConfigSchema = z.object({
+  models: z.array(z.string()),
+  backends: z.array(z.string()),
+  threads: z.number().int().positive(),
+  /** A video file, or a V4L2 camera (/dev/video*). */
+  input: z.string(),
+  /** Delivery rate asked for: frames per second of wall time, 'auto' for the sweep, null for each model's own fps. */
+  fps: z.union([z.number().positive(), z.literal('auto')]).nullable(),
+  policy: LivePolicySchema,
+  /** Wall seconds per run asked for; null for the default (the clip once, or a minute with --loop or a camera). */
+  durationS: z.number().positive().nullable(),
+  loop: z.boolean(),
+  /** Streams per (model, backend), each from zero state in the same process: compare's unit. */
+  runs: z.number().int().positive(),
+  warmup: z.number().int().nonnegative(),
+  resize: ResizeModeSchema,
+});
+export type LiveConfig = z.infer<typeof LiveConfigSchema>;
+
+export const LiveReportSchema = z
+  .object({
+    ...Header,
+    kind: z.literal('live'),
+    config: LiveConfigSchema,
+    results: z.array(LiveResultSchema),
+    /** Stopped by a signal: the results hold what ran until then. */
+    interrupted: z.boolean(),
+  })
+  .refine(
+    (r) =>
+      r.interrupted || r.results.every((x) => x.runs.length === r.config.runs && !x.runs.some((y) => y.interrupted)),
+    {
+      message: 'a report that was not interrupted lacks runs, or holds an interrupted one',
+    },
+  )
+  .refine((r) => r.results.every((x) => x.runs.every((y) => (y.sweep !== null) === (r.config.fps === 'auto'))), {
+    message: 'sweeps belong to --fps auto runs, and only to them',
+  });
+export type LiveReport = z.infer<typeof LiveReportSchema>;
+
+export const ReportSchema = z.discriminatedUnion('kind', [
+  BenchReportSchema,
+  AccuracyReportSchema,
+  ParityReportSchema,
+  LiveReportSchema,
+]);
 export type Report = z.infer<typeof ReportSchema>;
 export type ReportKind = Report['kind'];
 

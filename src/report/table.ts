@@ -1,5 +1,6 @@
 import type { Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
 import type { LiveResult } from '../live/result.js';
+import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
 import { accuracyColumns, benchColumns, liveColumns, parityColumns } from './columns.js';
 import type { Comparison } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
@@ -19,7 +20,7 @@ function profileLine(model: string, p: OpProfile): string {
 }
 
 /** The source page's figures, once per model, under the table instead of in four columns of every row. */
-function referenceLines(models: readonly ModelInfo[]): string[] {
+function referenceLines(models: readonly ModelInfo[], opts: TableOptions): string[] {
   const seen = new Set<string>();
   return models.flatMap((m) => {
     const r = m.reference;
@@ -32,7 +33,12 @@ function referenceLines(models: readonly ModelInfo[]): string[] {
       r.pixel3Ms === null ? null : `Pixel 3 ${r.pixel3Ms} ms`,
       r.paperFloatStreamTop1 === null ? null : `paper float stream top-1 ${r.paperFloatStreamTop1}%`,
     ].filter((x) => x !== null);
-    return [`reference ${m.id} (source page, int8, 1 CPU thread, phones; not this machine): ${parts.join(', ')}`];
+    const note = m.note ? [`note ${m.id}: ${m.note}`] : [];
+    if (opts.wide) return note;
+    return [
+      ...note,
+      `reference ${m.id} (source page, int8, 1 CPU thread, phones; not this machine): ${parts.join(', ')}`,
+    ];
   });
 }
 
@@ -69,7 +75,10 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
     report.results.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
-    opts.wide ? [] : referenceLines(report.results.map((r) => r.model)),
+    referenceLines(
+      report.results.map((r) => r.model),
+      opts,
+    ),
   );
 }
 
@@ -101,7 +110,10 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
       ? `${report.config.dataset.missingClips} listed clip(s) were not found and are not counted (--allow-missing-clips).`
       : [],
     `* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval. wait = time the model waited on the decoder.`,
-    opts.wide ? [] : referenceLines(report.runs.map((r) => r.model)),
+    referenceLines(
+      report.runs.map((r) => r.model),
+      opts,
+    ),
   );
 }
 
@@ -130,8 +142,11 @@ export function liveConfigLine(report: LiveReport): string {
       : c.fps === null
         ? "delivered at each model's fps (real time)"
         : `delivered at ${c.fps} fps`;
-  const duration = c.durationS === null ? (c.loop ? 'a minute' : 'the clip once') : `${c.durationS} s`;
-  return `${c.input}: ${rate}, policy ${c.policy}, ${duration} per run${c.loop ? ' (looped)' : ''}, ${c.runs} run(s) per pair (each a fresh stream from zero state in one process), ${c.threads} thread(s), ${c.warmup} warm-up frames.`;
+  const duration =
+    c.fps === 'auto'
+      ? `trials of at least ${MIN_TRIAL_MS / 1000} s and ${MIN_TRIAL_FRAMES} frames, the clip decoded before the sweep and cycled`
+      : `${c.durationS === null ? (c.loop ? 'a minute' : 'the clip once') : `${c.durationS} s`} per run${c.loop ? ' (looped)' : ''}`;
+  return `${c.input}: ${rate}, policy ${c.policy}, ${duration}, ${c.runs} run(s) per pair (each a fresh stream from zero state in one process), ${c.threads} thread(s), ${c.warmup} warm-up frames.`;
 }
 
 /** The top-1 of a run over time, as stretches of one label: when it settles is what a viewer sees. */
@@ -139,7 +154,7 @@ export function top1Stretches(r: LiveResult, run = 0, max = 8): string[] {
   const f = r.runs[run]?.frames;
   if (!f) return [];
   const out: string[] = [];
-  for (let i = 0; i < f.top1.length; ) {
+  for (let i = 0; i < f.top1.length;) {
     let j = i;
     let probs = 0;
     while (j < f.top1.length && f.top1[j] === f.top1[i]) probs += f.top1Prob[j++]!;
@@ -163,14 +178,14 @@ export function liveTable(report: LiveReport, opts: TableOptions = {}): string {
   );
   return withNotes(
     opts,
-    renderTable(liveColumns, report.results, opts),
+    renderTable(liveColumns(report.config.fps === 'auto'), report.results, opts),
     report.interrupted ? 'INTERRUPTED: stopped by a signal; the figures cover what ran before it.' : [],
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
     sweeps,
     report.results.map((r) => `top-1 over time ${r.model.id} ${r.backend}: ${top1Stretches(r).join(' -> ')}`),
     liveConfigLine(report),
-    'e2e = capture to logits ready (ms); jitter = std of the intervals between outputs (ms); CPU = this process\'s CPU time / wall time (100% = one core; ffmpeg not included); figures are medians over runs.',
+    "e2e = capture to logits ready (ms); jitter = std of the intervals between outputs (ms); CPU = this process's CPU time / wall time (100% = one core; ffmpeg not included); figures are medians over runs.",
   );
 }
 

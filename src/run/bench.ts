@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { Backend } from '../backends/backend.js';
 import { combineProcesses } from '../bench/combine.js';
 import { benchOne, type BenchOptions } from '../bench/run.js';
+import { browserBackendName, ChromiumTarget, checkBrowserRuntime, type Target } from '../browser/chromium.js';
 import type { BenchResult, Failed } from '../core/results.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { readReport, validateReport, type BenchReport } from '../report/schema.js';
@@ -25,6 +26,8 @@ export interface BenchRequest extends BenchOptions {
   /** Processes per pair; above 1 each is a fresh `bench` child of `cli`. */
   processes: number;
   cli: string;
+  /** Where step() runs: this Node process (default) or a page of headless Chromium. */
+  target?: Target;
 }
 
 /** The arguments that make a child process measure exactly this pair once. */
@@ -39,6 +42,7 @@ function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, ou
     ...(req.overhead ? [] : ['--no-overhead']),
     ...(profile ? ['--profile'] : []),
     ...(req.cache === false ? ['--no-cache'] : []),
+    ...(req.target === 'chromium' ? ['--target', 'chromium'] : []),
   ];
 }
 
@@ -64,10 +68,14 @@ async function benchInProcesses(
       for (const [i, { model, backend, key }] of pairs.entries()) {
         if (failed.has(key)) continue;
         const out = path.join(dir, `${k}-${i}.json`);
-        const r = await runChild(process.execPath, childArgs(req, model, backend, out, Boolean(req.profile) && k === 0), {
-          stdout: 'ignore',
-          stderr: 'pipe',
-        });
+        const r = await runChild(
+          process.execPath,
+          childArgs(req, model, backend, out, Boolean(req.profile) && k === 0),
+          {
+            stdout: 'ignore',
+            stderr: 'pipe',
+          },
+        );
         if (r.signal) throw new UserError(`bench stopped by ${r.signal}`, signalExitCode(r.signal));
         const report = fs.existsSync(out) ? readReport(out) : null;
         const result = report?.kind === 'bench' ? report.results[0] : undefined;
@@ -104,7 +112,10 @@ async function benchInProcesses(
 /** Every requested (model, backend) pair, measured; unavailable models and failed runs become entries of the report. */
 export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   const header = reportHeader();
-  const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads);
+  const chromium = req.target === 'chromium';
+  // Node's thread limits come from its shims; the browser's threaded builds are checked per runtime instead.
+  const { models, backends, skipped } = await resolveRequested(req.models, req.backends, chromium ? 1 : req.threads);
+  if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
   let outcome: { results: BenchResult[]; failed: Failed[] };
   if (req.processes > 1) {
     // Children decode the video themselves; a bad file is refused once, here, before any of them starts.
@@ -115,10 +126,19 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
     for (const size of new Set(models.map((m) => m.signature.height))) {
       framesBySize.set(size, await benchFrames(req.input, size, Math.min(req.warmup + req.frames, MAX_DECODED_FRAMES)));
     }
-    outcome = await runPairs(models, backends, req.progress, (model, backend) =>
-      benchOne(model, backend, framesBySize.get(model.signature.height)!, req),
-    );
+    const browser = chromium ? await ChromiumTarget.launch() : null;
+    try {
+      outcome = await runPairs(models, backends, req.progress, (model, backend) => {
+        const frames = framesBySize.get(model.signature.height)!;
+        return browser ? browser.bench(model, backend.name, frames, req) : benchOne(model, backend, frames, req);
+      });
+    } finally {
+      await browser?.close();
+    }
   }
+  const target = req.target ?? 'node';
+  outcome.results = outcome.results.map((r) => ({ ...r, runtime: { ...r.runtime, target } }));
+  if (chromium) outcome.failed = outcome.failed.map((f) => ({ ...f, backend: browserBackendName(f.backend) }));
   const { threads, frames, warmup, repeats, processes, input, percentiles } = req;
   return validateReport({
     ...header,

@@ -1,6 +1,8 @@
 import type { Failed, ParityPair } from '../core/results.js';
 import { parityPassed } from '../metrics/parity.js';
 import { runParity, type ParityOptions } from '../parity/run.js';
+import { ChromiumTarget, checkBrowserRuntime, type Target } from '../browser/chromium.js';
+import { browserBackend } from '../browser/session.js';
 import { validateReport, type ParityReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
 import { datasetRef } from '../datasets/dataset.js';
@@ -13,19 +15,29 @@ export interface ParityRequest extends ParityOptions {
   backends: string[];
   dataset: string;
   minAgreement: number;
+  /** chromium: each backend also runs in a Chromium page, compared with the Node reference (the first backend). */
+  target?: Target;
 }
 
 export async function parityReport(req: ParityRequest): Promise<ParityReport> {
   const header = reportHeader();
   const { ds } = await loadRequestedDataset({ dataset: req.dataset });
   const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads);
-  if (backends.length < 2) throw new UserError('parity needs at least two different backends');
+  const chromium = req.target === 'chromium';
+  if (backends.length < (chromium ? 1 : 2)) throw new UserError('parity needs at least two different backends');
+  if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
   const pairs: ParityPair[] = [];
   const failed: Failed[] = [];
-  for (const model of models) {
-    const outcome = await runParity(model, backends, ds, req);
-    pairs.push(...outcome.pairs);
-    failed.push(...outcome.failed);
+  const browser = chromium ? await ChromiumTarget.launch() : null;
+  try {
+    const all = browser ? [...backends, ...backends.map((b) => browserBackend(browser, b.name))] : backends;
+    for (const model of models) {
+      const outcome = await runParity(model, all, ds, req);
+      pairs.push(...outcome.pairs);
+      failed.push(...outcome.failed);
+    }
+  } finally {
+    await browser?.close();
   }
   return validateReport({
     ...header,

@@ -15,7 +15,7 @@ const SuiteSchema = z.object({
     .array(
       z.object({
         name: z.string().regex(/^[\w.-]+$/),
-        command: z.enum(['bench', 'accuracy', 'parity']),
+        command: z.enum(['bench', 'accuracy', 'parity', 'live']),
         args: z.array(z.string()),
       }),
     )

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { ModelInfoSchema, RuntimeSchema } from '../core/results.js';
+
+/**
+ * What a live run measured for one (model, backend): per frame, from capture
+ * to logits, and per run, the figures a viewer of the stream notices. The
+ * report envelope (report/schema.ts) is built from these, as it is from the
+ * results of core for the other kinds.
+ */
+
+const Ms = z.number().nonnegative();
+const Count = z.number().int().nonnegative();
+const Fraction = z.number().min(0).max(1);
+/** step() runs inside the span its caller times, but each is read from its own clock. */
+const CLOCK_SLACK_MS = 0.05;
+
+/** `latest` keeps one waiting frame and drops the older ones; `queue` keeps every frame and lets latency grow. */
+export const LivePolicySchema = z.enum(['latest', 'queue']);
+export type LivePolicy = z.infer<typeof LivePolicySchema>;
+
+/** Every processed frame, in processing order (which is capture order under both policies). */
+export const LiveFramesSchema = z
+  .object({
+    /** Source frame number: frame i shows the video at i / (model fps) seconds, counting on across loops. */
+    index: z.array(Count),
+    /** When the frame became available, from the run's start. */
+    captureMs: z.array(Ms),
+    /** Capture to logits ready. */
+    e2eMs: z.array(Ms),
+    /** Capture to the start of its step(). */
+    queueMs: z.array(Ms),
+    stepMs: z.array(Ms),
+    top1: z.array(Count),
+    top1Prob: z.array(Fraction),
+  })
+  .refine(
+    (f) => [f.captureMs, f.e2eMs, f.queueMs, f.stepMs, f.top1, f.top1Prob].every((a) => a.length === f.index.length),
+    { message: 'per-frame arrays differ in length' },
+  )
+  .refine((f) => f.index.every((v, i) => i === 0 || v > f.index[i - 1]!), {
+    message: 'frames are not in source order',
+  })
+  .refine((f) => f.e2eMs.every((e, i) => e + CLOCK_SLACK_MS >= f.queueMs[i]! + f.stepMs[i]!), {
+    message: 'an end-to-end latency is shorter than its queueing delay and step',
+  });
+export type LiveFrames = z.infer<typeof LiveFramesSchema>;
+
+const PercentilesSchema = z
+  .object({ p50: Ms, p90: Ms, p99: Ms, max: Ms })
+  .refine((s) => s.p50 <= s.p90 && s.p90 <= s.p99 && s.p99 <= s.max, { message: 'percentiles out of order' });
+
+/** One delivery rate tried by `--fps auto`. */
+export const SweepPointSchema = z
+  .object({
+    fps: z.number().positive(),
+    /** Delivery rate over the model's fps: how many times faster than real time. */
+    speed: z.number().positive(),
+    captured: Count,
+    processed: Count,
+    dropped: Count,
+    e2eP50Ms: Ms.nullable(),
+    e2eP99Ms: Ms.nullable(),
+    /** No drop, and p99 end-to-end under one frame period at this rate. */
+    sustained: z.boolean(),
+  })
+  .refine((p) => p.processed + p.dropped <= p.captured, { message: 'a sweep point processed more than it captured' });
+export type SweepPoint = z.infer<typeof SweepPointSchema>;
+
+export const LiveRunSchema = z
+  .object({
+    /** Frames delivered per second of wall time. */
+    deliveryFps: z.number().positive(),
+    speed: z.number().positive(),
+    wallMs: Ms,
+    /** Frames the source made available during the run. */
+    captured: Count,
+    processed: Count,
+    /** Frames replaced by a newer one before the model could take them (`latest` only). */
+    dropped: Count,
+    /** Captured but neither processed nor dropped: the run was stopped with them waiting. */
+    unprocessed: Count,
+    droppedCaptureMs: z.array(Ms),
+    /** Frames the decoder handed over after their capture time (they count from when they arrived). */
+    sourceLate: Count,
+    e2eMs: PercentilesSchema.nullable(),
+    queueMs: PercentilesSchema.nullable(),
+    stepMs: PercentilesSchema.nullable(),
+    /** Intervals between consecutive outputs; jitter is their standard deviation. */
+    outputInterval: z.object({ meanMs: Ms, jitterMs: Ms, p10Ms: Ms, p90Ms: Ms }).nullable(),
+    /** This process's CPU time over the run's wall time: 1 is one core busy throughout (ffmpeg's own is not in it). */
+    cpu: z.object({ userMs: Ms, systemMs: Ms, utilisation: z.number().nonnegative() }),
+    /** The top-1 the run ended with, and the capture time from which it no longer changed. */
+    settled: z.object({ top1: Count, atMs: Ms }).nullable(),
+    frames: LiveFramesSchema,
+    /** `--fps auto`: every rate tried, in order; this run's frames are those of the highest sustained one. */
+    sweep: z.array(SweepPointSchema).nullable(),
+    maxSustainableFps: z.number().positive().nullable(),
+    interrupted: z.boolean(),
+  })
+  .refine((r) => r.captured === r.processed + r.dropped + r.unprocessed, {
+    message: 'captured differs from processed + dropped + unprocessed',
+  })
+  .refine((r) => r.frames.index.length === r.processed, { message: 'processed differs from the frames kept' })
+  .refine((r) => r.droppedCaptureMs.length === r.dropped, { message: 'dropped differs from the drop times kept' })
+  .refine((r) => (r.processed === 0) === (r.e2eMs === null), { message: 'e2e statistics without frames, or none' })
+  .refine((r) => r.sourceLate <= r.captured, { message: 'more late frames than frames' });
+export type LiveRun = z.infer<typeof LiveRunSchema>;
+
+export const LiveResultSchema = z.object({
+  model: ModelInfoSchema,
+  backend: z.string(),
+  runtime: RuntimeSchema,
+  /** 'file' is paced by this tool's clock; 'camera' (a V4L2 device) paces itself. */
+  source: z.enum(['file', 'camera']),
+  /** The rate the model was trained for; frames sample the video at this rate. */
+  modelFps: z.number().positive(),
+  loadMs: Ms,
+  firstInferenceMs: Ms,
+  warmupFrames: Count,
+  /** Names of the classes that appear in the top-1 timelines, by class index. */
+  labels: z.record(z.string(), z.string()),
+  /** Repeated runs, each a fresh stream from zero state in this process: compare's unit. */
+  runs: z.array(LiveRunSchema).min(1),
+  warnings: z.array(z.string()),
+});
+export type LiveResult = z.infer<typeof LiveResultSchema>;

@@ -1,0 +1,264 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { reportVerdict } from '../src/cli/emit.js';
+import type { LiveResult, LiveRun } from '../src/live/result.js';
+import { compareReports, DEFAULT_COMPARE } from '../src/report/compare.js';
+import { renderHtml } from '../src/report/html.js';
+import { readReport, ReportSchema, type LiveReport } from '../src/report/schema.js';
+import { liveTable } from '../src/report/table.js';
+import { UserError } from '../src/util/errors.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
+import { ARM_WRESTLING, cli, clip, isOneLineError } from './helpers.js';
+
+// Real time, on the real model and real clips: every test runs alone, or they would slow each other down.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-live-'));
+const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** 1.8 s: at 5 fps a pass gives 9 frames, so a few seconds of --loop restarts the decoder twice. */
+const SHORT_CLIP = clip('windsurfing__video-segmentation-surf.mp4');
+
+function liveReport(file: string): LiveReport {
+  const r = readReport(file);
+  if (r.kind !== 'live') throw new Error(`${file} is a ${r.kind} report`);
+  return r;
+}
+
+const only = (r: LiveReport): LiveResult => {
+  if (r.results.length !== 1) throw new Error(`expected one result, got ${r.results.length}`);
+  return r.results[0]!;
+};
+
+/** Processes whose command line names `needle` (ffmpeg decoding the clip, here). */
+function processesNaming(needle: string): string[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        return cmd.includes(needle) && cmd.includes('ffmpeg') ? [cmd] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
+    if (check()) return true;
+  return check();
+}
+
+let realTime: LiveReport | undefined;
+
+test.serial('10 s of a real clip at 5 fps on A0: 50 ± 1 frames, none dropped, every figure consistent', (t) => {
+  const out = path.join(tmp, 'real-time.json');
+  const r = cli(['live', '--input', ARM_WRESTLING, '--model', 'a0', '--backend', 'tfjs-tflite', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const report = (realTime = liveReport(out));
+  const result = only(report);
+  const run = result.runs[0]!;
+  t.false(report.interrupted);
+  t.is(result.source, 'file');
+  t.is(run.deliveryFps, 5);
+  t.true(Math.abs(run.processed - 50) <= 1, `${run.processed} frames`);
+  t.is(run.dropped, 0);
+  t.is(run.sourceLate, 0, 'the decoder keeps ahead of a real-time clock');
+  // Capture times follow the video's clock: frame i at i / 5 s.
+  run.frames.captureMs.forEach((ms, i) => t.is(ms, run.frames.index[i]! * 200));
+  t.true(run.wallMs > 9000 && run.wallMs < 12_000, `${run.wallMs} ms`);
+  t.true(run.e2eMs!.p99 < 200, 'a functional check: A0 answers well within a frame period');
+  t.true(run.outputInterval!.meanMs > 190 && run.outputInterval!.meanMs < 210);
+  t.true(run.cpu.utilisation > 0 && run.cpu.utilisation < 1);
+  t.is(result.labels[String(run.settled!.top1)], 'arm wrestling');
+  t.regex(r.stdout, /a0-int8\s+tfjs-tflite\s+5\.0\s+5[01]\s+0\s/);
+  for (const line of r.stdout.split('\n').slice(0, 2)) t.true(line.length <= 100, line);
+});
+
+test.serial('far above what the machine sustains, latest drops frames, counts them, and the report says so', (t) => {
+  const out = path.join(tmp, 'overload.json');
+  // One frame every half millisecond: the clip's 50 frames arrive within one step().
+  const r = cli(['live', '--input', ARM_WRESTLING, '--fps', '2000', '--policy', 'latest', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const run = only(liveReport(out)).runs[0]!;
+  t.is(run.speed, 400);
+  t.true(run.dropped > 0);
+  t.is(run.captured, run.processed + run.dropped);
+  t.is(run.droppedCaptureMs.length, run.dropped);
+  t.is(run.sourceLate, 0, 'frames faster than real time come from memory, never late');
+  t.regex(r.stdout, new RegExp(`warning a0-int8 tfjs-tflite: ${run.dropped} of ${run.captured} frames dropped`));
+  t.regex(r.stdout, /did not keep up with 2000 fps/);
+  for (const line of r.stdout.split('\n').slice(0, 2)) t.true(line.length <= 100, line);
+});
+
+test.serial('queue never drops: every frame is processed and latency grows', (t) => {
+  const out = path.join(tmp, 'queue.json');
+  const r = cli(['live', '--input', ARM_WRESTLING, '--fps', '2000', '--policy', 'queue', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const run = only(liveReport(out)).runs[0]!;
+  t.is(run.dropped, 0);
+  t.is(run.processed, run.captured);
+  t.true(Math.abs(run.processed - 50) <= 1);
+  const e2e = run.frames.e2eMs;
+  t.true(e2e[e2e.length - 1]! > 5 * e2e[0]!, `${e2e[0]} -> ${e2e[e2e.length - 1]}`);
+  t.regex(r.stdout, /latency grew from/);
+});
+
+test.serial('--loop restarts the decoder on a short clip until --duration, with no frame late', (t) => {
+  const out = path.join(tmp, 'loop.json');
+  const r = cli(['live', '--input', SHORT_CLIP, '--loop', '--duration', '4', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const run = only(liveReport(out)).runs[0]!;
+  t.true(Math.abs(run.processed - 20) <= 1, `${run.processed} frames over three passes of 9`);
+  t.is(run.dropped, 0);
+  t.is(run.sourceLate, 0);
+  t.deepEqual(
+    run.frames.index,
+    run.frames.index.map((_, i) => i),
+  );
+});
+
+test.serial('SIGINT mid-run: exit 130, a valid report marked interrupted, no ffmpeg left', async (t) => {
+  const out = path.join(tmp, 'interrupted.json');
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'live', '--input', SHORT_CLIP, '--loop', '--duration', '60', '--out', out],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  t.true(await waitFor(() => processesNaming(SHORT_CLIP).length > 0, 30_000), 'the decoder started');
+  // Past the first pass of the clip, so a second ffmpeg has replaced the first.
+  await new Promise((r) => setTimeout(r, 2500));
+  child.kill('SIGINT');
+  t.is(await exited, 130, stderr);
+  t.regex(stderr, /interrupted by SIGINT/);
+  t.deepEqual(processesNaming(SHORT_CLIP), [], 'no ffmpeg left behind');
+  const report = liveReport(out);
+  t.true(report.interrupted);
+  const run = only(report).runs[0]!;
+  t.true(run.interrupted);
+  t.true(run.processed >= 10, `${run.processed} frames`);
+  t.true(run.wallMs < 10_000);
+  t.regex(stdout, /INTERRUPTED/);
+});
+
+test.serial('--fps auto finds a max sustainable fps above the 5 fps the model was trained for', (t) => {
+  const out = path.join(tmp, 'auto.json');
+  const r = cli(['live', '--input', ARM_WRESTLING, '--fps', 'auto', '--out', out]);
+  t.is(r.code, 0, r.stderr);
+  const report = liveReport(out);
+  const run = only(report).runs[0]!;
+  t.is(report.config.fps, 'auto');
+  t.true(run.maxSustainableFps !== null && run.maxSustainableFps > 5, String(run.maxSustainableFps));
+  t.true(run.sweep!.length >= 2);
+  t.true(
+    run.sweep!.some((p) => !p.sustained),
+    'the sweep went past the limit',
+  );
+  t.is(run.deliveryFps, run.maxSustainableFps ?? NaN, "the run's frames are those of the highest sustained rate");
+  t.regex(r.stdout, /max sustainable fps a0-int8 tfjs-tflite: \d/);
+});
+
+test.serial(
+  'a camera that is not there, a bad --fps, and --duration with a sweep fail with one line and exit 2',
+  (t) => {
+    const missing = cli(['live', '--input', '/dev/video9']);
+    t.is(missing.code, 2);
+    t.true(isOneLineError(missing.stderr), missing.stderr);
+    t.regex(missing.stderr, /no camera at \/dev\/video9/);
+    const badFps = cli(['live', '--input', ARM_WRESTLING, '--fps', 'fast']);
+    t.is(badFps.code, 2);
+    t.regex(badFps.stderr, /--fps must be a number.*'auto'/);
+    const sweepFor = cli(['live', '--input', ARM_WRESTLING, '--fps', 'auto', '--duration', '5']);
+    t.is(sweepFor.code, 2);
+    t.true(isOneLineError(sweepFor.stderr), sweepFor.stderr);
+  },
+);
+
+/** The real-time report with `runs` runs whose p99 and drops are scaled, for the run-level tests. */
+function withRuns(base: LiveReport, runs: number, scale: number, drops = 0): LiveReport {
+  const result = only(base);
+  const run = result.runs[0]!;
+  const scaled = (k: number): LiveRun => {
+    const factor = scale * (1 + k / 100);
+    const e2e = run.frames.e2eMs.map((v) => v * factor);
+    const dropped = run.frames.captureMs.slice(0, drops);
+    return {
+      ...run,
+      processed: run.processed,
+      captured: run.processed + dropped.length,
+      dropped: dropped.length,
+      droppedCaptureMs: dropped,
+      e2eMs: {
+        p50: run.e2eMs!.p50 * factor,
+        p90: run.e2eMs!.p90 * factor,
+        p99: run.e2eMs!.p99 * factor,
+        max: run.e2eMs!.max * factor,
+      },
+      frames: { ...run.frames, e2eMs: e2e, queueMs: run.frames.queueMs.map((v) => v * factor) },
+    };
+  };
+  return {
+    ...base,
+    config: { ...base.config, runs },
+    results: [{ ...result, runs: Array.from({ length: runs }, (_, k) => scaled(k)) }],
+  };
+}
+
+test.serial('compare tests p99 end-to-end and drops run by run, and is inconclusive with too few runs', (t) => {
+  if (!realTime) return t.fail('the real-time run did not leave a report');
+  const parsed = ReportSchema.parse(withRuns(realTime, 5, 1));
+  t.is(parsed.kind, 'live');
+  const slower = compareReports(withRuns(realTime, 5, 1), withRuns(realTime, 5, 1.5), DEFAULT_COMPARE);
+  const p99 = slower.rows.find((r) => r.metric === 'e2e p99')!;
+  t.is(p99.verdict, 'regression');
+  t.regex(p99.test!, /5 vs 5 runs/);
+  t.is(slower.rows.find((r) => r.metric === 'drops')!.verdict, 'unchanged');
+  t.is(slower.regressions, 1);
+
+  const dropping = compareReports(withRuns(realTime, 5, 1), withRuns(realTime, 5, 1, 3), DEFAULT_COMPARE);
+  t.is(dropping.rows.find((r) => r.metric === 'drops')!.verdict, 'regression');
+
+  const single = compareReports(realTime, withRuns(realTime, 1, 2), DEFAULT_COMPARE);
+  t.true(single.rows.every((r) => r.verdict === 'inconclusive'));
+  t.is(single.regressions, 0);
+  t.regex(single.rows[0]!.note!, /5 or more runs a side/);
+});
+
+test.serial('the schema refuses counts that do not add up; the page draws the timeline and the sweep', async (t) => {
+  if (!realTime) return t.fail('the real-time run did not leave a report');
+  const bad = structuredClone(realTime);
+  bad.results[0]!.runs[0]!.dropped += 1;
+  t.false(ReportSchema.safeParse(bad).success);
+  const late = structuredClone(realTime);
+  late.results[0]!.runs[0]!.frames.e2eMs[3] = 0;
+  t.false(ReportSchema.safeParse(late).success, 'an e2e shorter than its step');
+
+  const html = await renderHtml([
+    realTime,
+    liveReport(path.join(tmp, 'overload.json')),
+    liveReport(path.join(tmp, 'auto.json')),
+  ]);
+  t.regex(html, /<section id="live">/);
+  t.regex(html, /id="live-timeline-run-1-0-a0-int8-tfjs-tflite"/);
+  t.regex(html, /id="live-sweep-run-3-0-a0-int8-tfjs-tflite"/);
+  t.regex(html, /dropped frame/);
+  t.notRegex(html, /<script(?! type="application\/json")/);
+});
+
+test.serial('exit policy: interrupted exits 130 with the report; interrupted before any frame writes none', (t) => {
+  if (!realTime) return t.fail('the real-time run did not leave a report');
+  t.deepEqual(reportVerdict({ ...realTime, interrupted: true }, { signal: 'SIGINT' }).code, 130);
+  t.deepEqual(reportVerdict({ ...realTime, interrupted: true }, { signal: 'SIGTERM' }).code, 143);
+  const empty = { ...realTime, interrupted: true, results: [] };
+  const e = t.throws(() => reportVerdict(empty, {}), { instanceOf: UserError });
+  t.is(e?.exitCode, 130);
+  t.throws(() => reportVerdict({ ...empty, interrupted: false }, {}), { message: /nothing ran/ });
+  t.regex(liveTable({ ...realTime, interrupted: true }), /INTERRUPTED/);
+});
