@@ -115,8 +115,9 @@ export function missingReason(spec: ModelSpec, loc: ModelLocation): string {
     return `${loc.path} has sha256 ${loc.sha256?.slice(0, 12)}…, expected ${spec.sha256?.slice(0, 12)}… (corrupt or a different model)`;
   }
   const url = sourceUrl(spec.url, spec.file) ?? spec.url;
+  // A1 and A2 have no file here: their architecture-only models give their latency. A0's real file is the sample's.
   const arch = loadManifest().models.find(
-    (m) => m.source === 'arch' && m.family === spec.family && spec.precision === 'int8',
+    (m) => m.source === 'arch' && m.family === spec.family && spec.family !== 'a0' && spec.precision === 'int8',
   );
   const standIn = arch
     ? `; for its latency without the weights, '${arch.id}' (architecture only: generated weights)`
