@@ -4,7 +4,7 @@
 # fraction (the calibration spin, MOVINET_SELFTEST_SLOWDOWN, used by nothing else). Prints one
 # line per run and the counts; the figures go in RESULTS.md.
 #
-#   scripts/ab-selftest.sh [runs=10] [slowdown=0.10] [-- extra ab options]
+#   [MODES="aa ab"] scripts/ab-selftest.sh [runs=10] [slowdown=0.10] [-- extra ab options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
@@ -21,7 +21,7 @@ git worktree add --detach --quiet "$work/base" HEAD
 (cd "$work/base" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 flagged_aa=0; caught_ab=0
-for mode in aa ab; do
+for mode in ${MODES:-aa ab}; do
   for i in $(seq 1 "$runs"); do
     set +e
     extra=(); [ "$mode" = ab ] && extra=(--self-test-slowdown "$slowdown")
