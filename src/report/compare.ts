@@ -1,4 +1,4 @@
-import type { AccuracyRun, BenchResult, ParityPair } from '../core/results.js';
+import type { AccuracyRun, BenchResult, ParityPair, Runtime } from '../core/results.js';
 import type { LiveResult } from '../live/result.js';
 import {
   geometricMean,
@@ -105,13 +105,11 @@ function settingMismatches(a: Report, b: Report): string[] {
     if (JSON.stringify(x) !== JSON.stringify(y))
       m.push(`${what} differs: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
   };
-  if (a.kind === 'bench' && b.kind === 'bench') {
-    for (const k of ['threads', 'input', 'frames', 'warmup', 'repeats'] as const) differ(k, a.config[k], b.config[k]);
-    // Reports from before browser runs carry no target: they all ran in Node.
-    const targets = (r: typeof a) => [...new Set(r.results.map((x) => x.runtime.target ?? 'node'))].sort();
-    differ('target', targets(a), targets(b));
-    for (const o of a.results) {
-      const n = b.results.find((r) => sameKey(r, o));
+  /** The model file and runtime of every pair measured on both sides. */
+  type Measured = { model: { id: string; sha256: string }; backend: string; runtime: Runtime };
+  const perPair = (olds: readonly Measured[], news: readonly Measured[]) => {
+    for (const o of olds) {
+      const n = news.find((r) => sameKey(r, o));
       if (!n) continue;
       differ(`${o.model.id} model sha256`, o.model.sha256.slice(0, 12), n.model.sha256.slice(0, 12));
       differ(
@@ -122,6 +120,13 @@ function settingMismatches(a: Report, b: Report): string[] {
       differ(`${o.backend} build`, o.runtime.build, n.runtime.build);
       differ(`${o.backend} browser`, o.runtime.browser, n.runtime.browser);
     }
+  };
+  if (a.kind === 'bench' && b.kind === 'bench') {
+    for (const k of ['threads', 'input', 'frames', 'warmup', 'repeats'] as const) differ(k, a.config[k], b.config[k]);
+    // Reports from before browser runs carry no target: they all ran in Node.
+    const targets = (r: typeof a) => [...new Set(r.results.map((x) => x.runtime.target ?? 'node'))].sort();
+    differ('target', targets(a), targets(b));
+    perPair(a.results, b.results);
   }
   if (a.kind === 'live' && b.kind === 'live') {
     for (const k of ['input', 'fps', 'policy', 'durationS', 'loop', 'threads', 'warmup', 'resize'] as const)
@@ -130,16 +135,7 @@ function settingMismatches(a: Report, b: Report): string[] {
       m.push(
         `interrupted run: ${a.interrupted ? 'old' : ''}${a.interrupted && b.interrupted ? ' and ' : ''}${b.interrupted ? 'new' : ''}`,
       );
-    for (const o of a.results) {
-      const n = b.results.find((r) => sameKey(r, o));
-      if (!n) continue;
-      differ(`${o.model.id} model sha256`, o.model.sha256.slice(0, 12), n.model.sha256.slice(0, 12));
-      differ(
-        `${o.backend} runtime`,
-        `${o.runtime.package} ${o.runtime.version}`,
-        `${n.runtime.package} ${n.runtime.version}`,
-      );
-    }
+    perPair(a.results, b.results);
   }
   if ((a.kind === 'accuracy' && b.kind === 'accuracy') || (a.kind === 'parity' && b.kind === 'parity')) {
     differ('dataset', a.config.dataset, b.config.dataset);
