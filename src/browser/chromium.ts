@@ -13,7 +13,7 @@ import { nativePrecision, onnxOutputName, type Precision } from '../convert/tfli
 import type { ResolvedModel } from '../models/resolve.js';
 import { isPassThrough, type TensorSpec } from '../models/signature.js';
 import { UserError } from '../util/errors.js';
-import type { BenchOptions } from '../bench/run.js';
+import type { Progress } from '../util/progress.js';
 import {
   PAGE_RUNTIMES,
   type PageBenchRequest,
@@ -172,8 +172,18 @@ function chromiumPeakRssMB(): number {
   return peak;
 }
 
-/** The same options as a Node bench (profiling has no page counterpart). */
-export type BrowserBenchOptions = Omit<BenchOptions, 'profile'>;
+/** A Node bench's options, less profiling (bench/ is a sibling layer, so they are restated here). */
+export interface BrowserBenchOptions {
+  threads: number;
+  cache?: boolean;
+  frames: number;
+  warmup: number;
+  repeats: number;
+  percentiles: number[];
+  input: string;
+  overhead: boolean;
+  progress: Progress;
+}
 
 export interface OpenPage {
   evaluate<R>(script: string, arg: unknown): Promise<R>;
