@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser/chromium.js';
 import test from 'ava';
 import { chromium, type Browser } from 'playwright-core';
 import { renderHtml } from '../src/report/html.js';
@@ -15,7 +16,7 @@ import {
 import { readReport, type BenchReport, type Report } from '../src/report/schema.js';
 import { clip, cli } from './helpers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-html-'));
 
 function csv(name: string, clips: readonly (readonly [string, string])[]): string {
@@ -240,19 +241,7 @@ async function launch(t: { fail(message: string): void }): Promise<Browser | nul
     t.fail(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
     return null;
   }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 }
 
 test('in Chromium at 800, 1024 and 1400 px: nothing wider than the viewport, every chart drawn, no error', async (t) => {

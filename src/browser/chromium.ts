@@ -30,6 +30,21 @@ import { startPageServer, type PageServer } from './server.js';
 export const TARGETS = ['node', 'chromium'] as const;
 export type Target = (typeof TARGETS)[number];
 
+/**
+ * Headless, and nothing that phones home: on this machine's closed network Chromium's background
+ * services would only fail their look-ups, many at a time.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
+
 /** Debian's package; never a browser build downloaded by a tool. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -209,19 +224,7 @@ export class ChromiumTarget {
     const server = await startPageServer(await bundlePage());
     try {
       const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM_PATH,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
       return new ChromiumTarget(browser, server, `Chromium ${browser.version()}`);
     } catch (e) {
       await server.close();
