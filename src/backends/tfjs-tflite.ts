@@ -22,13 +22,13 @@ import { installWasmShims, loadedGlue } from './wasm-shims.js';
 const PACKAGE = '@tensorflow/tfjs-tflite';
 
 /** The subset of the package's TFLiteWebModelRunner this backend uses: raw buffers, no tfjs tensors. */
-interface RunnerTensor {
+export interface RunnerTensor {
   name: string;
   shape: string;
   dataType: string;
   data(): Float32Array | Int32Array | Int8Array | Uint8Array;
 }
-interface Runner {
+export interface Runner {
   getInputs(): RunnerTensor[];
   getOutputs(): RunnerTensor[];
   infer(): boolean;
@@ -37,10 +37,7 @@ interface Runner {
   getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[];
 }
 interface TfliteModule {
-  loadTFLiteModel(
-    model: ArrayBuffer,
-    options: { numThreads: number; enableProfiling?: boolean; maxProfilingBufferEntries?: number },
-  ): Promise<{ modelRunner: Runner }>;
+  loadTFLiteModel(model: ArrayBuffer, options: RunnerOptions): Promise<{ modelRunner: Runner }>;
 }
 
 let modulePromise: Promise<TfliteModule> | undefined;
@@ -54,6 +51,16 @@ function loadModule(): Promise<TfliteModule> {
     return requireCjs(PACKAGE) as TfliteModule;
   })();
   return modulePromise;
+}
+
+type RunnerOptions = { numThreads: number; enableProfiling?: boolean; maxProfilingBufferEntries?: number };
+
+/** A TFLite interpreter on these bytes; the one way this package is loaded, queued so loads never overlap. */
+export async function loadTfliteRunner(bytes: ArrayBuffer, options: RunnerOptions): Promise<Runner> {
+  const tflite = await loadModule();
+  const loading = loadQueue.then(() => tflite.loadTFLiteModel(bytes, options));
+  loadQueue = loading.catch(() => undefined);
+  return (await loading).modelRunner;
 }
 
 function runnerTensor(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output'): RunnerTensor {
@@ -185,23 +192,18 @@ export const tfjsTfliteBackend: Backend = {
   name: 'tfjs-tflite',
   maxThreads: 1,
   async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
-    const tflite = await loadModule();
     const bytes = model.bytes.slice().buffer;
     // numThreads must be given: without `navigator` the package would otherwise fail computing a default.
     const profiling = {
       enableProfiling: true,
       maxProfilingBufferEntries: 4 * model.graph.subgraphs[0]!.operators.length,
     };
-    const loading = loadQueue.then(() =>
-      tflite.loadTFLiteModel(bytes, { numThreads: opts.threads, ...(opts.profile ? profiling : {}) }),
-    );
-    loadQueue = loading.catch(() => undefined);
-    const loaded = await loading;
+    const runner = await loadTfliteRunner(bytes, { numThreads: opts.threads, ...(opts.profile ? profiling : {}) });
     const threads = {
       requested: opts.threads,
       enforcement:
         'single-thread SIMD WASM build (the pthread build is never loaded) + numThreads=1 passed to the interpreter and XNNPACK',
     };
-    return new TfjsTfliteSession(model, loaded.modelRunner, threads, opts.profile ?? false);
+    return new TfjsTfliteSession(model, runner, threads, opts.profile ?? false);
   },
 };

@@ -1,27 +1,8 @@
-import path from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import type { StateArrays } from '../backends/backend.js';
-import { packageDir, requireCjs } from '../backends/package-info.js';
-import { installWasmShims } from '../backends/wasm-shims.js';
+import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import * as schema from '../models/tflite-schema/tflite_generated.js';
-
-/** The parts of tfjs-tflite's model runner this reader uses. */
-interface RunnerTensor {
-  name: string;
-  data(): Float32Array | Int32Array | Int8Array | Uint8Array;
-}
-interface Runner {
-  getInputs(): RunnerTensor[];
-  getOutputs(): RunnerTensor[];
-  infer(): boolean;
-  cleanUp(): void;
-}
-interface TfliteModule {
-  loadTFLiteModel(model: ArrayBuffer, options: { numThreads: number }): Promise<{ modelRunner: Runner }>;
-}
-
-const PACKAGE = '@tensorflow/tfjs-tflite';
 
 /**
  * A copy of the model whose subgraph output `slot` is tensor `tensor`. The
@@ -47,7 +28,6 @@ function withOutput(bytes: Uint8Array, slot: number, tensor: number): Uint8Array
  * does not.
  */
 export class TfliteTensorReader {
-  private module?: TfliteModule;
   private readonly slot: number;
   loads = 0;
 
@@ -61,12 +41,8 @@ export class TfliteTensorReader {
 
   /** The tensor's raw values: int8 codes for a quantized tensor. */
   async read(tensor: number): Promise<ArrayLike<number>> {
-    if (!this.module) {
-      installWasmShims(path.join(packageDir(PACKAGE), 'wasm'));
-      this.module = requireCjs(PACKAGE) as TfliteModule;
-    }
     const bytes = withOutput(this.model.bytes, this.slot, tensor);
-    const { modelRunner: runner } = await this.module.loadTFLiteModel(bytes.slice().buffer, { numThreads: 1 });
+    const runner = await loadTfliteRunner(bytes.slice().buffer, { numThreads: 1 });
     this.loads++;
     try {
       const sig = this.model.signature;
