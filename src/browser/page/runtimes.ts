@@ -1,6 +1,8 @@
 import type { CompiledModel, Tensor as LiteRtTensor } from '@litertjs/core';
 import type * as Ort from 'onnxruntime-web';
 import type { PageOnnxGraph, PageRuntime, PageSignature, PageTensor } from '../protocol.js';
+// Types only: erased by esbuild, so no Node code reaches the page.
+import type { Runner, RunnerTensor } from '../../backends/tfjs-tflite.js';
 
 /**
  * The page's side of each runtime: the same per-frame work as its Node
@@ -40,18 +42,6 @@ function loadScript(src: string): Promise<void> {
 
 export const PKG = '/pkg/';
 
-interface RunnerTensor {
-  name: string;
-  shape: string;
-  dataType: string;
-  data(): Float32Array | Int32Array | Int8Array | Uint8Array;
-}
-interface Runner {
-  getInputs(): RunnerTensor[];
-  getOutputs(): RunnerTensor[];
-  infer(): boolean;
-  cleanUp(): void;
-}
 interface TfliteGlobal {
   setWasmPath(path: string): void;
   loadTFLiteModel(model: ArrayBuffer, options: { numThreads: number }): Promise<{ modelRunner: Runner }>;
