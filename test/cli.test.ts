@@ -201,7 +201,7 @@ test('compare tests process-level values: a slower pair is a regression, a vanis
   const file = path.join(tmp, 'slower.json');
   fs.writeFileSync(file, JSON.stringify(slower));
   const r = cli(['compare', base, file, '--json']);
-  t.is(r.code, 1, r.stdout);
+  t.is(r.code, 1, r.stderr);
   const c = JSON.parse(r.stdout) as Comparison;
   const p50 = c.rows.find((x) => x.backend === 'onnxruntime' && x.metric === 'p50 ms')!;
   t.is(p50.verdict, 'regression');
@@ -209,11 +209,15 @@ test('compare tests process-level values: a slower pair is a regression, a vanis
   t.true(c.rows.some((x) => x.backend === 'tfjs-tflite' && x.verdict === 'missing'));
   // Under a threshold above the slow-down it is no regression; a per-metric threshold applies to its metric only.
   const above = Math.ceil((factor - 1) * 100) + 10;
-  const lenient = JSON.parse(
-    cli(['compare', base, file, '--threshold', `p50=${above}`, '--json']).stdout,
-  ) as Comparison;
-  const verdicts = lenient.rows.filter((x) => x.backend === 'onnxruntime').map((x) => `${x.metric} ${x.verdict}`);
-  t.deepEqual(verdicts, ['p50 ms unchanged', 'p90 ms regression']);
+  // --threshold stops at 1000 %: on a machine so loaded that the processes spread tenfold, this check cannot be posed.
+  if (above <= 1000) {
+    const lenient = cli(['compare', base, file, '--threshold', `p50=${above}`, '--json']);
+    t.is(lenient.code, 1, lenient.stderr);
+    const verdicts = (JSON.parse(lenient.stdout) as Comparison).rows
+      .filter((x) => x.backend === 'onnxruntime')
+      .map((x) => `${x.metric} ${x.verdict}`);
+    t.deepEqual(verdicts, ['p50 ms unchanged', 'p90 ms regression']);
+  } else t.log(`per-metric threshold check skipped: a ${above} % threshold is above the 1000 % the option takes`);
   const md = cli(['compare', base, file, '--format', 'md']);
   t.regex(md.stdout, /^\| model \| backend \| metric/m);
   t.regex(md.stdout, /\*\*\d+ regression\(s\)\*\*/);
