@@ -1,0 +1,179 @@
+import type * as LiteRtTypes from '@litertjs/core';
+import ort from 'onnxruntime-node';
+import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
+import {
+  dequantize,
+  onnxConvProbe,
+  quantize,
+  tfliteConvProbe,
+  toNchw,
+  toNhwc,
+  type ConvProbeSpec,
+  type ProbeDtype,
+} from './roofline-models.js';
+
+/**
+ * One probe graph loaded in one runtime, as that runtime's own API is
+ * used by its backend. Inputs and outputs are NHWC whatever the runtime's
+ * layout; int8 probes take and give int8 codes, fp32 probes take the codes'
+ * dequantized values and give floats.
+ */
+export interface ProbeSession {
+  /** The graph as this runtime runs it, e.g. 'CONV_2D, int8 in and out'. */
+  readonly graph: string;
+  setInput(codes: Int8Array): void;
+  call(): Promise<void>;
+  /** The last call's output. */
+  output(): Int8Array | Float32Array;
+  dispose(): void;
+}
+
+type LiteRt = typeof LiteRtTypes;
+type OrtWeb = typeof import('onnxruntime-web');
+
+const inputValues = (spec: ConvProbeSpec, dtype: ProbeDtype, codes: Int8Array) =>
+  dtype === 'int8' ? codes : dequantize(codes, spec.input);
+
+export async function tfjsTfliteProbe(spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> {
+  const runner = await loadTfliteRunner(tfliteConvProbe(spec, dtype, 'int8').slice().buffer, { numThreads: threads });
+  const x = runner.getInputs()[0]!;
+  const y = runner.getOutputs()[0]!;
+  return {
+    graph: dtype === 'int8' ? 'CONV_2D, int8 in and out' : 'CONV_2D, fp32',
+    // data() views are fetched per call: WASM memory growth detaches older views.
+    setInput: (codes) => x.data().set(inputValues(spec, dtype, codes)),
+    call: async () => {
+      if (!runner.infer()) throw new Error('tfjs-tflite: inference failed');
+    },
+    output: () => y.data().slice() as Int8Array | Float32Array,
+    dispose: () => runner.cleanUp(),
+  };
+}
+
+/** LiteRT.js tensors are float32, int32 or uint8: its int8 graph takes float32 through QUANTIZE and DEQUANTIZE. */
+export async function liteRtProbe(
+  litert: LiteRt,
+  spec: ConvProbeSpec,
+  dtype: ProbeDtype,
+  threads: number,
+): Promise<ProbeSession> {
+  const { size: n, inChannels: cin } = spec.shape;
+  const compiled = await litert.loadAndCompile(tfliteConvProbe(spec, dtype, 'float'), {
+    accelerator: 'wasm',
+    cpuOptions: { numThreads: threads },
+  });
+  let input: LiteRtTypes.Tensor | undefined;
+  let last: LiteRtTypes.Tensor[] = [];
+  const drop = () => {
+    for (const t of last) t.delete();
+    last = [];
+  };
+  return {
+    graph:
+      dtype === 'int8' ? 'QUANTIZE -> CONV_2D int8 -> DEQUANTIZE (LiteRT.js has no int8 tensors)' : 'CONV_2D, fp32',
+    setInput: (codes) => {
+      input?.delete();
+      input = new litert.Tensor(dequantize(codes, spec.input), [1, n, n, cin]);
+    },
+    call: async () => {
+      if (!input) throw new Error('litert probe: no input set');
+      const out = await compiled.run([input]);
+      // LiteRT tensors live in WASM memory and are freed only by delete().
+      drop();
+      last = out;
+    },
+    output: () => {
+      const y = last[0]?.toTypedArray() as Float32Array | undefined;
+      if (!y) throw new Error('litert probe: no output yet');
+      return dtype === 'int8' ? quantize(y, spec.output) : y.slice();
+    },
+    dispose: () => {
+      drop();
+      input?.delete();
+      compiled.delete();
+    },
+  };
+}
+
+/** What onnxruntime-node and onnxruntime-web share of the InferenceSession API. */
+type OrtLike = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
+
+function onnxSession(
+  label: string,
+  session: ort.InferenceSession,
+  T: OrtLike['Tensor'],
+  spec: ConvProbeSpec,
+  dtype: ProbeDtype,
+  preallocate: boolean,
+): ProbeSession {
+  const { size: n, inChannels: cin, outChannels: cout } = spec.shape;
+  const type = dtype === 'int8' ? 'int8' : 'float32';
+  const outShape = [1, cout, n, n];
+  const y = preallocate
+    ? new T(type, dtype === 'int8' ? new Int8Array(cout * n * n) : new Float32Array(cout * n * n), outShape)
+    : null;
+  let feeds: Record<string, ort.Tensor> | undefined;
+  let last: ort.Tensor | undefined;
+  return {
+    graph: `${label}: ${dtype === 'int8' ? 'QLinearConv, int8 in, out and weights' : 'Conv, fp32'} (NCHW)`,
+    setInput: (codes) => {
+      feeds = { x: new T(type, toNchw(inputValues(spec, dtype, codes), n, cin), [1, cin, n, n]) };
+    },
+    call: async () => {
+      if (!feeds) throw new Error(`${label} probe: no input set`);
+      last = (await (y ? session.run(feeds, { y }) : session.run(feeds))).y;
+    },
+    output: () => {
+      if (!last) throw new Error(`${label} probe: no output yet`);
+      return toNhwc(last.data as Int8Array | Float32Array, n, cout);
+    },
+    dispose: () => void session.release(),
+  };
+}
+
+/** As the onnxruntime backend sets a session up: threads pinned, sequential, all graph optimizations. */
+export async function onnxRuntimeProbe(spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> {
+  const session = await ort.InferenceSession.create(onnxConvProbe(spec, dtype), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: threads,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+  return onnxSession('onnxruntime', session, ort.Tensor, spec, dtype, true);
+}
+
+let ortWebPromise: Promise<OrtWeb> | undefined;
+
+/**
+ * onnxruntime-web's Node entry (its WASM CPU build). Its thread count is a
+ * global read when the WASM starts: the first load in a process fixes it.
+ */
+function loadOrtWeb(threads: number): Promise<OrtWeb> {
+  ortWebPromise ??= (async () => {
+    const web = await import('onnxruntime-web');
+    web.env.wasm.numThreads = threads;
+    web.env.logLevel = 'error';
+    return web;
+  })();
+  return ortWebPromise;
+}
+
+export async function onnxRuntimeWebProbe(
+  spec: ConvProbeSpec,
+  dtype: ProbeDtype,
+  threads: number,
+): Promise<ProbeSession> {
+  const web = await loadOrtWeb(threads);
+  if (web.env.wasm.numThreads !== threads)
+    throw new Error(
+      `onnxruntime-web started with ${String(web.env.wasm.numThreads)} threads in this process; ${threads} is not possible now`,
+    );
+  const session = await web.InferenceSession.create(onnxConvProbe(spec, dtype), {
+    executionProviders: ['wasm'],
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+  return onnxSession('onnxruntime-web', session as unknown as ort.InferenceSession, web.Tensor, spec, dtype, false);
+}
