@@ -22,7 +22,7 @@ import { parseTflite } from '../src/models/tflite.js';
  */
 
 /** LiteRT is probed once its backend exports its module loader; until then its graph is checked elsewhere. */
-const liteRtLoader = 'loadRuntime' in (await import('../src/backends/litert.js'));
+const liteRtLoader = 'loadLiteRtRuntime' in (await import('../src/backends/litert.js'));
 const RUNTIMES: PeakRuntime[] = [
   'tfjs-tflite',
   'onnxruntime',

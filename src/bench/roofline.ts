@@ -83,9 +83,9 @@ type LiteRt = typeof LiteRtTypes;
  */
 async function liteRtRuntime(): Promise<LiteRt> {
   const backend: Record<string, unknown> = await import('../backends/litert.js');
-  const load = backend['loadRuntime'];
+  const load = backend['loadLiteRtRuntime'];
   if (typeof load !== 'function')
-    throw new Error('litert: the roofline probe needs loadRuntime() exported from src/backends/litert.ts');
+    throw new Error('litert: the roofline probe needs loadLiteRtRuntime() exported from src/backends/litert.ts');
   return (load as () => Promise<LiteRt>)();
 }
 
