@@ -1,7 +1,7 @@
 import test from 'ava';
 import { runClip } from '../src/accuracy/clip.js';
 import { argmax, softmax } from '../src/metrics/probabilities.js';
-import { getBackend } from '../src/backends/index.js';
+import { checkThreads, getBackend } from '../src/backends/index.js';
 import { className, resolveModel } from '../src/models/resolve.js';
 import { collect } from '../src/video/frames.js';
 import { decodeFrames } from '../src/video/decode.js';
@@ -123,4 +123,36 @@ test('a third-party fine-tuned A0 given by path runs on both backends (7 classes
     t.true(run.logits.every(Number.isFinite));
     t.is(className(custom, argmax(run.logits)).startsWith('class_'), true);
   }
+});
+
+test('onnxruntime-web runs the converted graphs in Node: exact graph bit-equal to tfjs-tflite, QDQ graph same top-1', async (t) => {
+  const frames = await collect(decodeFrames(ARM_WRESTLING, { size: 172, fps: 5, resize: 'crop', maxFrames: 12 }));
+  const logitsOf = async (name: string) => {
+    const session = await getBackend(name).load(a0, { threads: 1 });
+    try {
+      t.is(session.threads.requested, 1);
+      let state = session.initialState();
+      const all: Float32Array[] = [];
+      for (const f of frames) {
+        const out = await session.step(f, state);
+        all.push(out.logits);
+        state = out.state;
+      }
+      session.release(state);
+      return { all, build: session.runtime.build, pkg: session.runtime.package };
+    } finally {
+      session.dispose();
+    }
+  };
+  const ref = await logitsOf('tfjs-tflite');
+  const exact = await logitsOf('onnxruntime-web-exact');
+  const qdq = await logitsOf('onnxruntime-web');
+  t.is(exact.pkg, 'onnxruntime-web');
+  t.regex(
+    qdq.build,
+    /^ort-wasm-simd-threaded\.wasm \(no worker threads\), WASM EP, converted by movinet-bench to int8 QDQ/,
+  );
+  exact.all.forEach((l, i) => t.deepEqual(Array.from(l), Array.from(ref.all[i]!), `frame ${i}`));
+  t.is(argmax(qdq.all.at(-1)!), argmax(ref.all.at(-1)!));
+  t.throws(() => checkThreads(getBackend('onnxruntime-web'), 2), { message: /at most 1 thread in Node/ });
 });

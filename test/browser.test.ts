@@ -40,7 +40,7 @@ test.serial(
     const args = [
       'bench',
       '--backends',
-      'tfjs-tflite,litert,onnxruntime,onnxruntime-float',
+      'tfjs-tflite,litert,onnxruntime-web,onnxruntime-web-float',
       '--frames',
       '120',
       '--warmup',
@@ -51,7 +51,7 @@ test.serial(
     const report = readReport(out) as BenchReport;
     t.deepEqual(
       report.results.map((x) => x.backend),
-      ['tfjs-tflite@chromium', 'litert@chromium', 'onnxruntime@chromium', 'onnxruntime-float@chromium'],
+      ['tfjs-tflite@chromium', 'litert@chromium', 'onnxruntime-web@chromium', 'onnxruntime-web-float@chromium'],
     );
     for (const x of report.results) {
       t.is(x.runtime.target, 'chromium');
@@ -109,12 +109,13 @@ test.serial('parity --target chromium on two clips: each browser backend has the
     ].join('\n'),
   );
   const out = path.join(tmp, 'parity.json');
-  const r = cli(['parity', '--target', 'chromium', '--backends', 'tfjs-tflite,litert', '--dataset', csv, '--out', out]);
+  const backends = 'tfjs-tflite,litert,onnxruntime-web-exact';
+  const r = cli(['parity', '--target', 'chromium', '--backends', backends, '--dataset', csv, '--out', out]);
   t.is(r.code, 0, r.stderr);
   const report = readReport(out);
   if (report.kind !== 'parity') return t.fail(report.kind);
   const byName = new Map(report.pairs.map((p) => [p.backend, p]));
-  for (const name of ['tfjs-tflite@chromium', 'litert@chromium']) {
+  for (const name of ['tfjs-tflite@chromium', 'litert@chromium', 'onnxruntime-web-exact@chromium']) {
     const pair = byName.get(name);
     t.truthy(pair, name);
     t.is(pair!.reference, 'tfjs-tflite');
@@ -122,4 +123,7 @@ test.serial('parity --target chromium on two clips: each browser backend has the
   }
   // The same WASM runtime on the same bytes: the page computes what Node computes.
   t.is(byName.get('tfjs-tflite@chromium')!.maxAbsLogitDiff, 0);
+  // The exact graph on onnxruntime-web, stepped by the page with the Node backends' own session class
+  // and its states carried frame to frame, reproduces TFLite's integer arithmetic bit for bit.
+  t.is(byName.get('onnxruntime-web-exact@chromium')!.maxAbsLogitDiff, 0);
 });

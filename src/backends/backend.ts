@@ -1,6 +1,12 @@
 import type { NodeTime } from '../metrics/profile.js';
 import type { ResolvedModel } from '../models/resolve.js';
-import { elementCount } from '../models/tflite.js';
+import type { StreamSignature, TensorSpec } from '../models/signature.js';
+
+/*
+ * This file and the *-session.ts files hold the per-frame code of each runtime.
+ * They import types only (and each other), so the browser page bundles the very
+ * same code as Node; Node-only loading lives in the backend files.
+ */
 
 export type StateTensor = Float32Array | Int32Array;
 /** Stream states by signature name, as plain arrays (for tests, parity and hand-made states). */
@@ -80,16 +86,29 @@ export interface Backend {
   readonly noProfiler?: string;
   /** The most threads this runtime can be pinned to here; a request above it is refused. */
   readonly maxThreads: number;
+  /** Why a request above maxThreads cannot be honoured, for the error line. */
+  readonly maxThreadsWhy?: string;
   load(model: ResolvedModel, opts: LoadOptions): Promise<Session>;
 }
 
-export function zeroArrays(model: ResolvedModel): Map<string, StateTensor> {
-  return new Map(
-    model.signature.states.map((s) => {
-      const n = elementCount(s.input.shape);
-      return [s.name, s.input.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n)];
-    }),
-  );
+export function zeroArray(spec: Pick<TensorSpec, 'shape' | 'dtype'>): StateTensor {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  return spec.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+}
+
+export function zeroArrays(sig: Pick<StreamSignature, 'states'>): Map<string, StateTensor> {
+  return new Map(sig.states.map((s) => [s.name, zeroArray(s.input)]));
+}
+
+/** Times `count` frames of a bare loop with the clock both targets have. */
+export async function timeEach(count: number, body: (i: number) => Promise<void> | void): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await body(i);
+    times.push(performance.now() - t0);
+  }
+  return times;
 }
 
 export function requireArray(values: StateArrays, name: string): StateTensor {

@@ -3,6 +3,7 @@ import type { Backend } from './backend.js';
 import { liteRtBackend } from './litert.js';
 import { tfjsTfliteBackend } from './tfjs-tflite.js';
 import { onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend } from './onnxruntime.js';
+import { onnxRuntimeWebBackend, onnxRuntimeWebExactBackend, onnxRuntimeWebFloatBackend } from './onnxruntime-web.js';
 
 const BACKENDS: readonly Backend[] = [
   tfjsTfliteBackend,
@@ -10,10 +11,15 @@ const BACKENDS: readonly Backend[] = [
   onnxRuntimeBackend,
   onnxRuntimeExactBackend,
   onnxRuntimeFloatBackend,
+  onnxRuntimeWebBackend,
+  onnxRuntimeWebFloatBackend,
+  onnxRuntimeWebExactBackend,
 ];
 
 export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
 export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime'];
+/** The same runtimes' browser builds: onnxruntime-node has none, its WASM build stands in. */
+export const BROWSER_DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime-web'];
 
 export function getBackend(name: string): Backend {
   const b = BACKENDS.find((x) => x.name === name);
@@ -24,8 +30,9 @@ export function getBackend(name: string): Backend {
 /** Thread counts are checked before anything is loaded, so a bad flag costs nothing. */
 export function checkThreads(backend: Backend, threads: number): void {
   if (threads > backend.maxThreads) {
-    const why =
-      backend.maxThreads === 1
+    const why = backend.maxThreadsWhy
+      ? ` ${backend.maxThreadsWhy}`
+      : backend.maxThreads === 1
         ? ' in Node (its multi-threaded WASM build needs browser Workers)'
         : ` on this ${backend.maxThreads}-core machine`;
     throw new UserError(

@@ -9,9 +9,9 @@ import { measurementWarnings } from '../metrics/warnings.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import { convertCached } from '../convert/cache.js';
-import { nativePrecision, onnxOutputName, type Precision } from '../convert/tflite-to-onnx.js';
+import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { PRECISION_LABEL } from '../backends/onnx-session.js';
 import type { ResolvedModel } from '../models/resolve.js';
-import { isPassThrough, type TensorSpec } from '../models/signature.js';
 import { UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import {
@@ -19,11 +19,8 @@ import {
   type PageBenchRequest,
   type PageBenchResult,
   type PageEnvironment,
-  type PageOnnxGraph,
   type PageParityResult,
   type PageRuntime,
-  type PageSignature,
-  type PageTensor,
 } from './protocol.js';
 import { startPageServer, type PageServer } from './server.js';
 
@@ -54,28 +51,26 @@ export const browserBackendName = (runtime: string) => `${runtime}@chromium`;
 export const PACKAGES: Record<PageRuntime, string> = {
   'tfjs-tflite': '@tensorflow/tfjs-tflite',
   litert: '@litertjs/core',
-  onnxruntime: 'onnxruntime-web',
-  'onnxruntime-float': 'onnxruntime-web',
-  'onnxruntime-exact': 'onnxruntime-web',
-};
-/** As the Node onnxruntime backend words it, so builds read alike across targets. */
-const PRECISION_LABEL: Record<Precision, string> = {
-  float: 'fp32',
-  int8: 'int8 QDQ',
-  'int8-exact': 'int8 arithmetic emulated in fp32 ops',
+  'onnxruntime-web': 'onnxruntime-web',
+  'onnxruntime-web-float': 'onnxruntime-web',
+  'onnxruntime-web-exact': 'onnxruntime-web',
 };
 const isOnnx = (r: PageRuntime) => r.startsWith('onnxruntime');
 /** The glue file names of each runtime's WASM builds, as in the Node backends' `build`. */
 const GLUE: Record<PageRuntime, RegExp> = {
   'tfjs-tflite': /\/(tflite_web_api_cc[a-z_]*\.js)$/,
   litert: /\/(litert_wasm[a-z_]*\.js)$/,
-  onnxruntime: /\/(ort-wasm[a-z.-]*\.wasm)$/,
-  'onnxruntime-float': /\/(ort-wasm[a-z.-]*\.wasm)$/,
-  'onnxruntime-exact': /\/(ort-wasm[a-z.-]*\.wasm)$/,
+  'onnxruntime-web': /\/(ort-wasm[a-z.-]*\.wasm)$/,
+  'onnxruntime-web-float': /\/(ort-wasm[a-z.-]*\.wasm)$/,
+  'onnxruntime-web-exact': /\/(ort-wasm[a-z.-]*\.wasm)$/,
 };
 
 export function checkBrowserRuntime(name: string, threads: number): PageRuntime {
   const runtime = PAGE_RUNTIMES.find((r) => r === name);
+  if (!runtime && name.startsWith('onnxruntime'))
+    throw new UserError(
+      `backend ${name} is native onnxruntime-node, which has no browser build; in chromium use ${name.replace('onnxruntime', 'onnxruntime-web')}`,
+    );
   if (!runtime)
     throw new UserError(
       `backend ${name} has no browser build wired up here; --target chromium runs ${PAGE_RUNTIMES.join(', ')}`,
@@ -99,44 +94,21 @@ export function enforcement(runtime: PageRuntime, threads: number): string {
     : `threaded LiteRT WASM build (loadLiteRt threads: true) + cpuOptions.numThreads=${threads}`;
 }
 
-function pageTensor(spec: TensorSpec): PageTensor {
-  if (spec.dtype !== 'float32' && spec.dtype !== 'int32') throw new Error(`tensor ${spec.name} is ${spec.dtype}`);
-  return { name: spec.name, tensorName: spec.tensorName, shape: spec.shape, dtype: spec.dtype };
-}
-
-export function pageSignature(model: ResolvedModel): PageSignature {
-  const sig = model.signature;
-  return {
-    image: pageTensor(sig.image),
-    logits: pageTensor(sig.logits),
-    states: sig.states.map((s) => ({ name: s.name, input: pageTensor(s.input), output: pageTensor(s.output) })),
-  };
-}
-
-/** The bytes the page loads for a runtime: the .tflite, or for onnxruntime the graph converted as in Node. */
+/** The bytes the page loads for a runtime: the .tflite, or for onnxruntime-web the graph converted as in Node. */
 export function pageModel(
   model: ResolvedModel,
   runtime: PageRuntime,
   cache: boolean,
-): { bytes: Uint8Array; onnx?: PageOnnxGraph; note: string } {
+): { bytes: Uint8Array; precision?: Precision; note: string } {
   if (!isOnnx(runtime)) return { bytes: model.bytes, note: '' };
   const native = nativePrecision(model.graph);
   const wanted: Precision =
-    runtime === 'onnxruntime-float' ? 'float' : runtime === 'onnxruntime-exact' ? 'int8-exact' : native;
+    runtime === 'onnxruntime-web-float' ? 'float' : runtime === 'onnxruntime-web-exact' ? 'int8-exact' : native;
   const p: Precision = native === 'float' ? native : wanted;
   const converted = convertCached(model, p, cache);
-  const spec = (t: TensorSpec) => pageTensor(t);
-  const states = model.signature.states;
   return {
     bytes: converted.bytes,
-    onnx: {
-      logits: onnxOutputName(model.signature.logits.name, false),
-      live: states
-        .filter((st) => !isPassThrough(st))
-        .map((st) => ({ ...spec(st.input), name: st.name, output: onnxOutputName(st.name, true) })),
-      passThrough: states.filter(isPassThrough).map((st) => ({ ...spec(st.input), name: st.name })),
-      optimization: p === 'int8-exact' ? 'disabled' : 'all',
-    },
+    precision: p,
     note: `, converted by movinet-bench to ${PRECISION_LABEL[p]}${converted.cached ? ' (cached)' : ''}`,
   };
 }
@@ -300,8 +272,8 @@ export class ChromiumTarget {
     const req: PageBenchRequest = {
       runtime,
       threads: opts.threads,
-      signature: pageSignature(model),
-      ...(loaded.onnx ? { onnx: loaded.onnx } : {}),
+      signature: model.signature,
+      ...(loaded.precision ? { precision: loaded.precision } : {}),
       frameCount: frames.length,
       frames: opts.frames,
       warmup: opts.warmup,
@@ -393,9 +365,9 @@ export class ChromiumTarget {
     const req = {
       runtime,
       threads,
-      signature: pageSignature(model),
+      signature: model.signature,
       frameCount: frames.length,
-      ...(loaded.onnx ? { onnx: loaded.onnx } : {}),
+      ...(loaded.precision ? { precision: loaded.precision } : {}),
     };
     const { value, served } = await this.inPage(loaded.bytes, runtime, frames, threads, (evaluate) =>
       evaluate<PageParityResult>('(req) => movinetBench.parity(req)', req),

@@ -1,47 +1,28 @@
+import type { Precision } from '../convert/context.js';
+import type { StreamSignature } from '../models/signature.js';
+
 /**
  * What the Node side and the page say to each other. Both sides import this
  * file, so it holds types and plain data only: the page bundle must not pull
  * in anything of Node.
  */
 
-/** A tensor as the page needs it: the runtime's tensor name (tfjs-tflite) or signature name (LiteRT). */
-export interface PageTensor {
-  name: string;
-  tensorName: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-}
-
-export interface PageSignature {
-  image: PageTensor;
-  logits: PageTensor;
-  states: { name: string; input: PageTensor; output: PageTensor }[];
-}
-
 /** The runtimes the page can load, by the name of their Node backend. */
 export const PAGE_RUNTIMES = [
   'tfjs-tflite',
   'litert',
-  'onnxruntime',
-  'onnxruntime-float',
-  'onnxruntime-exact',
+  'onnxruntime-web',
+  'onnxruntime-web-float',
+  'onnxruntime-web-exact',
 ] as const;
 export type PageRuntime = (typeof PAGE_RUNTIMES)[number];
-
-/** How the converted ONNX graph names its values; live states are written by the graph, pass-through ones carried. */
-export interface PageOnnxGraph {
-  logits: string;
-  live: { name: string; output: string; shape: number[]; dtype: 'float32' | 'int32' }[];
-  passThrough: { name: string; shape: number[]; dtype: 'float32' | 'int32' }[];
-  optimization: 'all' | 'disabled';
-}
 
 export interface PageBenchRequest {
   runtime: PageRuntime;
   threads: number;
-  signature: PageSignature;
-  /** For the onnxruntime runtimes: /model holds the converted graph. */
-  onnx?: PageOnnxGraph;
+  signature: StreamSignature;
+  /** For the onnxruntime runtimes: /model holds the graph converted to this precision. */
+  precision?: Precision;
   /** Distinct frames served at /frames; passes cycle through them as in Node. */
   frameCount: number;
   frames: number;
@@ -81,8 +62,8 @@ export interface PageBenchResult {
 export interface PageParityRequest {
   runtime: PageRuntime;
   threads: number;
-  signature: PageSignature;
-  onnx?: PageOnnxGraph;
+  signature: StreamSignature;
+  precision?: Precision;
   frameCount: number;
 }
 

@@ -8,7 +8,6 @@ import {
   loadedBuild,
   PACKAGES,
   pageModel,
-  pageSignature,
   type ChromiumTarget,
 } from './chromium.js';
 import type { PageParityRequest } from './protocol.js';
@@ -29,9 +28,9 @@ export function browserBackend(target: ChromiumTarget, name: string): Backend {
       const req: PageParityRequest = {
         runtime,
         threads: opts.threads,
-        signature: pageSignature(model),
+        signature: model.signature,
         frameCount: 1,
-        ...(loaded.onnx ? { onnx: loaded.onnx } : {}),
+        ...(loaded.precision ? { precision: loaded.precision } : {}),
       };
       try {
         await page.evaluate('(req) => movinetBench.openSession(req)', req);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
+import { BACKEND_NAMES, BROWSER_DEFAULT_BACKENDS, DEFAULT_BACKENDS } from '../backends/index.js';
 import { TARGETS, type Target } from '../browser/chromium.js';
 import { benchReport } from '../run/bench.js';
 import { UserError } from '../util/errors.js';
@@ -39,7 +39,12 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('per-frame latency of step() for each model x backend, states carried frame to frame')
     .option('--models <ids>', 'model ids or .tflite paths, comma-separated', parseList, ['a0'])
-    .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)
+    .option(
+      '--backends <names>',
+      `runtimes: ${BACKEND_NAMES.join(', ')} (default with --target chromium: ${BROWSER_DEFAULT_BACKENDS.join(',')})`,
+      parseList,
+      DEFAULT_BACKENDS,
+    )
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
     .option('--frames <n>', 'measured frames per repeat', intParser('--frames', 1, MAX_FRAMES), 300)
     .option('--warmup <n>', 'warm-up frames, not measured', intParser('--warmup', 0, MAX_WARMUP), 20)
@@ -68,7 +73,9 @@ export function registerBench(program: Command): void {
       choiceParser('--target', TARGETS),
       'node',
     )
-    .action(async (flags: BenchFlags) => {
+    .action(async (flags: BenchFlags, cmd: Command) => {
+      if (flags.target === 'chromium' && cmd.getOptionValueSource('backends') === 'default')
+        flags.backends = BROWSER_DEFAULT_BACKENDS;
       const measured = flags.frames * flags.repeats * flags.processes;
       if (measured > MAX_MEASURED) {
         throw new UserError(

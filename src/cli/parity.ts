@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKEND_NAMES } from '../backends/index.js';
+import { BACKEND_NAMES, BROWSER_DEFAULT_BACKENDS, DEFAULT_BACKENDS } from '../backends/index.js';
 import { TARGETS, type Target } from '../browser/chromium.js';
 import type { ResizeMode } from '../core/results.js';
 import { fmt } from '../report/format.js';
@@ -58,11 +58,12 @@ export function registerParity(program: Command): void {
     .command('parity')
     .description('run backends on the same frames and compare them frame by frame; exit 1 on a mismatch (for CI)')
     .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
-    .option('--backends <names>', `runtimes, the first is the reference: ${BACKEND_NAMES.join(', ')}`, parseList, [
-      'tfjs-tflite',
-      'litert',
-      'onnxruntime',
-    ])
+    .option(
+      '--backends <names>',
+      `runtimes, the first is the reference: ${BACKEND_NAMES.join(', ')} (default with --target chromium: ${BROWSER_DEFAULT_BACKENDS.join(',')})`,
+      parseList,
+      DEFAULT_BACKENDS,
+    )
     .option('--dataset <name|dir|csv|json>', 'a subset name or your clips, as for accuracy', 'kinetics-sample')
     .option(
       '--min-agreement <fraction>',
@@ -87,7 +88,9 @@ export function registerParity(program: Command): void {
       choiceParser('--target', TARGETS),
       'node',
     )
-    .action(async (flags: ParityFlags) => {
+    .action(async (flags: ParityFlags, cmd: Command) => {
+      if (flags.target === 'chromium' && cmd.getOptionValueSource('backends') === 'default')
+        flags.backends = BROWSER_DEFAULT_BACKENDS;
       const out = flags.out ?? defaultReportPath('parity');
       assertWritable(out);
       const report = await parityReport({ ...flags, progress: createProgress(flags.json, 'clips') });

@@ -9,7 +9,8 @@ export interface StepTiming {
 /**
  * Feeds frames to one session from zero state, carrying the states each call
  * returns into the next: the one place the harness drives a stream (bench,
- * accuracy, parity, classify). Only step() is inside the clock. Each
+ * accuracy, parity, classify, and the browser page, which bundles this file).
+ * Only step() is inside the clock, read with performance.now() in both targets. Each
  * backend's bare loop deliberately does not use this: it is the reference the
  * harness overhead is measured against.
  */
@@ -18,7 +19,8 @@ export interface StepTiming {
  * has taken this fraction longer, so the A/B mode can be shown to catch a known
  * regression. Unset (0) everywhere else.
  */
-const SELFTEST_SLOWDOWN = Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0) || 0;
+const SELFTEST_SLOWDOWN =
+  (typeof process === 'undefined' ? 0 : Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0)) || 0;
 
 export class StreamStepper {
   private state: State;
@@ -30,13 +32,13 @@ export class StreamStepper {
   }
 
   async step(frame: Float32Array): Promise<StepTiming> {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     const out = await this.session.step(frame, this.state);
     if (SELFTEST_SLOWDOWN > 0) {
-      const until = t0 + BigInt(Math.round(Number(process.hrtime.bigint() - t0) * (1 + SELFTEST_SLOWDOWN)));
-      while (process.hrtime.bigint() < until);
+      const until = t0 + (performance.now() - t0) * (1 + SELFTEST_SLOWDOWN);
+      while (performance.now() < until);
     }
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const ms = performance.now() - t0;
     this.state = out.state;
     this.frames++;
     return { logits: out.logits, ms };

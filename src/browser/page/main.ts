@@ -6,13 +6,16 @@ import type {
   PageParityRequest,
   PageParityResult,
 } from '../protocol.js';
-import { loadSession, type PageSession } from './runtimes.js';
+import type { Session } from '../../backends/backend.js';
+import { StreamStepper } from '../../stream/stream.js';
+import { loadSession } from './runtimes.js';
 
 /**
  * The page's half of `bench --target chromium`: the same run as benchOne in
  * src/bench/run.ts (load, first inference, warm-up, repeats from zero state
- * with states carried, alternating overhead blocks), clocked with
- * performance.now(). Statistics are left to Node, so both targets share them.
+ * with states carried, alternating overhead blocks), with the same stepper
+ * and sessions as Node (bundled from src/stream and src/backends). Statistics
+ * are left to Node, so both targets share them.
  */
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {
@@ -30,30 +33,12 @@ async function fetchFrames(count: number, size: number): Promise<Float32Array[]>
 
 const frameAt = (frames: readonly Float32Array[], i: number) => frames[i % frames.length]!;
 
-/** The page's StreamStepper: only step() is inside the clock. */
-class Stepper {
-  private state: unknown;
-  constructor(private readonly session: PageSession) {
-    this.state = session.initialState();
-  }
-  async step(frame: Float32Array): Promise<{ logits: Float32Array; ms: number }> {
-    const t0 = performance.now();
-    const out = await this.session.step(frame, this.state);
-    const ms = performance.now() - t0;
-    this.state = out.state;
-    return { logits: out.logits, ms };
-  }
-  close(): void {
-    this.session.release(this.state);
-  }
-}
-
 async function timedPass(
-  session: PageSession,
+  session: Session,
   frames: readonly Float32Array[],
   count: number,
 ): Promise<{ times: number[]; last: Float32Array | null }> {
-  const stepper = new Stepper(session);
+  const stepper = new StreamStepper(session);
   const times: number[] = [];
   let last: Float32Array | null = null;
   try {
@@ -144,10 +129,10 @@ async function bench(req: PageBenchRequest): Promise<PageBenchResult> {
   const size = req.signature.image.shape.reduce((a, b) => a * b, 1);
   const [bytes, frames] = await Promise.all([fetchBytes('/model'), fetchFrames(req.frameCount, size)]);
   const t0 = performance.now();
-  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.onnx);
+  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.precision);
   const loadMs = performance.now() - t0;
   try {
-    const warm = new Stepper(session);
+    const warm = new StreamStepper(session);
     const firstInferenceMs = (await warm.step(frameAt(frames, 0))).ms;
     for (let i = 1; i <= req.warmup; i++) await warm.step(frameAt(frames, i));
     warm.close();
@@ -177,10 +162,10 @@ async function bench(req: PageBenchRequest): Promise<PageBenchResult> {
 async function parity(req: PageParityRequest): Promise<PageParityResult> {
   const size = req.signature.image.shape.reduce((a, b) => a * b, 1);
   const [bytes, frames] = await Promise.all([fetchBytes('/model'), fetchFrames(req.frameCount, size)]);
-  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.onnx);
+  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.precision);
   const logits: number[] = [];
   let classes = 0;
-  const stepper = new Stepper(session);
+  const stepper = new StreamStepper(session);
   try {
     for (const frame of frames) {
       const out = await stepper.step(frame);
@@ -195,11 +180,11 @@ async function parity(req: PageParityRequest): Promise<PageParityResult> {
 }
 
 /** A session kept open across calls, stepped one frame at a time from Node (parity lockstep, not timed). */
-let open: { session: PageSession; stepper: Stepper | null; size: number } | null = null;
+let open: { session: Session; stepper: StreamStepper | null; size: number } | null = null;
 
 async function openSession(req: PageParityRequest): Promise<void> {
   const bytes = await fetchBytes('/model');
-  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.onnx);
+  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.precision);
   open = { session, stepper: null, size: req.signature.image.shape.reduce((a, b) => a * b, 1) };
 }
 
@@ -207,7 +192,7 @@ async function stepFrame(fresh: boolean): Promise<number[]> {
   if (!open) throw new Error('no open session');
   if (fresh || !open.stepper) {
     open.stepper?.close();
-    open.stepper = new Stepper(open.session);
+    open.stepper = new StreamStepper(open.session);
   }
   const [frame] = await fetchFrames(1, open.size);
   return Array.from((await open.stepper.step(frame!)).logits);

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { InferenceSession } from 'onnxruntime-common';
+import { convertCached } from '../convert/cache.js';
+import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import type { ResolvedModel } from '../models/resolve.js';
+import type { Backend, LoadOptions, OpProfiler, Session } from './backend.js';
+import { OnnxSession, onnxSessionOptions, PRECISION_LABEL, type OrtApi } from './onnx-session.js';
+import { packageVersion } from './package-info.js';
+
+/**
+ * Loading a converted graph into an onnxruntime package: shared by the native
+ * (onnxruntime.ts) and WASM (onnxruntime-web.ts) backends, which differ only in
+ * the package, its build and what it can profile.
+ */
+
+/** The onnxruntime package a backend runs the converted graph on, as the backend needs it. */
+export interface OrtPackage {
+  name: string;
+  /** Loaded on first use: neither package costs anything to a run that does not ask for it. */
+  load(threads: number): Promise<OrtApi & { InferenceSession: { create: typeof InferenceSession.create } }>;
+  /** The build that runs the graph, for the report. */
+  build: string;
+  /** The EP list, when the package needs one named. */
+  executionProviders?: string[];
+  maxThreads: number;
+  maxThreadsWhy?: string;
+  /** Whether the package writes outputs into pre-allocated tensors correctly (see OnnxSession). */
+  preallocatedOutputs: boolean;
+  /** The package's op profiler, on a session created with enableProfiling writing under `dir`. */
+  profiler?: (session: InferenceSession, dir: string) => OpProfiler;
+  /** Why there is no profiler, when there is none. */
+  noProfiler?: string;
+}
+
+/** onnxruntime's own errors name neither the backend nor the file; a failed load says both. */
+async function createSession(
+  create: typeof InferenceSession.create,
+  backend: string,
+  file: string | null,
+  bytes: Uint8Array,
+  options: InferenceSession.SessionOptions,
+): Promise<InferenceSession> {
+  try {
+    return await create(bytes, options);
+  } catch (e) {
+    const where = file ? ` from ${file} (delete it or pass --no-cache)` : '';
+    throw new Error(
+      `${backend}: onnxruntime cannot load the converted model${where}: ${(e as Error).message.split('\n')[0]}`,
+      { cause: e },
+    );
+  }
+}
+
+export function onnxBackend(name: string, pkg: OrtPackage, precision: 'native' | Precision): Backend {
+  return {
+    name,
+    maxThreads: pkg.maxThreads,
+    ...(pkg.maxThreadsWhy ? { maxThreadsWhy: pkg.maxThreadsWhy } : {}),
+    ...(pkg.noProfiler ? { noProfiler: pkg.noProfiler } : {}),
+    async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
+      // A float source has nothing to quantize: every variant runs it as fp32.
+      const native = nativePrecision(model.graph);
+      const p: Precision = precision === 'native' || native === 'float' ? native : precision;
+      const onnx = convertCached(model, p, opts.cache ?? true);
+      if (onnx.rebuilt)
+        process.stderr.write(`movinet-bench: ${name}: rebuilt the cached conversion: ${onnx.rebuilt}\n`);
+      const ort = await pkg.load(opts.threads);
+      const profileDir =
+        opts.profile && pkg.profiler ? fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ort-profile-')) : null;
+      const { options, enforcement } = onnxSessionOptions(p, opts.threads);
+      const session = await createSession(ort.InferenceSession.create, name, onnx.path, onnx.bytes, {
+        ...options,
+        ...(pkg.executionProviders ? { executionProviders: pkg.executionProviders } : {}),
+        ...(profileDir ? { enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort') } : {}),
+      });
+      const runtime = {
+        package: pkg.name,
+        version: packageVersion(pkg.name),
+        build: `${pkg.build}, converted by movinet-bench to ${PRECISION_LABEL[p]}${onnx.cached ? ' (cached)' : ''}`,
+      };
+      const threads = { requested: opts.threads, enforcement };
+      return new OnnxSession(
+        ort,
+        model.signature,
+        session,
+        threads,
+        runtime,
+        pkg.preallocatedOutputs,
+        profileDir && pkg.profiler ? pkg.profiler(session, profileDir) : undefined,
+      );
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { onnxBackend, type OrtPackage } from './onnx-backend.js';
+
+const WEB: OrtPackage = {
+  name: 'onnxruntime-web',
+  load: async (threads) => {
+    const ort = await import('onnxruntime-web');
+    // One thread starts no worker: the SIMD build then runs on the calling thread alone, as in the page.
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    return ort;
+  },
+  build: 'ort-wasm-simd-threaded.wasm (no worker threads), WASM EP',
+  executionProviders: ['wasm'],
+  preallocatedOutputs: false,
+  maxThreads: 1,
+  maxThreadsWhy:
+    'in Node (this backend measures the single-thread SIMD build; threaded runs are for --target chromium)',
+  noProfiler:
+    "onnxruntime-web writes its enableProfiling trace into the WASM module's in-memory file system and returns no data",
+};
+
+/** The same converted graphs on onnxruntime's WASM build (single-thread SIMD) in Node: what native buys. */
+export const onnxRuntimeWebBackend = onnxBackend('onnxruntime-web', WEB, 'native');
+export const onnxRuntimeWebFloatBackend = onnxBackend('onnxruntime-web-float', WEB, 'float');
+export const onnxRuntimeWebExactBackend = onnxBackend('onnxruntime-web-exact', WEB, 'int8-exact');

@@ -1,0 +1,151 @@
+import type { NodeTime } from '../metrics/profile.js';
+import type { StreamSignature, TensorSpec } from '../models/signature.js';
+import {
+  requireArray,
+  StateLedger,
+  timeEach,
+  zeroArrays,
+  type OpProfiler,
+  type RuntimeInfo,
+  type Session,
+  type State,
+  type StateArrays,
+  type StateTensor,
+  type StepResult,
+  type ThreadInfo,
+} from './backend.js';
+import { assertRuntimeTensor } from './tensor-check.js';
+
+/** The subset of @tensorflow/tfjs-tflite's TFLiteWebModelRunner used here: raw buffers, no tfjs tensors. */
+export interface RunnerTensor {
+  name: string;
+  shape: string;
+  dataType: string;
+  data(): Float32Array | Int32Array | Int8Array | Uint8Array;
+}
+export interface Runner {
+  getInputs(): RunnerTensor[];
+  getOutputs(): RunnerTensor[];
+  infer(): boolean;
+  cleanUp(): void;
+  /** The last infer()'s node times, when loaded with enableProfiling. */
+  getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[];
+}
+
+function runnerTensor(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output'): RunnerTensor {
+  const t = tensors.find((x) => x.name === spec.tensorName);
+  assertRuntimeTensor('tfjs-tflite', side, spec, t && { shape: t.shape.split(',').map(Number), dtype: t.dataType });
+  return t!;
+}
+
+/**
+ * Where a state's values are: zeros, JS arrays, or the runner's output
+ * buffers of a given step (valid until the next infer()).
+ */
+type Payload = { kind: 'zero' } | { kind: 'arrays'; values: StateArrays } | { kind: 'outputs'; step: number };
+
+/** A tfjs-tflite interpreter stepping a stream: the same code in Node and in the browser page. */
+export class TfliteRunnerSession implements Session {
+  private readonly image: RunnerTensor;
+  private readonly logits: RunnerTensor;
+  private readonly states: { name: string; input: RunnerTensor; output: RunnerTensor }[];
+  private readonly ledger = new StateLedger<Payload>(this);
+  private steps = 0;
+  readonly profiler?: OpProfiler;
+  private readonly profiled: NodeTime[][] = [];
+
+  constructor(
+    private readonly signature: StreamSignature,
+    private readonly runner: Runner,
+    readonly threads: ThreadInfo,
+    readonly runtime: RuntimeInfo,
+    profile: boolean,
+  ) {
+    if (profile) {
+      // TFLite's profiler keeps the last invocation only: each step's node times are collected after it.
+      this.profiler = {
+        source: 'TFLite op profiler (enableProfiling)',
+        nodeTimes: async (skip) => this.profiled.slice(skip).flat(),
+      };
+    }
+    const ins = runner.getInputs();
+    const outs = runner.getOutputs();
+    this.image = runnerTensor(ins, signature.image, 'input');
+    this.logits = runnerTensor(outs, signature.logits, 'output');
+    this.states = signature.states.map((s) => ({
+      name: s.name,
+      input: runnerTensor(ins, s.input, 'input'),
+      output: runnerTensor(outs, s.output, 'output'),
+    }));
+  }
+
+  initialState(): State {
+    return this.ledger.issue({ kind: 'zero' });
+  }
+
+  stateFrom(values: StateArrays): State {
+    for (const s of this.states) requireArray(values, s.name);
+    return this.ledger.issue({ kind: 'arrays', values });
+  }
+
+  private current(p: Payload): Payload {
+    if (p.kind === 'outputs' && p.step !== this.steps)
+      throw new Error('this state is stale: the runner has stepped since it was made');
+    return p;
+  }
+
+  async step(frame: Float32Array, state: State): Promise<StepResult> {
+    const p = this.current(this.ledger.take(state));
+    // data() views are fetched per call: WASM memory growth detaches older views.
+    this.image.data().set(frame);
+    for (const s of this.states) {
+      const input = s.input.data();
+      if (p.kind === 'zero') input.fill(0);
+      else if (p.kind === 'arrays') input.set(requireArray(p.values, s.name));
+      else input.set(s.output.data());
+    }
+    if (!this.runner.infer()) throw new Error('tfjs-tflite: inference failed');
+    this.steps++;
+    if (this.profiler) {
+      this.profiled.push(
+        this.runner.getProfilingResults().map((r) => ({ node: r.nodeName, op: r.nodeType, ms: r.nodeExecMs })),
+      );
+    }
+    return {
+      logits: (this.logits.data() as Float32Array).slice(),
+      state: this.ledger.issue({ kind: 'outputs', step: this.steps }),
+    };
+  }
+
+  readState(state: State): Map<string, StateTensor> {
+    const p = this.current(this.ledger.peek(state));
+    if (p.kind === 'zero') return zeroArrays(this.signature);
+    const out = new Map<string, StateTensor>();
+    for (const s of this.states)
+      out.set(
+        s.name,
+        (p.kind === 'arrays' ? requireArray(p.values, s.name) : (s.output.data() as StateTensor)).slice(),
+      );
+    return out;
+  }
+
+  release(state: State): void {
+    this.ledger.take(state);
+  }
+
+  async bareLoop(frames: readonly Float32Array[], count: number): Promise<number[]> {
+    for (const s of this.states) s.input.data().fill(0);
+    const times = await timeEach(count, (i) => {
+      this.image.data().set(frames[i % frames.length]!);
+      for (const s of this.states) s.input.data().set(s.output.data());
+      this.runner.infer();
+    });
+    this.steps++;
+    return times;
+  }
+
+  dispose(): void {
+    this.ledger.drain();
+    this.runner.cleanUp();
+  }
+}
