@@ -103,6 +103,16 @@ test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the
   t.is(report.results[0]!.model.sha256, '6125b36e2485eeb5cc1fd6206cf5e5d70235593fbc84610d1dce97fe3aa9c2ac');
   t.is(report.skipped.length, 4);
   t.true(report.results.every((x) => x.overhead !== null && x.runtime.threads.requested === 1));
+  // Each row beside its runtime's probed int8 peak: the achieved rate is the graph's MACs over the row's p50.
+  for (const x of report.results) {
+    const roof = x.roofline!;
+    t.is(roof.probe.runtime, x.backend);
+    t.is(roof.dtype, 'int8');
+    t.is(roof.peakGmacPerS, roof.probe.int8GmacPerS);
+    t.is(roof.achievedGmacPerS, roof.macsPerFrame / (x.stats.p50 * 1e6));
+    t.is(roof.fractionOfPeak, roof.achievedGmacPerS / roof.peakGmacPerS);
+  }
+  t.regex(r.stdout, /roofline a0-int8 litert: [\d.]+ GMAC\/s at p50 = \d+% of the int8 probe [\d.]+ GMAC\/s/);
   // Without --skip-missing the same run exits 2.
   const strict = cli([
     'bench',

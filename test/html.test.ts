@@ -115,6 +115,12 @@ test('the page is self-contained: no executed script, no external asset, each ch
   t.log(`page: ${(html.length / 1024).toFixed(0)} KiB for ${reports.length} reports, in ${tmp}`);
 });
 
+test('bench rows carry the roofline probe into a section of the page', (t) => {
+  t.true(bench.results.every((r) => r.roofline !== undefined && r.roofline.probe.runtime === r.backend));
+  t.regex(html, /<section id="roofline"><h2>Roofline: achieved GMAC\/s beside this CPU<\/h2>/);
+  t.regex(html, /of the int8 probe [\d.]+ GMAC\/s/);
+});
+
 test('the summary gives per model the fastest backend, top-1 with its interval, parity and the baseline verdicts', (t) => {
   const results = [...bench.results].sort((a, b) => a.stats.p50 - b.stats.p50);
   const summary = /<section id="summary">([\s\S]*?)<\/section>/.exec(html)![1]!;

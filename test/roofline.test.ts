@@ -12,7 +12,16 @@ import {
   type ConvShape,
   type ProbeDtype,
 } from '../src/bench/roofline-models.js';
-import { achievedGmacPerS, openProbe, probePeak, type PeakRuntime } from '../src/bench/roofline.js';
+import {
+  achievedGmacPerS,
+  openProbe,
+  probeFor,
+  probePeak,
+  roofline,
+  type PeakProbe,
+  type PeakRuntime,
+} from '../src/bench/roofline.js';
+import { rooflineVerdict } from '../src/report/format.js';
 import { parseTflite } from '../src/models/tflite.js';
 
 /**
@@ -121,4 +130,39 @@ for (const runtime of ['tfjs-tflite', 'onnxruntime'] as const)
 
 test('a thread count the runtime cannot run is refused before anything loads', async (t) => {
   await t.throwsAsync(probePeak('tfjs-tflite', { threads: 2 }), { message: /at most 1 thread/ });
+});
+
+test('each backend is set beside the probe of its runtime and of the arithmetic its graph runs in', (t) => {
+  t.deepEqual(probeFor('tfjs-tflite', true), { runtime: 'tfjs-tflite', dtype: 'int8' });
+  t.deepEqual(probeFor('litert', false), { runtime: 'litert', dtype: 'fp32' });
+  t.deepEqual(probeFor('onnxruntime', true), { runtime: 'onnxruntime', dtype: 'int8' });
+  t.deepEqual(probeFor('onnxruntime-float', true), { runtime: 'onnxruntime', dtype: 'fp32' });
+  // The exact graph emulates int8 arithmetic with fp32 ops.
+  t.deepEqual(probeFor('onnxruntime-exact', true), { runtime: 'onnxruntime', dtype: 'fp32' });
+  t.deepEqual(probeFor('onnxruntime-web', true), { runtime: 'onnxruntime-web', dtype: 'int8' });
+  t.deepEqual(probeFor('onnxruntime-web-float', true), { runtime: 'onnxruntime-web', dtype: 'fp32' });
+  // The probe runs in Node: it stands for no browser row.
+  t.is(probeFor('tfjs-tflite@chromium', true), null);
+  t.is(probeFor('onnxruntime-web@chromium', true), null);
+});
+
+test('roofline: the applicable peak and share; a rate above the probe is said to be no ceiling', (t) => {
+  const peak = {
+    runtime: 'onnxruntime-web',
+    threads: 1,
+    int8GmacPerS: 2,
+    fp32GmacPerS: 14,
+    graphs: { int8: 'QLinearConv', fp32: 'Conv' },
+    op: 'CONV_2D 1x1 28x28x256->256',
+    method: 'best of calls',
+  } as unknown as PeakProbe;
+  const int8 = roofline(50e6, 20, 'int8', peak);
+  t.is(int8.achievedGmacPerS, 2.5);
+  t.is(int8.peakGmacPerS, 2);
+  t.is(int8.fractionOfPeak, 1.25);
+  t.is(int8.probe.graph, 'QLinearConv');
+  t.regex(rooflineVerdict(int8), /^125% of the int8 probe 2\.0 GMAC\/s: faster than the probe conv/);
+  const fp32 = roofline(50e6, 10, 'fp32', peak);
+  t.is(fp32.fractionOfPeak, 5 / 14);
+  t.is(rooflineVerdict(fp32), '36% of the fp32 probe 14.0 GMAC/s');
 });

@@ -1,5 +1,6 @@
-import type * as LiteRtTypes from '@litertjs/core';
 import { checkThreads, getBackend } from '../backends/index.js';
+import { loadLiteRtRuntime } from '../backends/litert.js';
+import type { Roofline } from '../core/results.js';
 import { median } from '../metrics/stats.js';
 import {
   convMacs,
@@ -75,20 +76,6 @@ export function achievedGmacPerS(macsPerFrame: number, p50Ms: number): number {
   return macsPerFrame / (p50Ms * 1e6);
 }
 
-type LiteRt = typeof LiteRtTypes;
-
-/**
- * LiteRT's module as its backend loaded it (two loads in one process would
- * each start the WASM). The backend does not export its loader yet.
- */
-async function liteRtRuntime(): Promise<LiteRt> {
-  const backend: Record<string, unknown> = await import('../backends/litert.js');
-  const load = backend['loadLiteRtRuntime'];
-  if (typeof load !== 'function')
-    throw new Error('litert: the roofline probe needs loadLiteRtRuntime() exported from src/backends/litert.ts');
-  return (load as () => Promise<LiteRt>)();
-}
-
 /** Loads one probe graph in one runtime. */
 export async function openProbe(
   runtime: PeakRuntime,
@@ -101,7 +88,7 @@ export async function openProbe(
     case 'tfjs-tflite':
       return tfjsTfliteProbe(spec, dtype, threads);
     case 'litert':
-      return liteRtProbe(await liteRtRuntime(), spec, dtype, threads);
+      return liteRtProbe(await loadLiteRtRuntime(), spec, dtype, threads);
     case 'onnxruntime':
       return onnxRuntimeProbe(spec, dtype, threads);
     case 'onnxruntime-web':
@@ -139,7 +126,7 @@ async function probeDtype(runtime: PeakRuntime, dtype: ProbeDtype, shape: ConvSh
 
 /** Measures one runtime's int8 and fp32 peak on the probe convolution (int8 first, then fp32, one at a time). */
 export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promise<PeakProbe> {
-  if (runtime !== 'onnxruntime-web') checkThreads(getBackend(runtime), opts.threads);
+  checkThreads(getBackend(runtime), opts.threads);
   const shape = opts.shape ?? DEFAULT_PROBE_SHAPE;
   const ms = opts.durationMs ?? DEFAULT_PROBE_MS;
   const macs = convMacs(shape);
@@ -160,5 +147,42 @@ export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promis
     method:
       `${WARMUP_CALLS} warm-up calls, then calls for ${ms} ms (at least ${MIN_CALLS}) per dtype, each timed with performance.now(); ` +
       'GMAC/s = MACs per call / best call time (best-of approximates the peak; the median is kept beside it)',
+  };
+}
+
+/**
+ * The probe that stands for a backend's graph: its runtime, and the arithmetic
+ * the graph runs in (an int8 model runs int8 on the TFLite runtimes and as
+ * the QDQ graph on onnxruntime; the float and exact conversions run fp32 ops).
+ * Null for a backend no probe measures (e.g. a browser row: the probe runs in Node).
+ */
+export function probeFor(backend: string, int8Model: boolean): { runtime: PeakRuntime; dtype: ProbeDtype } | null {
+  const web = backend.startsWith('onnxruntime-web');
+  const variant = backend.replace(/^onnxruntime(-web)?/, '');
+  if (backend === 'tfjs-tflite' || backend === 'litert')
+    return { runtime: backend, dtype: int8Model ? 'int8' : 'fp32' };
+  if (!backend.startsWith('onnxruntime') || !['', '-float', '-exact'].includes(variant)) return null;
+  return { runtime: web ? 'onnxruntime-web' : 'onnxruntime', dtype: int8Model && variant === '' ? 'int8' : 'fp32' };
+}
+
+/** A model's achieved rate beside the probe's peak for the arithmetic it runs in. */
+export function roofline(macsPerFrame: number, p50Ms: number, dtype: ProbeDtype, peak: PeakProbe): Roofline {
+  const achieved = achievedGmacPerS(macsPerFrame, p50Ms);
+  const peakGmacPerS = dtype === 'int8' ? peak.int8GmacPerS : peak.fp32GmacPerS;
+  return {
+    macsPerFrame,
+    achievedGmacPerS: achieved,
+    dtype,
+    peakGmacPerS,
+    fractionOfPeak: achieved / peakGmacPerS,
+    probe: {
+      runtime: peak.runtime,
+      threads: peak.threads,
+      op: peak.op,
+      int8GmacPerS: peak.int8GmacPerS,
+      fp32GmacPerS: peak.fp32GmacPerS,
+      graph: peak.graphs[dtype],
+      method: peak.method,
+    },
   };
 }

@@ -29,6 +29,7 @@ interface BenchFlags {
   json: boolean;
   skipMissing: boolean;
   overhead: boolean;
+  roofline: boolean;
   profile: boolean;
   cache: boolean;
   target: Target;
@@ -67,6 +68,10 @@ export function registerBench(program: Command): void {
       false,
     )
     .option('--no-overhead', 'skip the bare-runtime loop that measures harness overhead')
+    .option(
+      '--no-roofline',
+      "skip the peak probe (a 1x1 conv through each runtime, after the timed runs) that puts each row's GMAC/s beside this CPU's",
+    )
     .option(
       '--target <where>',
       `where step() runs: ${TARGETS.join(' or ')} (headless Chromium, the runtimes' browser builds)`,

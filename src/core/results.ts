@@ -157,6 +157,31 @@ export type ProcessRun = z.infer<typeof ProcessRunSchema>;
 export const MedianIntervalSchema = z.object({ low: Ms, high: Ms, level: Fraction });
 export type MedianInterval = z.infer<typeof MedianIntervalSchema>;
 
+/**
+ * How far a backend is from what this machine does through the same runtime:
+ * the model's MACs per frame over its p50, beside the best rate a one-op
+ * probe (a large 1x1 convolution, same runtime, same threads) reached.
+ */
+export const RooflineSchema = z.object({
+  macsPerFrame: z.number().positive(),
+  achievedGmacPerS: z.number().positive(),
+  /** The arithmetic the backend's graph runs in, and so which of the probe's peaks applies. */
+  dtype: z.enum(['int8', 'fp32']),
+  peakGmacPerS: z.number().positive(),
+  fractionOfPeak: z.number().positive(),
+  probe: z.object({
+    runtime: z.string(),
+    threads: z.number().int().positive(),
+    op: z.string(),
+    int8GmacPerS: z.number().positive(),
+    fp32GmacPerS: z.number().positive(),
+    /** The graph the applicable dtype ran as (e.g. LiteRT's int8 conv is wrapped in QUANTIZE/DEQUANTIZE). */
+    graph: z.string(),
+    method: z.string(),
+  }),
+});
+export type Roofline = z.infer<typeof RooflineSchema>;
+
 export const BenchResultSchema = z
   .object({
     model: ModelInfoSchema,
@@ -186,6 +211,8 @@ export const BenchResultSchema = z
     gc: GcCountSchema.optional(),
     /** With --profile: the per-operator profile of a separate profiling run. */
     profile: OpProfileSchema.optional(),
+    /** Achieved GMAC/s beside the runtime's probed peak (node target; absent with --no-roofline). */
+    roofline: RooflineSchema.optional(),
   })
   .refine((r) => r.stats.count === r.samplesMs.length, { message: 'stats.count differs from the number of samples' })
   .refine((r) => r.processes.reduce((n, p) => n + p.samples, 0) === r.samplesMs.length, {

@@ -1,3 +1,5 @@
+import type { Roofline } from '../core/results.js';
+
 /** Number formatting shared by the terminal tables, the HTML page and compare: one rule per kind of value. */
 
 export const fmt = (v: number | null | undefined, digits = 2): string =>
@@ -18,3 +20,11 @@ export const range = (lo: number, hi: number, digits = 2): string => `${fmt(lo, 
 /** A p-value; tiny ones print as a bound, not as 0.0e+0. */
 export const pValue = (p: number | null): string =>
   p === null ? '–' : p < 1e-6 ? '< 1e-6' : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+
+/** A row's achieved rate as a share of the probed peak for its arithmetic, said plainly when above it. */
+export function rooflineVerdict(r: Roofline): string {
+  const peak = `${r.dtype} probe ${r.peakGmacPerS.toFixed(1)} GMAC/s`;
+  return r.fractionOfPeak > 1
+    ? `${pct(r.fractionOfPeak, 0)} of the ${peak}: faster than the probe conv, which is no ceiling for this runtime`
+    : `${pct(r.fractionOfPeak, 0)} of the ${peak}`;
+}

@@ -1,11 +1,11 @@
-import type { Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
+import type { BenchResult, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
 import type { LiveResult } from '../live/result.js';
 import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
 import { accuracyColumns, benchColumns, liveColumns, parityColumns } from './columns.js';
 import type { Comparison } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
-import { fmt, pct } from './format.js';
+import { fmt, pct, rooflineVerdict } from './format.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
@@ -17,6 +17,15 @@ function profileLine(model: string, p: OpProfile): string {
     .join(', ');
   const top = p.topNodes[0];
   return `profile ${model} ${p.backend} (${p.source}, separate untimed run of ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of nodes per frame): ${ops}${top ? `; slowest node ${top.node} (${top.op}) ${top.msPerFrame.toFixed(2)} ms` : ''}`;
+}
+
+/** Achieved GMAC/s beside the runtime's probed peak, one line per row that has it. */
+function rooflineLine(r: BenchResult): string[] {
+  const x = r.roofline;
+  if (!x) return [];
+  return [
+    `roofline ${r.model.id} ${r.backend}: ${x.achievedGmacPerS.toFixed(2)} GMAC/s at p50 = ${rooflineVerdict(x)} (probe: ${x.probe.op}; ${x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`})`,
+  ];
 }
 
 /** The source page's figures, once per model, under the table instead of in four columns of every row. */
@@ -74,6 +83,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
     report.results.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
+    report.results.flatMap(rooflineLine),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
     referenceLines(
       report.results.map((r) => r.model),

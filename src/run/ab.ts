@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,12 @@ export function cliOf(dir: string): string {
   return main;
 }
 
+/** Whether a version's `bench` has this flag (its --help lists it). */
+function knowsFlag(cli: string, flag: string): boolean {
+  const help = spawnSync(process.execPath, [cli, 'bench', '--help'], { encoding: 'utf8', timeout: 30_000 });
+  return help.stdout.includes(flag);
+}
+
 /**
  * An interleaved A/B run: baseline and candidate `bench` processes alternate
  * one at a time (who goes first alternates too), so a slow minute of a shared
@@ -57,9 +64,11 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
     ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
     ...['--no-overhead', '--skip-missing', '--json'],
   ];
+  // The roofline probe is not compared and costs seconds a process; a version that knows it is told to skip it.
+  const flags = (cli: string) => (knowsFlag(cli, '--no-roofline') ? ['--no-roofline'] : []);
   const sides = {
-    baseline: { cli: baseCli, files: [] as string[] },
-    candidate: { cli: req.candidate, files: [] as string[] },
+    baseline: { cli: baseCli, files: [] as string[], flags: flags(baseCli) },
+    candidate: { cli: req.candidate, files: [] as string[], flags: flags(req.candidate) },
   };
   req.progress.start(2 * req.processes, 'A/B processes');
   try {
@@ -71,7 +80,7 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
           ...process.env,
           MOVINET_SELFTEST_SLOWDOWN: side === 'candidate' && req.selfTestSlowdown ? String(req.selfTestSlowdown) : '',
         };
-        const r = await runChild(process.execPath, [sides[side].cli, ...args, '--out', out], {
+        const r = await runChild(process.execPath, [sides[side].cli, ...args, ...sides[side].flags, '--out', out], {
           stdout: 'ignore',
           stderr: 'pipe',
           env,

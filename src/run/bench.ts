@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import type { Backend } from '../backends/backend.js';
 import { combineProcesses } from '../bench/combine.js';
 import { benchOne, type BenchOptions } from '../bench/run.js';
+import { probeFor, probePeak, roofline, type PeakProbe, type PeakRuntime } from '../bench/roofline.js';
+import { nativePrecision } from '../convert/tflite-to-onnx.js';
+import { graphMacs } from '../models/inspect.js';
 import { browserBackendName, ChromiumTarget, checkBrowserRuntime, type Target } from '../browser/chromium.js';
 import type { BenchResult, Failed } from '../core/results.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -28,6 +31,8 @@ export interface BenchRequest extends BenchOptions {
   cli: string;
   /** Where step() runs: this Node process (default) or a page of headless Chromium. */
   target?: Target;
+  /** Probe each runtime's peak after the timed runs and put the achieved rate beside it (node target). */
+  roofline?: boolean;
 }
 
 /** The arguments that make a child process measure exactly this pair once. */
@@ -38,7 +43,7 @@ function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, ou
     ...['--models', model.spec?.id ?? model.path, '--backends', backend.name],
     ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
     ...['--repeats', String(req.repeats), '--input', req.input, '--percentiles', req.percentiles.join(',')],
-    ...['--processes', '1', '--json', '--out', out],
+    ...['--processes', '1', '--json', '--out', out, '--no-roofline'],
     ...(req.overhead ? [] : ['--no-overhead']),
     ...(profile ? ['--profile'] : []),
     ...(req.cache === false ? ['--no-cache'] : []),
@@ -136,6 +141,7 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
       await browser?.close();
     }
   }
+  if (req.roofline !== false && !chromium) outcome.results = await withRoofline(outcome.results, models, req);
   const target = req.target ?? 'node';
   outcome.results = outcome.results.map((r) => ({ ...r, runtime: { ...r.runtime, target } }));
   if (chromium) outcome.failed = outcome.failed.map((f) => ({ ...f, backend: browserBackendName(f.backend) }));
@@ -158,4 +164,35 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
     skipped,
     failed: outcome.failed,
   }) as BenchReport;
+}
+
+/**
+ * Each result with its achieved GMAC/s beside its runtime's probed peak. The
+ * probes run after every timed run (once per runtime), so they never share
+ * the machine with a measurement; a probe that fails leaves a warning, not a
+ * failed pair.
+ */
+async function withRoofline(
+  results: BenchResult[],
+  models: readonly ResolvedModel[],
+  req: BenchRequest,
+): Promise<BenchResult[]> {
+  const peaks = new Map<PeakRuntime, Promise<PeakProbe>>();
+  const out: BenchResult[] = [];
+  for (const r of results) {
+    const model = models.find((m) => m.sha256 === r.model.sha256);
+    const probe = model && probeFor(r.backend, nativePrecision(model.graph) === 'int8');
+    if (!model || !probe) {
+      out.push(r);
+      continue;
+    }
+    try {
+      const pending = peaks.get(probe.runtime) ?? probePeak(probe.runtime, { threads: req.threads });
+      peaks.set(probe.runtime, pending);
+      out.push({ ...r, roofline: roofline(graphMacs(model.graph), r.stats.p50, probe.dtype, await pending) });
+    } catch (e) {
+      out.push({ ...r, warnings: [...r.warnings, `roofline probe failed: ${(e as Error).message.split('\n')[0]}`] });
+    }
+  }
+  return out;
 }

@@ -1,0 +1,49 @@
+import { rooflineVerdict } from '../format.js';
+import { esc, plainTable, section, type Html, type PageContext, type Section } from './page.js';
+
+/**
+ * How far each backend is from this CPU through the same runtime: the model's
+ * MACs per frame over its p50 beside the rate a one-op probe (a large 1x1
+ * convolution, same runtime and threads, after the timed runs) reached.
+ */
+export const rooflineSection: Section = async (ctx: PageContext): Promise<Html | null> => {
+  const entries = ctx.benchEntries.filter((e) => e.result.roofline);
+  if (entries.length === 0) return null;
+  const rows = entries.map((e) => {
+    const r = e.result.roofline!;
+    return [
+      e.result.model.id,
+      e.label,
+      (r.macsPerFrame / 1e6).toFixed(1),
+      r.achievedGmacPerS.toFixed(2),
+      r.dtype,
+      r.probe.int8GmacPerS.toFixed(1),
+      r.probe.fp32GmacPerS.toFixed(1),
+      rooflineVerdict(r),
+    ];
+  });
+  const probes = [
+    ...new Map(entries.map((e) => [e.result.roofline!.probe.runtime, e.result.roofline!.probe])).values(),
+  ];
+  const table = plainTable(
+    [
+      { header: 'model', text: true },
+      { header: 'backend', text: true },
+      { header: 'M MAC / frame' },
+      { header: 'achieved GMAC/s' },
+      { header: 'arithmetic', text: true },
+      { header: 'probe int8 GMAC/s' },
+      { header: 'probe fp32 GMAC/s' },
+      { header: 'of the applicable peak', text: true, wrap: true },
+    ],
+    rows,
+  );
+  const how = probes
+    .map((p) => `<li>${esc(`${p.runtime}, ${p.threads} thread(s): ${p.op}; ${p.method}`)}</li>`)
+    .join('');
+  return section(
+    'roofline',
+    'Roofline: achieved GMAC/s beside this CPU',
+    `${table}<p class="note">Achieved = MACs per frame counted from the graph / p50. The probe is measured on this machine through the same runtime after the timed runs; it is a dense convolution, so a model whose mix of ops runs faster than it on some runtime lands above 100 %.</p><details><summary>How each probe was made</summary><ul>${how}</ul></details>`,
+  );
+};
