@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,4 +187,75 @@ test('the accuracy CLI rejects a missing --subset/--dataset with one line', (t) 
   const r = cli(['accuracy']);
   t.is(r.code, 2);
   t.true(isOneLineError(r.stderr), r.stderr);
+});
+
+/** An ffmpeg that logs every decode it is asked for, then runs the real one. */
+function countingFfmpeg(): { bin: string; decodes: () => string[] } {
+  const log = path.join(tmp, `ffmpeg-${Date.now()}.log`);
+  const bin = path.join(tmp, `ffmpeg-counting-${Date.now()}`);
+  const real = execFileSync('sh', ['-c', 'command -v ffmpeg'], { encoding: 'utf8' }).trim();
+  fs.writeFileSync(
+    bin,
+    `#!/bin/sh\nfor a in "$@"; do case "$a" in *.mp4|*.avi) echo "$a" >> '${log}';; esac; done\nexec '${real}' "$@"\n`,
+  );
+  fs.chmodSync(bin, 0o755);
+  return { bin, decodes: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []) };
+}
+
+test.serial('three backends on one dataset: each clip decoded once, the backends agree with their solo runs', (t) => {
+  const ffmpeg = countingFfmpeg();
+  const out = path.join(tmp, 'together.json');
+  const env = { FFMPEG_PATH: ffmpeg.bin };
+  const args = ['accuracy', '--dataset', smallCsv(), '--backends', 'tfjs-tflite,litert,onnxruntime', '--out', out];
+  const r = cli(args, env);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(ffmpeg.decodes().sort(), SMALL.map(([, f]) => clip(f)).sort());
+  const together = JSON.parse(fs.readFileSync(out, 'utf8')) as AccuracyReport;
+  const d = together.decoding![0]!;
+  t.deepEqual(d.backends, ['tfjs-tflite', 'litert', 'onnxruntime']);
+  t.is(d.clips, 5);
+  t.is(d.fromCache, 0);
+  t.is(
+    d.inferenceMs,
+    together.runs.reduce((a, x) => a + x.inferenceMs, 0),
+  );
+  t.true(together.runs.every((x) => x.wallMs === d.wallMs && x.decodeWaitMs === d.decodeWaitMs));
+  // A backend run beside others sees the same frames as run alone: same per-frame top-1 on every clip.
+  const solo = path.join(tmp, 'solo.json');
+  t.is(cli(['accuracy', '--dataset', smallCsv(), '--backends', 'litert', '--out', solo]).code, 0);
+  const alone = JSON.parse(fs.readFileSync(solo, 'utf8')) as AccuracyReport;
+  t.deepEqual(
+    alone.runs[0]!.clips.map((c) => c.top1ByFrame),
+    together.runs[1]!.clips.map((c) => c.top1ByFrame),
+  );
+});
+
+test.serial('--frame-cache: a repeated run reads every clip from the cache, decodes none, same results', (t) => {
+  const dir = path.join(tmp, 'frames');
+  const args = (out: string) => [
+    'accuracy',
+    '--dataset',
+    smallCsv(),
+    '--backends',
+    'tfjs-tflite',
+    '--frame-cache',
+    dir,
+    '--out',
+    out,
+  ];
+  const first = path.join(tmp, 'cache-1.json');
+  t.is(cli(args(first)).code, 0);
+  t.is(fs.readdirSync(dir).filter((f) => f.endsWith('.rgb24')).length, SMALL.length);
+  const ffmpeg = countingFfmpeg();
+  const second = path.join(tmp, 'cache-2.json');
+  const r = cli(args(second), { FFMPEG_PATH: ffmpeg.bin });
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(ffmpeg.decodes(), []);
+  const [a, b] = [first, second].map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as AccuracyReport);
+  t.is(a!.decoding![0]!.fromCache, 0);
+  t.is(b!.decoding![0]!.fromCache, SMALL.length);
+  t.deepEqual(
+    b!.runs[0]!.clips.map((c) => [c.file, c.frames, c.top5]),
+    a!.runs[0]!.clips.map((c) => [c.file, c.frames, c.top5]),
+  );
 });

@@ -2,6 +2,7 @@ import type { Session } from '../backends/backend.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
 import { decodeFrames, type FrameStream } from '../video/decode.js';
+import type { FrameCacheOptions } from '../video/frame-cache.js';
 import type { ResizeMode } from '../video/ffmpeg.js';
 import { checkVideoFile } from '../video/probe.js';
 import { argmax } from '../metrics/probabilities.js';
@@ -31,17 +32,60 @@ export interface OpenedClip {
   error?: UserError;
 }
 
-export function openClip(model: ResolvedModel, file: string, opts: Pick<ClipOptions, 'fps' | 'resize'>): OpenedClip {
+export function openClip(
+  model: ResolvedModel,
+  file: string,
+  opts: Pick<ClipOptions, 'fps' | 'resize'> & { frameCache?: FrameCacheOptions; maxAhead?: number },
+): OpenedClip {
   try {
     // No ffprobe here: it would block this thread for ~0.3 s per clip. ffmpeg's own error names an undecodable file.
     checkVideoFile(file);
     return {
       file,
-      stream: decodeFrames(file, { size: model.signature.height, fps: opts.fps, resize: opts.resize, maxAhead: 64 }),
+      stream: decodeFrames(file, {
+        size: model.signature.height,
+        fps: opts.fps,
+        resize: opts.resize,
+        maxAhead: opts.maxAhead ?? 64,
+        ...(opts.frameCache ? { frameCache: opts.frameCache } : {}),
+      }),
     };
   } catch (e) {
     if (e instanceof UserError) return { file, error: e };
     throw e;
+  }
+}
+
+/** One session's pass over a clip, fed frame by frame: its stepper, the top-1 after each frame, step times. */
+export class ClipFeed {
+  private readonly stepper: StreamStepper;
+  private logits: Float32Array | undefined;
+  private readonly top1ByFrame: number[] = [];
+  private readonly stepMs: number[] = [];
+
+  constructor(
+    session: Session,
+    private readonly onFrame?: ClipOptions['onFrame'],
+  ) {
+    this.stepper = new StreamStepper(session);
+  }
+
+  async step(frame: Float32Array): Promise<void> {
+    const out = await this.stepper.step(frame);
+    this.stepMs.push(out.ms);
+    this.logits = out.logits;
+    this.top1ByFrame.push(argmax(out.logits));
+    this.onFrame?.(this.top1ByFrame.length - 1, out.logits);
+  }
+
+  close(): void {
+    this.stepper.close();
+  }
+
+  result(file: string, fps: number, decodeWaitMs: number): ClipRun {
+    if (!this.logits) throw new UserError(`video ${file} is too short: it gives no frame at ${fps} fps`);
+    const { logits, top1ByFrame, stepMs } = this;
+    return { frames: top1ByFrame.length, logits, top1ByFrame, stepMs, decodeWaitMs };
   }
 }
 
@@ -57,29 +101,20 @@ export async function runClip(
 ): Promise<ClipRun> {
   const opened = typeof clip === 'string' ? openClip(model, clip, opts) : clip;
   if (opened.error) throw opened.error;
-  const file = opened.file;
   const stream = opened.stream!;
-  const stepper = new StreamStepper(session);
-  let logits: Float32Array | undefined;
-  const top1ByFrame: number[] = [];
-  const stepMs: number[] = [];
-  let waitNs = 0n;
+  const feed = new ClipFeed(session, opts.onFrame);
+  let waitMs = 0;
   try {
     for (;;) {
-      const w0 = process.hrtime.bigint();
+      const w0 = performance.now();
       const next = await stream.next();
-      waitNs += process.hrtime.bigint() - w0;
+      waitMs += performance.now() - w0;
       if (next.done) break;
-      const out = await stepper.step(next.value);
-      stepMs.push(out.ms);
-      logits = out.logits;
-      top1ByFrame.push(argmax(logits));
-      opts.onFrame?.(top1ByFrame.length - 1, logits);
+      await feed.step(next.value);
     }
   } finally {
-    stepper.close();
+    feed.close();
     await stream.close();
   }
-  if (!logits) throw new UserError(`video ${file} is too short: it gives no frame at ${opts.fps} fps`);
-  return { frames: top1ByFrame.length, logits, top1ByFrame, stepMs, decodeWaitMs: Number(waitNs) / 1e6 };
+  return feed.result(opened.file, opts.fps, waitMs);
 }

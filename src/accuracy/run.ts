@@ -1,13 +1,14 @@
-import type { Backend } from '../backends/backend.js';
-import type { AccuracyRun, ClipResult, ResizeMode } from '../core/results.js';
+import type { Backend, Session } from '../backends/backend.js';
+import type { AccuracyRun, ClipResult, Decoding, Failed, ResizeMode } from '../core/results.js';
 import { clipName, labelIndices, type Dataset } from '../datasets/dataset.js';
 import { completeRun, timeToCorrect } from '../metrics/accuracy.js';
 import { softmax, topK } from '../metrics/probabilities.js';
 import { modelInfo } from '../models/info.js';
 import { className, type ResolvedModel } from '../models/resolve.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
-import { openClip, runClip } from './clip.js';
+import type { FrameCacheOptions } from '../video/frame-cache.js';
+import { ClipFeed, openClip, type ClipRun, type OpenedClip } from './clip.js';
 
 export interface AccuracyOptions {
   resize: ResizeMode;
@@ -15,12 +16,62 @@ export interface AccuracyOptions {
   threads: number;
   /** False with --no-cache: model conversions are neither read from nor written to the cache. */
   cache?: boolean;
+  /** Decoded clips read from and kept in this cache (--frame-cache). */
+  frameCache?: FrameCacheOptions;
   progress: Progress;
 }
 
-const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
-/** How many clips decode ahead on the other core; RESULTS.md has the measurements behind the choice. */
-const PREFETCH_CLIPS = 1;
+/**
+ * Clips decoded ahead of the one running. One decoder runs at a time (two
+ * would take the inference core: RESULTS.md), and the next clip starts
+ * decoding as soon as the previous one is done, so the decoder never idles
+ * while a short clip runs.
+ */
+const CLIPS_AHEAD = 3;
+/** Frames a clip may decode ahead of the model: a long clip's decoder waits beyond this. */
+const FRAMES_AHEAD = 128;
+
+/** The dataset's clips, opened one decoder at a time and at most CLIPS_AHEAD ahead. */
+class ClipQueue {
+  private readonly opened: OpenedClip[] = [];
+  private next = 0;
+  /** Whether the last clip opened (taken or not) has finished decoding. */
+  private idle = true;
+
+  constructor(
+    private readonly files: readonly string[],
+    private readonly openOne: (file: string) => OpenedClip,
+  ) {
+    this.fill();
+  }
+
+  private fill(): void {
+    if (!this.idle || this.opened.length >= CLIPS_AHEAD || this.next >= this.files.length) return;
+    const clip = this.openOne(this.files[this.next++]!);
+    this.opened.push(clip);
+    this.idle = false;
+    void (clip.stream?.finished ?? Promise.resolve()).then(() => {
+      this.idle = true;
+      this.fill();
+    });
+  }
+
+  /** The next clip, in dataset order. */
+  take(): OpenedClip {
+    // Empty only if the model caught up before the last decoder's end was seen: open the next one now.
+    if (this.opened.length === 0) this.idle = true;
+    this.fill();
+    const clip = this.opened.shift();
+    if (!clip) throw new Error('no clip left to take');
+    this.fill();
+    return clip;
+  }
+
+  async close(): Promise<void> {
+    this.next = this.files.length;
+    for (const c of this.opened.splice(0)) await c.stream?.close();
+  }
+}
 
 function errorClip(base: Pick<ClipResult, 'file' | 'label' | 'labelIndex'>, error: string): ClipResult {
   return {
@@ -38,59 +89,181 @@ function errorClip(base: Pick<ClipResult, 'file' | 'label' | 'labelIndex'>, erro
   };
 }
 
-/** One model on one backend over every clip; a clip that fails becomes an error entry and the run goes on. */
+/** Frames a backend steps in one turn before the next backend takes the same frames. */
+const TURN_FRAMES = 32;
+
+interface Member {
+  backend: Backend;
+  session: Session;
+  clips: ClipResult[];
+}
+
+/**
+ * One model on several backends over every clip, each clip decoded once: the
+ * backends take turns on the same frames (TURN_FRAMES at a time, each with its
+ * own states), one backend at a time, while the next clip decodes on the other
+ * core. A clip that fails to decode becomes an error entry for every backend;
+ * a backend that fails (to load, or mid-run) becomes a failed entry and the
+ * others go on.
+ */
+export async function evaluateTogether(
+  model: ResolvedModel,
+  backends: readonly Backend[],
+  ds: Dataset,
+  opts: AccuracyOptions,
+): Promise<{ runs: AccuracyRun[]; failed: Failed[]; decoding: Decoding | null }> {
+  if (!model.labels) throw new UserError(`model ${model.id} has no label file; pass --labels`);
+  const labels = model.labels;
+  const indices = labelIndices(ds, labels);
+  const failed: Failed[] = [];
+  const members: Member[] = [];
+  const drop = (m: Member, e: unknown) => {
+    failed.push({ model: model.id, backend: m.backend.name, error: errorMessage(e) });
+    members.splice(members.indexOf(m), 1);
+    m.session.dispose();
+  };
+  // Decoding starts while the models load.
+  const queue = new ClipQueue(
+    ds.clips.map((c) => c.file),
+    (file) => openClip(model, file, { ...opts, maxAhead: FRAMES_AHEAD }),
+  );
+  const closeAhead = () => queue.close();
+  try {
+    for (const backend of backends) {
+      try {
+        const session = await backend.load(model, { threads: opts.threads, cache: opts.cache });
+        members.push({ backend, session, clips: [] });
+      } catch (e) {
+        failed.push({ model: model.id, backend: backend.name, error: errorMessage(e) });
+      }
+    }
+  } catch (e) {
+    await closeAhead();
+    throw e;
+  }
+  if (members.length === 0) {
+    await closeAhead();
+    return { runs: [], failed, decoding: null };
+  }
+  const started = members.map((m) => m.backend.name);
+  const t0 = performance.now();
+  let waitMs = 0;
+  let fromCache = 0;
+  opts.progress.start(ds.clips.length, `${model.id} ${started.join(', ')}`);
+  try {
+    for (const [i, clip] of ds.clips.entries()) {
+      const opened = queue.take();
+      const labelIndex = indices[i]!;
+      const base = { file: clipName(ds, clip), label: labels[labelIndex]!, labelIndex };
+      try {
+        const runs = await runClipTogether(members, opened, opts, drop);
+        waitMs += runs.decodeWaitMs;
+        if (runs.fromCache) fromCache++;
+        for (const [m, run] of runs.byMember) m.clips.push(clipResult(model, base, run, opts.fps));
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        for (const m of members) m.clips.push(errorClip(base, e.message));
+      }
+      opts.progress.update(i + 1);
+    }
+  } finally {
+    await closeAhead();
+    opts.progress.stop();
+    for (const m of members) m.session.dispose();
+  }
+  const wallMs = performance.now() - t0;
+  const runs = members.map((m) => {
+    const runtime = { backend: m.backend.name, ...m.session.runtime, threads: m.session.threads };
+    return completeRun(modelInfo(model), m.backend.name, runtime, m.clips, wallMs);
+  });
+  return {
+    runs,
+    failed,
+    decoding: {
+      model: model.id,
+      backends: runs.map((r) => r.backend),
+      clips: ds.clips.length,
+      fromCache,
+      wallMs,
+      inferenceMs: runs.reduce((a, r) => a + r.inferenceMs, 0),
+      decodeWaitMs: waitMs,
+    },
+  };
+}
+
+function clipResult(
+  model: ResolvedModel,
+  base: Pick<ClipResult, 'file' | 'label' | 'labelIndex'>,
+  run: ClipRun,
+  fps: number,
+): ClipResult {
+  const probs = softmax(run.logits);
+  const top5 = topK(probs, 5).map((k) => ({ index: k, label: className(model, k), prob: probs[k]! }));
+  return {
+    ...base,
+    status: 'ok',
+    frames: run.frames,
+    top5,
+    correct1: top5[0]?.index === base.labelIndex,
+    correct5: top5.some((p) => p.index === base.labelIndex),
+    timeToCorrectS: timeToCorrect(run.top1ByFrame, base.labelIndex, fps),
+    top1ByFrame: run.top1ByFrame,
+    stepMs: run.stepMs,
+    decodeWaitMs: run.decodeWaitMs,
+  };
+}
+
+/** One clip through every member, turn by turn on shared frames; a member whose step throws is dropped. */
+async function runClipTogether(
+  members: Member[],
+  opened: OpenedClip,
+  opts: AccuracyOptions,
+  drop: (m: Member, e: unknown) => void,
+): Promise<{ byMember: Map<Member, ClipRun>; decodeWaitMs: number; fromCache: boolean }> {
+  if (opened.error) throw opened.error;
+  const stream = opened.stream!;
+  const feeds = new Map(members.map((m) => [m, new ClipFeed(m.session)]));
+  let waitMs = 0;
+  try {
+    for (;;) {
+      const w0 = performance.now();
+      const turn: Float32Array[] = [];
+      for (let k = 0; k < TURN_FRAMES; k++) {
+        const next = await stream.next();
+        if (next.done) break;
+        turn.push(next.value);
+      }
+      waitMs += performance.now() - w0;
+      if (turn.length === 0) break;
+      // Lets the decoders' messages in (a finished clip starts the next decoder); runs between turns, untimed.
+      await new Promise((r) => setImmediate(r));
+      for (const [m, feed] of feeds) {
+        try {
+          for (const frame of turn) await feed.step(frame);
+        } catch (e) {
+          feed.close();
+          feeds.delete(m);
+          drop(m, e);
+        }
+      }
+    }
+  } finally {
+    for (const feed of feeds.values()) feed.close();
+    await stream.close();
+  }
+  const byMember = new Map<Member, ClipRun>();
+  for (const [m, feed] of feeds) byMember.set(m, feed.result(opened.file, opts.fps, waitMs));
+  return { byMember, decodeWaitMs: waitMs, fromCache: (await stream.source) === 'cache' };
+}
+
+/** One model on one backend: the joint run with a single member; a backend that fails throws. */
 export async function evaluate(
   model: ResolvedModel,
   backend: Backend,
   ds: Dataset,
   opts: AccuracyOptions,
 ): Promise<AccuracyRun> {
-  if (!model.labels) throw new UserError(`model ${model.id} has no label file; pass --labels`);
-  const labels = model.labels;
-  const indices = labelIndices(ds, labels);
-  const session = await backend.load(model, { threads: opts.threads, cache: opts.cache });
-  const clips: ClipResult[] = [];
-  const t0 = process.hrtime.bigint();
-  opts.progress.start(ds.clips.length, `${model.id} ${backend.name}`);
-  try {
-    // The next PREFETCH_CLIPS clips decode on the other core while this one runs.
-    const open = (i: number) => {
-      const clip = ds.clips[i];
-      return clip ? openClip(model, clip.file, opts) : undefined;
-    };
-    const ahead = Array.from({ length: PREFETCH_CLIPS }, (_, k) => open(k));
-    for (const [i, clip] of ds.clips.entries()) {
-      const opened = ahead.shift()!;
-      ahead.push(open(i + PREFETCH_CLIPS));
-      const labelIndex = indices[i]!;
-      const base = { file: clipName(ds, clip), label: labels[labelIndex]!, labelIndex };
-      try {
-        const run = await runClip(session, model, opened, { resize: opts.resize, fps: opts.fps });
-        const probs = softmax(run.logits);
-        const top5 = topK(probs, 5).map((k) => ({ index: k, label: className(model, k), prob: probs[k]! }));
-        clips.push({
-          ...base,
-          status: 'ok',
-          frames: run.frames,
-          top5,
-          correct1: top5[0]?.index === labelIndex,
-          correct5: top5.some((p) => p.index === labelIndex),
-          timeToCorrectS: timeToCorrect(run.top1ByFrame, labelIndex, opts.fps),
-          top1ByFrame: run.top1ByFrame,
-          stepMs: run.stepMs,
-          decodeWaitMs: run.decodeWaitMs,
-        });
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        clips.push(errorClip(base, e.message));
-      }
-      opts.progress.update(i + 1);
-    }
-    for (const c of ahead) await c?.stream?.close();
-  } finally {
-    opts.progress.stop();
-    session.dispose();
-  }
-  const runtime = { backend: backend.name, ...session.runtime, threads: session.threads };
-  return completeRun(modelInfo(model), backend.name, runtime, clips, msSince(t0));
+  const { runs, failed } = await evaluateTogether(model, [backend], ds, opts);
+  if (failed[0]) throw new Error(failed[0].error);
+  return runs[0]!;
 }

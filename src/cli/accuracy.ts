@@ -5,9 +5,17 @@ import type { ShardSpec } from '../report/schema.js';
 import { accuracyReport } from '../run/accuracy.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
-import { intParser, parseList, parseResize, parseShard } from './options.js';
+import {
+  frameCacheFrom,
+  frameCacheOptions,
+  intParser,
+  parseList,
+  parseResize,
+  parseShard,
+  type FrameCacheFlags,
+} from './options.js';
 
-interface AccuracyFlags {
+interface AccuracyFlags extends FrameCacheFlags {
   subset?: string;
   dataset?: string;
   models: string[];
@@ -25,8 +33,7 @@ interface AccuracyFlags {
 }
 
 export function registerAccuracy(program: Command): void {
-  program
-    .command('accuracy')
+  frameCacheOptions(program.command('accuracy'))
     .description(
       'clip-level top-1/top-5 (final frame), time-to-correct, accuracy vs frames seen, cross-backend agreement',
     )
@@ -54,7 +61,13 @@ export function registerAccuracy(program: Command): void {
     .action(async (flags: AccuracyFlags) => {
       const out = flags.out ?? defaultReportPath('accuracy');
       assertWritable(out);
-      const report = await accuracyReport({ ...flags, progress: createProgress(flags.json, 'clips') });
+      const { frameCache: _dir, ...rest } = flags;
+      const frameCache = frameCacheFrom(flags);
+      const report = await accuracyReport({
+        ...rest,
+        ...(frameCache ? { frameCache } : {}),
+        progress: createProgress(flags.json, 'clips'),
+      });
       emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });
     });
 }

@@ -1,5 +1,9 @@
 import { ResizeModeSchema, type ResizeMode } from '../core/results.js';
-import { InvalidArgumentError } from 'commander';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { cacheDir } from '../util/paths.js';
+import type { FrameCacheOptions } from '../video/frame-cache.js';
+import { ffmpegVersion } from '../video/ffmpeg.js';
 
 export function parseList(value: string): string[] {
   const items = value
@@ -75,5 +79,34 @@ export function choiceParser<T extends string>(name: string, choices: readonly T
     if (!(choices as readonly string[]).includes(value))
       throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got '${value}'`);
     return value as T;
+  };
+}
+
+export interface FrameCacheFlags {
+  frameCache?: string | boolean;
+  frameCacheMax: number;
+}
+
+/** --frame-cache [dir] and its size bound, on the commands that decode clips. */
+export function frameCacheOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--frame-cache [dir]',
+      `keep decoded clips (by sha256, fps, size, resize, ffmpeg version) so repeated runs never decode (default dir: <cache>/frames)`,
+    )
+    .option(
+      '--frame-cache-max <MB>',
+      'size bound of the frame cache; least recently used clips go first',
+      intParser('--frame-cache-max', 1),
+      4096,
+    );
+}
+
+export function frameCacheFrom(flags: FrameCacheFlags): FrameCacheOptions | undefined {
+  if (!flags.frameCache) return undefined;
+  return {
+    dir: typeof flags.frameCache === 'string' ? path.resolve(flags.frameCache) : path.join(cacheDir(), 'frames'),
+    maxBytes: flags.frameCacheMax * 1024 * 1024,
+    ffmpegVersion: ffmpegVersion(),
   };
 }

@@ -7,9 +7,18 @@ import type { ParityReport } from '../report/schema.js';
 import { parityReport } from '../run/parity.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
-import { choiceParser, intParser, numberParser, parseList, parseResize } from './options.js';
+import {
+  choiceParser,
+  frameCacheFrom,
+  frameCacheOptions,
+  intParser,
+  numberParser,
+  parseList,
+  parseResize,
+  type FrameCacheFlags,
+} from './options.js';
 
-interface ParityFlags {
+interface ParityFlags extends FrameCacheFlags {
   models: string[];
   backends: string[];
   dataset: string;
@@ -54,8 +63,7 @@ export function locateText(report: ParityReport): string {
 }
 
 export function registerParity(program: Command): void {
-  program
-    .command('parity')
+  frameCacheOptions(program.command('parity'))
     .description('run backends on the same frames and compare them frame by frame; exit 1 on a mismatch (for CI)')
     .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
     .option(
@@ -93,7 +101,13 @@ export function registerParity(program: Command): void {
         flags.backends = BROWSER_DEFAULT_BACKENDS;
       const out = flags.out ?? defaultReportPath('parity');
       assertWritable(out);
-      const report = await parityReport({ ...flags, progress: createProgress(flags.json, 'clips') });
+      const { frameCache: _dir, ...rest } = flags;
+      const frameCache = frameCacheFrom(flags);
+      const report = await parityReport({
+        ...rest,
+        ...(frameCache ? { frameCache } : {}),
+        progress: createProgress(flags.json, 'clips'),
+      });
       emitReport(report, out, flags.json);
       if (flags.locate && !flags.json) process.stdout.write(`${locateText(report)}\n`);
     });

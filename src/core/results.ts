@@ -272,10 +272,29 @@ export const AccuracyRunSchema = z.object({
   latency: LatencyStatsSchema.nullable(),
   wallMs: Ms,
   inferenceMs: Ms,
-  /** Sum over clips of the time the model waited on the decoder. */
+  /** Sum over clips of the time the model waited on the decoder (shared with the backends run beside it). */
   decodeWaitMs: Ms,
 });
 export type AccuracyRun = z.infer<typeof AccuracyRunSchema>;
+
+/**
+ * How one model's clips were decoded and run: its backends run together on
+ * each clip decoded once (the runs' wallMs and decodeWaitMs are this shared
+ * wall and wait), its frames from ffmpeg or the frame cache.
+ */
+export const DecodingSchema = z.object({
+  model: z.string(),
+  backends: z.array(z.string()),
+  clips: z.number().int().nonnegative(),
+  /** Clips read from the frame cache instead of decoded (--frame-cache). */
+  fromCache: z.number().int().nonnegative(),
+  wallMs: Ms,
+  /** step() time summed over the backends. */
+  inferenceMs: Ms,
+  /** Time the backends waited, together, for decoded frames. */
+  decodeWaitMs: Ms,
+});
+export type Decoding = z.infer<typeof DecodingSchema>;
 
 export const AgreementSchema = z.object({
   model: z.string(),

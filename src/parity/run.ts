@@ -7,7 +7,8 @@ import type { ResolvedModel } from '../models/resolve.js';
 import { StreamStepper } from '../stream/stream.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
-import { decodeFrames } from '../video/decode.js';
+import { decodeFrames, type DecodeOptions } from '../video/decode.js';
+import type { FrameCacheOptions } from '../video/frame-cache.js';
 import { collect } from '../video/frames.js';
 import { locateClip } from './locate.js';
 import { checkVideoFile } from '../video/probe.js';
@@ -20,7 +21,14 @@ export interface ParityOptions {
   cache?: boolean;
   /** For each clip where a backend's logits differ from the reference's: where they part (parity --locate). */
   locate?: boolean;
+  /** Decoded clips read from and kept in this cache (--frame-cache). */
+  frameCache?: FrameCacheOptions;
   progress: Progress;
+}
+
+function decodeOptions(model: ResolvedModel, opts: ParityOptions): DecodeOptions {
+  const spec = { size: model.signature.height, fps: opts.fps, resize: opts.resize };
+  return opts.frameCache ? { ...spec, frameCache: opts.frameCache } : spec;
 }
 
 /** Steps every session on each decoded frame in turn, so a clip is never held whole: only logits are kept. */
@@ -33,7 +41,7 @@ async function streamLockstep(
   checkVideoFile(file);
   const byBackend: Float32Array[][] = sessions.map(() => []);
   const steppers = sessions.map((s) => new StreamStepper(s));
-  const stream = decodeFrames(file, { size: model.signature.height, fps: opts.fps, resize: opts.resize });
+  const stream = decodeFrames(file, decodeOptions(model, opts));
   try {
     for await (const frame of stream) {
       for (const [k, stepper] of steppers.entries()) byBackend[k]!.push((await stepper.step(frame)).logits);
@@ -65,9 +73,7 @@ async function locateAll(
       return c && !c.error && c.maxAbsLogitDiff > 0 ? [{ c, other: loaded[i + 1]! }] : [];
     });
     if (differing.length === 0) continue;
-    const frames = await collect(
-      decodeFrames(clip.file, { size: model.signature.height, fps: opts.fps, resize: opts.resize }),
-    );
+    const frames = await collect(decodeFrames(clip.file, decodeOptions(model, opts)));
     for (const { c, other } of differing)
       c.locate = await locateClip(
         model,

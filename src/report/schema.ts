@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import {
   AccuracyRunSchema,
+  DecodingSchema,
   AgreementSchema,
   BenchResultSchema,
   DatasetRefSchema,
@@ -90,6 +91,8 @@ export const AccuracyReportSchema = z.object({
   config: AccuracyConfigSchema,
   runs: z.array(AccuracyRunSchema),
   agreement: z.array(AgreementSchema),
+  /** Per model: each clip decoded once for all its backends, and how long they waited for frames. */
+  decoding: z.array(DecodingSchema).optional(),
 });
 export type AccuracyReport = z.infer<typeof AccuracyReportSchema>;
 

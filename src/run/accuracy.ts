@@ -1,4 +1,5 @@
-import { evaluate, type AccuracyOptions } from '../accuracy/run.js';
+import { evaluateTogether, type AccuracyOptions } from '../accuracy/run.js';
+import type { AccuracyRun, Decoding, Failed } from '../core/results.js';
 import type { ShardSpec } from '../report/schema.js';
 import {
   datasetRef,
@@ -16,7 +17,6 @@ import { agreement } from '../metrics/accuracy.js';
 import { validateReport, type AccuracyReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
 import { reportHeader } from './environment.js';
-import { runPairs } from './plan.js';
 import { resolveRequested } from './requested.js';
 
 export interface DatasetRequest {
@@ -64,9 +64,16 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
       labelIndices(ds, m.labels);
     },
   );
-  const { results: runs, failed } = await runPairs(models, backends, req.progress, (model, backend) =>
-    evaluate(model, backend, ds, req),
-  );
+  // Per model, every backend on each clip decoded once (evaluateTogether).
+  const runs: AccuracyRun[] = [];
+  const failed: Failed[] = [];
+  const decoding: Decoding[] = [];
+  for (const model of models) {
+    const out = await evaluateTogether(model, backends, ds, req);
+    runs.push(...out.runs);
+    failed.push(...out.failed);
+    if (out.decoding) decoding.push(out.decoding);
+  }
   return validateReport({
     ...header,
     kind: 'accuracy',
@@ -82,5 +89,6 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
     skipped,
     failed,
     agreement: agreement(runs),
+    decoding,
   }) as AccuracyReport;
 }

@@ -2,10 +2,15 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import type { DecodeWorkerData, ReaderMessage, WorkerMessage } from './decode-worker.js';
 import { decodeArgs, ffmpegPath, type DecodeSpec } from './ffmpeg.js';
+import type { FrameCacheOptions } from './frame-cache.js';
 
 export interface FrameStream extends AsyncIterableIterator<Float32Array> {
-  /** The ffmpeg process id, once started (tests check it is gone after an early stop). */
-  readonly pid: Promise<number>;
+  /** The ffmpeg process id, once started (tests check it is gone after an early stop); null for a frame-cache hit. */
+  readonly pid: Promise<number | null>;
+  /** Where the frames come from, once started. */
+  readonly source: Promise<'ffmpeg' | 'cache'>;
+  /** Resolves when the decoder has nothing more to give (every frame sent, failed, or closed). */
+  readonly finished: Promise<void>;
   /** Stops decoding and kills ffmpeg; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -15,6 +20,8 @@ export interface DecodeOptions extends DecodeSpec {
   maxAhead?: number;
   /** Stop after this many frames. */
   maxFrames?: number;
+  /** Read a clip decoded before from this cache, and keep one decoded now in it. */
+  frameCache?: FrameCacheOptions;
 }
 
 /**
@@ -33,6 +40,9 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
     frameBytes: opts.size * opts.size * 3,
     maxAhead: opts.maxAhead ?? 32,
     maxFrames: opts.maxFrames ?? Number.MAX_SAFE_INTEGER,
+    ...(opts.frameCache
+      ? { cache: { ...opts.frameCache, spec: { size: opts.size, fps: opts.fps, resize: opts.resize } } }
+      : {}),
   };
   const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: data });
   const queue: Float32Array[] = [];
@@ -41,15 +51,23 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
   // The first failure wins: a later one (ffmpeg's exit after a failed spawn, the worker's exit) is its echo.
   let failure: { message: string; damaged: boolean } | undefined;
   let wake: (() => void) | undefined;
-  let resolvePid: (pid: number) => void = () => {};
-  const pid = new Promise<number>((r) => (resolvePid = r));
+  let resolvePid: (pid: number | null) => void = () => {};
+  const pid = new Promise<number | null>((r) => (resolvePid = r));
+  let resolveSource: (source: 'ffmpeg' | 'cache') => void = () => {};
+  const source = new Promise<'ffmpeg' | 'cache'>((r) => (resolveSource = r));
+  let resolveFinished: () => void = () => {};
+  const finished = new Promise<void>((r) => (resolveFinished = r));
   const send = (m: ReaderMessage) => worker.postMessage(m);
   const notify = () => {
+    if (done) resolveFinished();
     wake?.();
     wake = undefined;
   };
   worker.on('message', (m: WorkerMessage) => {
-    if (m.type === 'started') resolvePid(m.pid);
+    if (m.type === 'started') {
+      resolvePid(m.pid);
+      resolveSource(m.source);
+    }
     // Whatever was in flight when close() stopped the worker still arrives: a closed stream is over.
     else if (closed) return;
     else if (m.type === 'frame') queue.push(new Float32Array(m.data));
@@ -76,6 +94,7 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
   const close = async () => {
     closed = true;
     queue.length = 0;
+    resolveFinished();
     if (!done) {
       done = true;
       send({ type: 'stop' });
@@ -88,6 +107,8 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
 
   const stream: FrameStream = {
     pid,
+    source,
+    finished,
     close,
     async next(): Promise<IteratorResult<Float32Array>> {
       while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));

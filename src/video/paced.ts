@@ -33,7 +33,7 @@ export function decoderSupplier(file: string, opts: DecodeOptions, loop: boolean
   const open = (): FrameStream => {
     const s = decodeFrames(file, opts);
     void s.pid.then((p) => {
-      if (stream === s) pid = p;
+      if (stream === s) pid = p ?? undefined;
     });
     return s;
   };
