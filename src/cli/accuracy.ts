@@ -6,13 +6,13 @@ import { accuracyReport } from '../run/accuracy.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import {
-  frameCacheFrom,
   frameCacheOptions,
   intParser,
   parseList,
   parseResize,
   parseShard,
   type FrameCacheFlags,
+  withFrameCache,
 } from './options.js';
 
 interface AccuracyFlags extends FrameCacheFlags {
@@ -61,11 +61,8 @@ export function registerAccuracy(program: Command): void {
     .action(async (flags: AccuracyFlags) => {
       const out = flags.out ?? defaultReportPath('accuracy');
       assertWritable(out);
-      const { frameCache: _dir, ...rest } = flags;
-      const frameCache = frameCacheFrom(flags);
       const report = await accuracyReport({
-        ...rest,
-        ...(frameCache ? { frameCache } : {}),
+        ...withFrameCache(flags),
         progress: createProgress(flags.json, 'clips'),
       });
       emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });

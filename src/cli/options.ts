@@ -102,11 +102,18 @@ export function frameCacheOptions(cmd: Command): Command {
     );
 }
 
-export function frameCacheFrom(flags: FrameCacheFlags): FrameCacheOptions | undefined {
-  if (!flags.frameCache) return undefined;
+/** The flags with --frame-cache turned into the cache the run reads and writes (absent without the flag). */
+export function withFrameCache<T extends FrameCacheFlags>(
+  flags: T,
+): Omit<T, 'frameCache'> & { frameCache?: FrameCacheOptions } {
+  const { frameCache: dir, ...rest } = flags;
+  if (!dir) return rest;
   return {
-    dir: typeof flags.frameCache === 'string' ? path.resolve(flags.frameCache) : path.join(cacheDir(), 'frames'),
-    maxBytes: flags.frameCacheMax * 1024 * 1024,
-    ffmpegVersion: ffmpegVersion(),
+    ...rest,
+    frameCache: {
+      dir: typeof dir === 'string' ? path.resolve(dir) : path.join(cacheDir(), 'frames'),
+      maxBytes: flags.frameCacheMax * 1024 * 1024,
+      ffmpegVersion: ffmpegVersion(),
+    },
   };
 }

@@ -9,13 +9,13 @@ import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import {
   choiceParser,
-  frameCacheFrom,
   frameCacheOptions,
   intParser,
   numberParser,
   parseList,
   parseResize,
   type FrameCacheFlags,
+  withFrameCache,
 } from './options.js';
 
 interface ParityFlags extends FrameCacheFlags {
@@ -101,11 +101,8 @@ export function registerParity(program: Command): void {
         flags.backends = BROWSER_DEFAULT_BACKENDS;
       const out = flags.out ?? defaultReportPath('parity');
       assertWritable(out);
-      const { frameCache: _dir, ...rest } = flags;
-      const frameCache = frameCacheFrom(flags);
       const report = await parityReport({
-        ...rest,
-        ...(frameCache ? { frameCache } : {}),
+        ...withFrameCache(flags),
         progress: createProgress(flags.json, 'clips'),
       });
       emitReport(report, out, flags.json);
