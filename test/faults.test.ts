@@ -285,6 +285,26 @@ const CASES: Case[] = [
   },
   { name: 'parity --dataset unknown', args: ['parity', '--dataset', 'nope'], says: /unknown subset 'nope'/ },
   { name: 'parity --fps 0', args: ['parity', '--fps', '0'], says: /--fps must be an integer/ },
+  {
+    name: 'parity --locate in chromium',
+    args: ['parity', '--target', 'chromium', '--locate'],
+    says: /--locate reads both sessions' states .* --target node/,
+  },
+  {
+    name: 'bench --target chromium on native onnxruntime',
+    args: ['bench', '--target', 'chromium', '--backends', 'onnxruntime'],
+    says: /onnxruntime is native onnxruntime-node, which has no browser build; in chromium use onnxruntime-web/,
+  },
+  {
+    name: 'bench onnxruntime-web --threads 2',
+    args: ['bench', '--backends', 'onnxruntime-web', '--threads', '2'],
+    says: /at most 1 thread in Node/,
+  },
+  {
+    name: 'accuracy --frame-cache-max 0',
+    args: ['accuracy', '--frame-cache-max', '0'],
+    says: /--frame-cache-max must be an integer/,
+  },
   // report, merge, suite
   {
     name: 'report a missing report',
