@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Precision } from '../convert/context.js';
+import type { StateCodec } from '../convert/int8-states.js';
 import { onnxOutputName } from '../convert/names.js';
 import { isPassThrough, type StateSpec, type StreamSignature, type TensorSpec } from '../models/signature.js';
 import {
@@ -24,7 +25,29 @@ import { assertRuntimeTensor } from './tensor-check.js';
  * class serves the native runtime, its WASM build in Node and the page.
  */
 export interface OrtApi {
-  Tensor: new (type: 'float32' | 'int32', data: Float32Array | Int32Array, dims: readonly number[]) => OrtTensor;
+  Tensor: new (
+    type: 'float32' | 'int32' | 'int8',
+    data: Float32Array | Int32Array | Int8Array,
+    dims: readonly number[],
+  ) => OrtTensor;
+}
+
+/** Float values to int8 codes as QuantizeLinear does (float32 division, round half to even, saturate). */
+function quantize(values: Float32Array, c: StateCodec): Int8Array {
+  const out = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = Math.fround(values[i]! / c.scale);
+    const r = Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+    out[i] = Math.min(127, Math.max(-128, r + c.zeroPoint));
+  }
+  return out;
+}
+
+/** int8 codes to float values as DequantizeLinear does: (code - zero point) * scale in float32. */
+function dequantize(codes: Int8Array, c: StateCodec): Float32Array {
+  const out = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = (codes[i]! - c.zeroPoint) * c.scale;
+  return out;
 }
 type Feeds = Record<string, OrtTensor>;
 
@@ -89,6 +112,8 @@ export class OnnxSession implements Session {
      * test/backends.test.ts), so it allocates its own.
      */
     private readonly preallocate: boolean,
+    /** Live states the graph takes and gives as int8 codes (int8-states.ts); the rest are float or int32. */
+    private readonly codecs: ReadonlyMap<string, StateCodec>,
     readonly profiler?: OpProfiler,
   ) {
     this.live = signature.states.filter((st) => !isPassThrough(st));
@@ -110,8 +135,12 @@ export class OnnxSession implements Session {
     }
   }
 
-  private tensor(spec: TensorSpec, data?: StateTensor): OrtTensor {
+  /** A state's runtime tensor holding `data` (zeros when absent), as codes for an int8 state. */
+  private tensor(name: string, spec: TensorSpec, data?: StateTensor): OrtTensor {
     const values = data ?? zeroArray(spec);
+    const codec = this.codecs.get(name);
+    if (codec && values instanceof Float32Array)
+      return new this.ort.Tensor('int8', quantize(values, codec), spec.shape);
     return values instanceof Int32Array
       ? new this.ort.Tensor('int32', values, spec.shape)
       : new this.ort.Tensor('float32', values, spec.shape);
@@ -121,7 +150,10 @@ export class OnnxSession implements Session {
   private stateSet(values: StateArrays | null): StateSet {
     const make = (specs: StateSpec[]) =>
       Object.fromEntries(
-        specs.map((st) => [st.name, this.tensor(st.input, values ? requireArray(values, st.name).slice() : undefined)]),
+        specs.map((st) => [
+          st.name,
+          this.tensor(st.name, st.input, values ? requireArray(values, st.name).slice() : undefined),
+        ]),
       );
     return { live: make(this.live), passThrough: make(this.passThrough) };
   }
@@ -136,7 +168,7 @@ export class OnnxSession implements Session {
 
   private outputBuffers(): Feeds {
     if (!this.preallocate) return {};
-    return this.free.pop() ?? Object.fromEntries(this.live.map((st) => [st.name, this.tensor(st.output)]));
+    return this.free.pop() ?? Object.fromEntries(this.live.map((st) => [st.name, this.tensor(st.name, st.output)]));
   }
 
   private recycle(live: Feeds): void {
@@ -173,7 +205,10 @@ export class OnnxSession implements Session {
   readState(state: State): Map<string, StateTensor> {
     const set = this.ledger.peek(state);
     return new Map(
-      Object.entries({ ...set.live, ...set.passThrough }).map(([name, t]) => [name, (t.data as StateTensor).slice()]),
+      Object.entries({ ...set.live, ...set.passThrough }).map(([name, t]) => {
+        const codec = this.codecs.get(name);
+        return [name, codec ? dequantize(t.data as Int8Array, codec) : (t.data as StateTensor).slice()];
+      }),
     );
   }
 

@@ -9,6 +9,7 @@ import { measurementWarnings } from '../metrics/warnings.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import { convertCached } from '../convert/cache.js';
+import { int8StateIo } from '../convert/int8-states.js';
 import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import { PRECISION_LABEL } from '../backends/onnx-session.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -19,6 +20,7 @@ import {
   type PageBenchRequest,
   type PageBenchResult,
   type PageEnvironment,
+  type PageOnnx,
   type PageParityResult,
   type PageRuntime,
 } from './protocol.js';
@@ -99,7 +101,7 @@ export function pageModel(
   model: ResolvedModel,
   runtime: PageRuntime,
   cache: boolean,
-): { bytes: Uint8Array; precision?: Precision; note: string } {
+): { bytes: Uint8Array; onnx?: PageOnnx; note: string } {
   if (!isOnnx(runtime)) return { bytes: model.bytes, note: '' };
   const native = nativePrecision(model.graph);
   const wanted: Precision =
@@ -108,7 +110,7 @@ export function pageModel(
   const converted = convertCached(model, p, cache);
   return {
     bytes: converted.bytes,
-    precision: p,
+    onnx: { precision: p, int8States: [...int8StateIo(p, model.graph, model.signature)] },
     note: `, converted by movinet-bench to ${PRECISION_LABEL[p]}${converted.cached ? ' (cached)' : ''}`,
   };
 }
@@ -273,7 +275,7 @@ export class ChromiumTarget {
       runtime,
       threads: opts.threads,
       signature: model.signature,
-      ...(loaded.precision ? { precision: loaded.precision } : {}),
+      ...(loaded.onnx ? { onnx: loaded.onnx } : {}),
       frameCount: frames.length,
       frames: opts.frames,
       warmup: opts.warmup,
@@ -367,7 +369,7 @@ export class ChromiumTarget {
       threads,
       signature: model.signature,
       frameCount: frames.length,
-      ...(loaded.precision ? { precision: loaded.precision } : {}),
+      ...(loaded.onnx ? { onnx: loaded.onnx } : {}),
     };
     const { value, served } = await this.inPage(loaded.bytes, runtime, frames, threads, (evaluate) =>
       evaluate<PageParityResult>('(req) => movinetBench.parity(req)', req),

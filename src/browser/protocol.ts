@@ -1,4 +1,5 @@
 import type { Precision } from '../convert/context.js';
+import type { StateCodec } from '../convert/int8-states.js';
 import type { StreamSignature } from '../models/signature.js';
 
 /**
@@ -17,12 +18,18 @@ export const PAGE_RUNTIMES = [
 ] as const;
 export type PageRuntime = (typeof PAGE_RUNTIMES)[number];
 
+/** The converted graph the page loads: its precision and the states it takes as int8 codes. */
+export interface PageOnnx {
+  precision: Precision;
+  int8States: [string, StateCodec][];
+}
+
 export interface PageBenchRequest {
   runtime: PageRuntime;
   threads: number;
   signature: StreamSignature;
-  /** For the onnxruntime runtimes: /model holds the graph converted to this precision. */
-  precision?: Precision;
+  /** For the onnxruntime runtimes: /model holds the converted graph. */
+  onnx?: PageOnnx;
   /** Distinct frames served at /frames; passes cycle through them as in Node. */
   frameCount: number;
   frames: number;
@@ -63,7 +70,7 @@ export interface PageParityRequest {
   runtime: PageRuntime;
   threads: number;
   signature: StreamSignature;
-  precision?: Precision;
+  onnx?: PageOnnx;
   frameCount: number;
 }
 

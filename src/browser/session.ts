@@ -30,7 +30,7 @@ export function browserBackend(target: ChromiumTarget, name: string): Backend {
         threads: opts.threads,
         signature: model.signature,
         frameCount: 1,
-        ...(loaded.precision ? { precision: loaded.precision } : {}),
+        ...(loaded.onnx ? { onnx: loaded.onnx } : {}),
       };
       try {
         await page.evaluate('(req) => movinetBench.openSession(req)', req);

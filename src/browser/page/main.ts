@@ -129,7 +129,7 @@ async function bench(req: PageBenchRequest): Promise<PageBenchResult> {
   const size = req.signature.image.shape.reduce((a, b) => a * b, 1);
   const [bytes, frames] = await Promise.all([fetchBytes('/model'), fetchFrames(req.frameCount, size)]);
   const t0 = performance.now();
-  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.precision);
+  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.onnx);
   const loadMs = performance.now() - t0;
   try {
     const warm = new StreamStepper(session);
@@ -162,7 +162,7 @@ async function bench(req: PageBenchRequest): Promise<PageBenchResult> {
 async function parity(req: PageParityRequest): Promise<PageParityResult> {
   const size = req.signature.image.shape.reduce((a, b) => a * b, 1);
   const [bytes, frames] = await Promise.all([fetchBytes('/model'), fetchFrames(req.frameCount, size)]);
-  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.precision);
+  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.onnx);
   const logits: number[] = [];
   let classes = 0;
   const stepper = new StreamStepper(session);
@@ -184,7 +184,7 @@ let open: { session: Session; stepper: StreamStepper | null; size: number } | nu
 
 async function openSession(req: PageParityRequest): Promise<void> {
   const bytes = await fetchBytes('/model');
-  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.precision);
+  const session = await loadSession(req.runtime, bytes, req.signature, req.threads, req.onnx);
   open = { session, stepper: null, size: req.signature.image.shape.reduce((a, b) => a * b, 1) };
 }
 

@@ -4,8 +4,9 @@ import { LiteRtSession, type LiteRt } from '../../backends/litert-session.js';
 import { OnnxSession, onnxSessionOptions } from '../../backends/onnx-session.js';
 import { TfliteRunnerSession, type Runner } from '../../backends/tflite-runner-session.js';
 import type { Precision } from '../../convert/context.js';
+import type { StateCodec } from '../../convert/int8-states.js';
 import type { StreamSignature } from '../../models/signature.js';
-import type { PageRuntime } from '../protocol.js';
+import type { PageOnnx, PageRuntime } from '../protocol.js';
 
 /**
  * How the page loads each runtime's browser build. Stepping is not here: the
@@ -104,7 +105,13 @@ function loadOrt(threads: number): Promise<OrtModule> {
   return ortModule;
 }
 
-async function loadOnnx(bytes: ArrayBuffer, sig: StreamSignature, precision: Precision, threads: number) {
+async function loadOnnx(
+  bytes: ArrayBuffer,
+  sig: StreamSignature,
+  precision: Precision,
+  codecs: [string, StateCodec][],
+  threads: number,
+) {
   const ort = await loadOrt(threads);
   const { options } = onnxSessionOptions(precision, threads);
   const session = await ort.InferenceSession.create(new Uint8Array(bytes), {
@@ -112,7 +119,7 @@ async function loadOnnx(bytes: ArrayBuffer, sig: StreamSignature, precision: Pre
     executionProviders: ['wasm'],
   });
   const info = pageInfo('onnxruntime-web', threads);
-  return new OnnxSession(ort, sig, session, info.threads, info.runtime, false);
+  return new OnnxSession(ort, sig, session, info.threads, info.runtime, false, new Map(codecs));
 }
 
 export function loadSession(
@@ -120,7 +127,7 @@ export function loadSession(
   bytes: ArrayBuffer,
   sig: StreamSignature,
   threads: number,
-  precision?: Precision,
+  onnx?: PageOnnx,
 ): Promise<Session> {
   switch (runtime) {
     case 'tfjs-tflite':
@@ -130,7 +137,7 @@ export function loadSession(
     case 'onnxruntime-web':
     case 'onnxruntime-web-float':
     case 'onnxruntime-web-exact':
-      if (!precision) throw new Error(`${runtime}: no precision given for the converted graph`);
-      return loadOnnx(bytes, sig, precision, threads);
+      if (!onnx) throw new Error(`${runtime}: no description of the converted graph`);
+      return loadOnnx(bytes, sig, onnx.precision, onnx.int8States, threads);
   }
 }
