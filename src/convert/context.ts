@@ -1,7 +1,7 @@
 import type { StreamSignature } from '../models/signature.js';
 import type { TfliteModel, TfliteTensor } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
-import { OnnxGraphBuilder, type OnnxTypeName } from './onnx-builder.js';
+import { OnnxGraphBuilder, OnnxType, type OnnxTypeName } from './onnx-builder.js';
 
 /**
  * The state one conversion shares between the driver (tflite-to-onnx.ts) and
@@ -23,7 +23,12 @@ const QUANT_TYPES = new Set(['int8', 'uint8']);
  * precision 'int8': QDQ form. Weights stay int8 behind DequantizeLinear
  * (per-channel where the model is), and every int8 activation goes through
  * QuantizeLinear/DequantizeLinear with the model's own scale and zero point,
- * so onnxruntime fuses the patterns into its quantized kernels.
+ * so onnxruntime fuses the patterns into its quantized kernels. Activations
+ * (and constants read as operands of elementwise ops) are stored as uint8,
+ * code + 128 with zero point + 128, which dequantizes to the same values:
+ * onnxruntime's x86 kernels take uint8 activations, and its own int8-to-uint8
+ * rewrite skips a QuantizeLinear read by several DequantizeLinear, leaving
+ * mixed int8/uint8 groups it cannot fuse (QLinearAdd/Mul/Concat need one type).
  * precision 'int8-exact': TFLite's integer arithmetic emulated with fp32 ops
  * (convolutions on integer codes, XNNPACK's fp32 requantization, the integer
  * kernels' rounding), for bit-exact parity; it runs on fp32 kernels.
@@ -32,11 +37,15 @@ export class Converter {
   /** The ONNX graph being built. */
   readonly graph = new OnnxGraphBuilder();
   private readonly values = new Map<number, string>();
+  /** int8 QDQ: the uint8 codes an int8 activation's value dequantizes, where the graph has them. */
+  private readonly codes = new Map<number, string>();
   readonly tensors: TfliteTensor[];
   /** Activations keep their int8 rounding (int8 and int8-exact). */
   readonly quantized: boolean;
   /** Convolutions are emulated in integer arithmetic (int8-exact). */
   readonly exact: boolean;
+  /** int8 activations are stored as uint8 (int8 QDQ). */
+  readonly unsigned: boolean;
 
   constructor(
     readonly model: TfliteModel,
@@ -45,6 +54,7 @@ export class Converter {
   ) {
     this.quantized = precision !== 'float';
     this.exact = precision === 'int8-exact';
+    this.unsigned = precision === 'int8';
     const sg = model.subgraphs[0];
     if (!sg) throw new UserError('model has no subgraph');
     this.tensors = sg.tensors;
@@ -68,9 +78,15 @@ export class Converter {
   value(i: number): string {
     const v = this.values.get(i);
     if (v) return v;
+    const codes = this.codes.get(i);
+    if (codes) {
+      const dq = this.graph.node('DequantizeLinear', [codes, ...this.unsignedParams(i)], `t${i}`);
+      this.values.set(i, dq);
+      return dq;
+    }
     if (!this.isConstant(i))
       throw new UserError(`tensor ${i} (${this.tensor(i).name}) is read before any operator writes it`);
-    const name = this.constant(i);
+    const name = this.constant(i, undefined, true);
     this.values.set(i, name);
     return name;
   }
@@ -99,9 +115,11 @@ export class Converter {
 
   /**
    * Materialises a constant, optionally with its axes permuted (perm[k] = old
-   * axis of new axis k), as an ONNX value in this converter's domain.
+   * axis of new axis k), as an ONNX value in this converter's domain. An
+   * `operand` (a constant an elementwise op reads like an activation) is
+   * stored the way activations are; weights keep int8.
    */
-  constant(i: number, perm?: number[]): string {
+  constant(i: number, perm?: number[], operand = false): string {
     const t = this.tensor(i);
     let data = this.constantData(i);
     let shape = t.shape;
@@ -131,6 +149,23 @@ export class Converter {
         dequantize(data as ArrayLike<number>, shape, q.scale, q.zeroPoint, axis),
       );
     }
+    if (operand && this.unsigned && t.type === 'int8') {
+      const stored = this.graph.constant(
+        `${base}_q`,
+        'uint8',
+        shape,
+        Array.from(data as ArrayLike<number>, (v) => v + 128),
+      );
+      if (!perm && q.scale.length === 1) this.codes.set(i, stored);
+      return this.dequantizeLinear(
+        stored,
+        q.scale,
+        q.zeroPoint.map((z) => z + 128),
+        'uint8',
+        axis,
+        base,
+      );
+    }
     const stored = this.graph.constant(
       `${base}_q`,
       t.type === 'int32' ? 'int32' : 'int8',
@@ -144,7 +179,7 @@ export class Converter {
     x: string,
     scale: number[],
     zeroPoint: number[],
-    type: 'int8' | 'int32',
+    type: 'int8' | 'uint8' | 'int32',
     axis: number,
     base: string,
   ): string {
@@ -157,7 +192,7 @@ export class Converter {
   /**
    * Records the value an operator produced for tensor i. In the int8 modes an
    * int8 activation is rounded the way the TFLite kernel rounds it: Q then DQ with
-   * the tensor's own scale and zero point.
+   * the tensor's own scale and zero point (int8 QDQ keeps the uint8 codes between them).
    */
   produce(i: number, v: string): void {
     const t = this.tensor(i);
@@ -167,12 +202,50 @@ export class Converter {
         throw new UserError(
           `tensor ${i} (${t.name}) has per-channel quantized activations, which the converter does not support`,
         );
+      if (this.unsigned) {
+        this.setCodes(i, this.quantizeLinear(i, v));
+        return;
+      }
       const s = this.graph.scalarFloat(`s${i}`, q.scale[0]!);
       const z = this.graph.constant(`zp${i}`, 'int8', [], [q.zeroPoint[0]!]);
       const quant = this.graph.node('QuantizeLinear', [v, s, z], `q${i}`);
       v = this.graph.node('DequantizeLinear', [quant, s, z], `t${i}`);
     }
     this.values.set(i, v);
+  }
+
+  /** int8 QDQ: the scale and uint8 zero point of quantized tensor i (an int8 one's moves up by 128). */
+  private unsignedParams(i: number): [string, string] {
+    const t = this.tensor(i);
+    const q = t.quantization!;
+    return [
+      this.graph.scalarFloat(`s${i}`, q.scale[0]!),
+      this.graph.constant(`zpu${i}`, 'uint8', [], [q.zeroPoint[0]! + (t.type === 'int8' ? 128 : 0)]),
+    ];
+  }
+
+  /** int8 QDQ: v quantized to int8 tensor i's uint8 codes. */
+  private quantizeLinear(i: number, v: string): string {
+    return this.graph.node('QuantizeLinear', [v, ...this.unsignedParams(i)], `q${i}`);
+  }
+
+  /**
+   * int8 QDQ: the uint8 codes of int8 tensor i, quantizing its value when no
+   * op has produced them (the codes are exact: the value is on the tensor's grid).
+   */
+  codesOf(i: number): string {
+    const known = this.codes.get(i);
+    if (known) return known;
+    const v = this.value(i);
+    const codes = this.codes.get(i) ?? this.quantizeLinear(i, v);
+    this.codes.set(i, codes);
+    return codes;
+  }
+
+  /** int8 QDQ: tensor i is these uint8 codes; its value is their DequantizeLinear, added when first read. */
+  setCodes(i: number, codes: string): void {
+    this.codes.set(i, codes);
+    this.values.delete(i);
   }
 
   /** The integer codes (q - zero point) of a value on the int8 grid, as exact float integers. */
@@ -213,7 +286,11 @@ export class Converter {
             `qclip${i}`,
           )
         : this.wrapInt8(raw, i);
-    this.values.set(i, this.fromCodes(i, code));
+    if (this.unsigned) {
+      // Stored as uint8 codes like every activation of the QDQ graph, so onnxruntime fuses the consumers.
+      const shifted = this.graph.node('Add', [code, this.graph.scalarFloat('c128', 128)], `qu${i}`);
+      this.setCodes(i, this.graph.node('Cast', [shifted], `q${i}`, { to: { i: OnnxType.uint8 } }));
+    } else this.values.set(i, this.fromCodes(i, code));
   }
 
   /** An integer held as a float, cast to int8 as C's static_cast does: modulo 256. */
@@ -245,6 +322,7 @@ export class Converter {
   /** Names the ONNX value that holds TFLite tensor i. */
   setValue(i: number, name: string): void {
     this.values.set(i, name);
+    this.codes.delete(i);
   }
 }
 

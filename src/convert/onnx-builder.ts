@@ -3,7 +3,7 @@ import onnxProto from 'onnx-proto';
 const { onnx } = onnxProto;
 
 /** ONNX TensorProto.DataType codes used here. */
-export const OnnxType = { float: 1, int8: 3, int32: 6, int64: 7, bool: 9, double: 11 } as const;
+export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, double: 11 } as const;
 export type OnnxTypeName = keyof typeof OnnxType;
 
 /** Attribute values, tagged so ints and floats cannot be confused. */
@@ -67,6 +67,7 @@ export class OnnxGraphBuilder {
     const t = new onnx.TensorProto({ name, dims, dataType: OnnxType[type] });
     if (type === 'float') t.rawData = bytesOf(Float32Array.from(values as ArrayLike<number>));
     else if (type === 'int8') t.rawData = bytesOf(Int8Array.from(values as ArrayLike<number>));
+    else if (type === 'uint8') t.rawData = bytesOf(Uint8Array.from(values as ArrayLike<number>));
     else if (type === 'int32') t.rawData = bytesOf(Int32Array.from(values as ArrayLike<number>));
     else if (type === 'double') t.rawData = bytesOf(Float64Array.from(values as ArrayLike<number>));
     else if (type === 'int64')

@@ -21,6 +21,7 @@ import { UserError } from '../util/errors.js';
 import { transposeData, type Converter } from './context.js';
 import { tfliteHardSwish, tfliteLogistic } from './int8-kernels.js';
 import type { Attr } from './onnx-builder.js';
+import { exactQLinearAdd, xnnAddParams } from './xnn-add.js';
 
 /**
  * One converter per TFLite builtin op, reading options through the accessors
@@ -410,28 +411,7 @@ function pool(onnxOp: 'AveragePool' | 'MaxPool'): OpConverter {
   };
 }
 
-/** IEEE single-precision exponent of a positive finite float32 value. */
-function exponentOf(x: number): number {
-  const bits = new Uint32Array(Float32Array.of(x).buffer)[0]!;
-  return ((bits >>> 23) & 0xff) - 127;
-}
-
-/** lrintf: nearest integer, ties to even. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/**
- * XNNPACK's int8 ADD/SUB parameters: each input's scale ratio to the output as
- * a fixed-point multiplier with a shared shift that gives the larger of the
- * two 21 bits; the sum is shifted back with rounding towards +infinity.
- */
-export function xnnAddParams(aRatio: number, bRatio: number): { a: number; b: number; shift: number } {
-  const shift = 20 - exponentOf(Math.max(Math.abs(aRatio), Math.abs(bRatio)));
-  const mult = (r: number) => roundHalfEven(r * 2 ** shift);
-  return { a: mult(aRatio), b: mult(bRatio), shift };
-}
+export { roundHalfEven, xnnAddParams } from './xnn-add.js';
 
 /** Clamps int8 codes held as floats to an activation's range and reads them as tensor i. */
 function produceCodes(c: Converter, op: TfliteOperator, code: string, act: ActivationFunctionType): void {
@@ -566,6 +546,44 @@ const quantize: OpConverter = (c, op) => {
   produceCodes(c, op, c.graph.node('Round', [y], `rnd${op.index}`), ActivationFunctionType.NONE);
 };
 
+/**
+ * An int8 QDQ ADD of two int8 tensors of one shape (no activation) as
+ * DequantizeLinear-Add-QuantizeLinear with the scales under which onnxruntime's
+ * fused QLinearAdd computes XNNPACK's fixed-point sum exactly (xnn-add.ts): the
+ * codes go in through DequantizeLinears of their own and come out at scale 1,
+ * read back at the output's scale. False when the op does not qualify (MLAS
+ * rounds broadcasts differently) or no such scales exist; the model's own
+ * scales are used then.
+ */
+function qdqAdd(c: Converter, op: TfliteOperator): boolean {
+  if (!c.unsigned) return false;
+  const [ai, bi, oi] = [input(op, 0), input(op, 1), output(op)];
+  const ts = [ai, bi, oi].map((i) => c.tensor(i));
+  if (!ts.every((t) => t.type === 'int8' && t.quantization?.scale.length === 1)) return false;
+  if (ts[0]!.shape.join() !== ts[1]!.shape.join() || ts[0]!.shape.join() !== ts[2]!.shape.join()) return false;
+  const [a, b, o] = ts.map((t) => ({ scale: t.quantization!.scale[0]!, zeroPoint: t.quantization!.zeroPoint[0]! }));
+  const p = exactQLinearAdd(a!, b!, o!);
+  if (!p) return false;
+  const dq = (codes: string, scale: number, zeroPoint: number, base: string) =>
+    c.graph.node(
+      'DequantizeLinear',
+      [codes, c.graph.scalarFloat(`s${base}`, scale), c.graph.constant(`zpu${base}`, 'uint8', [], [zeroPoint])],
+      base,
+    );
+  const sum = c.graph.node(
+    'Add',
+    [dq(c.codesOf(ai), p.sA, p.zA, `xa${op.index}`), dq(c.codesOf(bi), p.sB, p.zB, `xb${op.index}`)],
+    `add${op.index}`,
+  );
+  const codes = c.graph.node(
+    'QuantizeLinear',
+    [sum, c.graph.scalarFloat(`sxc${op.index}`, p.sC), c.graph.constant(`zpu${oi}`, 'uint8', [], [p.zC])],
+    `q${oi}`,
+  );
+  c.setCodes(oi, codes);
+  return true;
+}
+
 /** `fused`: the options class of an op with a fused activation (MAXIMUM and MINIMUM have none). */
 function binary(onnxOp: string, fused?: new () => AddOptions | SubOptions | MulOptions | DivOptions): OpConverter {
   return (c, op) => {
@@ -574,12 +592,14 @@ function binary(onnxOp: string, fused?: new () => AddOptions | SubOptions | MulO
       if (onnxOp === 'Mul') return exactMul(c, op, act ?? ActivationFunctionType.NONE);
       return exactAdd(c, op, onnxOp === 'Add' ? 1 : -1, act ?? ActivationFunctionType.NONE);
     }
+    const act = fused ? optionalOptions(op, fused)?.fusedActivationFunction() : undefined;
+    if (onnxOp === 'Add' && (act ?? ActivationFunctionType.NONE) === ActivationFunctionType.NONE && qdqAdd(c, op))
+      return;
     const y = c.graph.node(
       onnxOp,
       [c.value(input(op, 0)), c.value(input(op, 1))],
       `${onnxOp.toLowerCase()}${op.index}`,
     );
-    const act = fused ? optionalOptions(op, fused)?.fusedActivationFunction() : undefined;
     c.produce(output(op), activation(c, op, y, act ?? ActivationFunctionType.NONE));
   };
 }
@@ -589,27 +609,34 @@ function unary(onnxOp: string, attrs: Record<string, Attr> = {}): OpConverter {
     c.produce(output(op), c.graph.node(onnxOp, [c.value(input(op, 0))], `${onnxOp.toLowerCase()}${op.index}`, attrs));
 }
 
-/** Data movement keeps the scale: when the output's quantization equals the input's, no requantization is added. */
-function produceMoved(c: Converter, op: TfliteOperator, v: string): void {
-  const a = c.tensor(input(op, 0)).quantization;
-  const b = c.tensor(output(op)).quantization;
+/**
+ * Data movement keeps the scale: when the output's quantization equals the
+ * input's, no requantization is added, and the int8 QDQ graph moves the uint8
+ * codes themselves, read through one DequantizeLinear after the move. `move`
+ * builds the op on its input (`codes` when that input is the codes).
+ */
+function produceMoved(c: Converter, op: TfliteOperator, move: (x: string, codes: boolean) => string): void {
+  const [xi, oi] = [input(op, 0), output(op)];
+  const a = c.tensor(xi).quantization;
+  const b = c.tensor(oi).quantization;
   const same =
     a &&
     b &&
     a.scale.length === b.scale.length &&
     a.scale.every((s, k) => s === b.scale[k] && a.zeroPoint[k] === b.zeroPoint[k]);
-  if (same) c.setValue(output(op), v);
-  else c.produce(output(op), v);
+  if (same && c.unsigned && c.tensor(xi).type === 'int8' && a.scale.length === 1) {
+    c.setCodes(oi, move(c.codesOf(xi), true));
+    return;
+  }
+  const v = move(c.value(xi), false);
+  if (same) c.setValue(oi, v);
+  else c.produce(oi, v);
 }
 
 /** RESHAPE, SQUEEZE, EXPAND_DIMS: the output's static shape says it all. */
 const reshape: OpConverter = (c, op) => {
   const out = c.tensor(output(op));
-  produceMoved(
-    c,
-    op,
-    c.graph.node('Reshape', [c.value(input(op, 0)), c.graph.int64s('shape', out.shape)], `reshape${op.index}`),
-  );
+  produceMoved(c, op, (x) => c.graph.node('Reshape', [x, c.graph.int64s('shape', out.shape)], `reshape${op.index}`));
 };
 
 const identity: OpConverter = (c, op) => c.produce(output(op), c.value(input(op, 0)));
@@ -656,25 +683,26 @@ const stridedSlice: OpConverter = (c, op) => {
     starts.push(s);
     ends.push(e);
   });
-  let y = c.graph.node(
-    'Slice',
-    [
-      c.value(input(op, 0)),
-      c.graph.int64s('starts', starts),
-      c.graph.int64s('ends', ends),
-      c.graph.int64s(
-        'axes',
-        shape.map((_, k) => k),
-      ),
-      c.graph.int64s(
-        'steps',
-        shape.map((_, k) => strides[k] ?? 1),
-      ),
-    ],
-    `slice${op.index}`,
-  );
-  if (squeeze.length) y = c.graph.node('Squeeze', [y, c.graph.int64s('axes', squeeze)], `squeeze${op.index}`);
-  produceMoved(c, op, y);
+  produceMoved(c, op, (x) => {
+    const y = c.graph.node(
+      'Slice',
+      [
+        x,
+        c.graph.int64s('starts', starts),
+        c.graph.int64s('ends', ends),
+        c.graph.int64s(
+          'axes',
+          shape.map((_, k) => k),
+        ),
+        c.graph.int64s(
+          'steps',
+          shape.map((_, k) => strides[k] ?? 1),
+        ),
+      ],
+      `slice${op.index}`,
+    );
+    return squeeze.length ? c.graph.node('Squeeze', [y, c.graph.int64s('axes', squeeze)], `squeeze${op.index}`) : y;
+  });
 };
 
 const ONNX_CAST: Record<string, number> = { float32: 1, int8: 3, int32: 6, int64: 7, bool: 9 };
@@ -688,14 +716,8 @@ const cast: OpConverter = (c, op) => {
 };
 
 const broadcastTo: OpConverter = (c, op) => {
-  produceMoved(
-    c,
-    op,
-    c.graph.node(
-      'Expand',
-      [c.value(input(op, 0)), c.graph.int64s('shape', c.tensor(output(op)).shape)],
-      `expand${op.index}`,
-    ),
+  produceMoved(c, op, (x) =>
+    c.graph.node('Expand', [x, c.graph.int64s('shape', c.tensor(output(op)).shape)], `expand${op.index}`),
   );
 };
 
@@ -760,10 +782,8 @@ function reduce(onnxOp: 'ReduceMean' | 'ReduceSum' | 'ReduceMax'): OpConverter {
 }
 
 const transpose: OpConverter = (c, op) => {
-  produceMoved(
-    c,
-    op,
-    c.graph.node('Transpose', [c.value(input(op, 0))], `transpose${op.index}`, { perm: { ints: constInts(c, op, 1) } }),
+  produceMoved(c, op, (x) =>
+    c.graph.node('Transpose', [x], `transpose${op.index}`, { perm: { ints: constInts(c, op, 1) } }),
   );
 };
 
@@ -775,7 +795,18 @@ const pad: OpConverter = (c, op) => {
     ...Array.from({ length: rank }, (_, k) => p[2 * k + 1]!),
   ];
   // A quantized tensor pads with its zero point, which is 0.0 in the float domain.
-  produceMoved(c, op, c.graph.node('Pad', [c.value(input(op, 0)), c.graph.int64s('pads', onnxPads)], `pad${op.index}`));
+  const zp = c.tensor(input(op, 0)).quantization?.zeroPoint[0] ?? 0;
+  produceMoved(c, op, (x, codes) =>
+    c.graph.node(
+      'Pad',
+      [
+        x,
+        c.graph.int64s('pads', onnxPads),
+        ...(codes ? [c.graph.constant(`zpu${input(op, 0)}`, 'uint8', [], [zp + 128])] : []),
+      ],
+      `pad${op.index}`,
+    ),
+  );
 };
 
 const fullyConnected: OpConverter = (c, op) => {

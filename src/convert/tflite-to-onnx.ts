@@ -8,14 +8,14 @@ import { OP_CONVERTERS } from './ops.js';
 export { PRECISIONS, type Precision } from './context.js';
 
 /** Bump when the converter's output changes: cached conversions are keyed by it. */
-export const CONVERTER_VERSION = 5;
+export const CONVERTER_VERSION = 6;
 
 /**
  * The converter version each precision's graph last changed in, written into
  * the file: a change to one precision leaves the other precisions' files byte
  * for byte the same.
  */
-const GRAPH_VERSION: Record<Precision, number> = { float: 4, int8: 4, 'int8-exact': CONVERTER_VERSION };
+const GRAPH_VERSION: Record<Precision, number> = { float: 4, int8: CONVERTER_VERSION, 'int8-exact': 5 };
 
 /** ONNX values are unique, but a stream state has one signature name for input and output. */
 export function onnxOutputName(signatureName: string, isState: boolean): string {
