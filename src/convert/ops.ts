@@ -20,7 +20,7 @@ import type { BuiltinOptionsTable, TfliteOperator } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
 import { transposeData, type Converter } from './context.js';
 import { tfliteHardSwish, tfliteLogistic } from './int8-kernels.js';
-import type { Attr } from './onnx-builder.js';
+import { OnnxType, type Attr } from './onnx-builder.js';
 import { exactQLinearAdd, xnnAddParams } from './xnn-add.js';
 
 /**
@@ -146,6 +146,7 @@ function spatial(
  * ties exact, which pooling the real values would not.
  */
 function int8AveragePool(c: Converter, op: TfliteOperator, attrs: Record<string, Attr>): void {
+  if (c.unsigned && qdqAveragePool(c, op, attrs)) return;
   const x = c.graph.node('Transpose', [c.centredCodes(input(op, 0))], `nchw${op.index}`, { perm: { ints: TO_NCHW } });
   const mean = c.graph.node('AveragePool', [x], `avgpool${op.index}`, attrs);
   const zp = c.tensor(input(op, 0)).quantization!.zeroPoint[0]!;
@@ -159,6 +160,38 @@ function int8AveragePool(c: Converter, op: TfliteOperator, attrs: Record<string,
     `rawmean${op.index}`,
   );
   c.produceRoundedAway(output(op), raw, 0);
+}
+
+/**
+ * The same average in the int8 QDQ graph, exact without the rounding nodes:
+ * the codes are read at scale 1 with zero point 128 (their raw int8 values),
+ * averaged in fp32, and the mean is multiplied by 1 + d before it is quantized
+ * at scale 1: a tie (a mean of n codes ends in .5 only for even n) moves away
+ * from zero and rounds as TFLite rounds it, while no other mean (at least
+ * 1 / 2n from a tie) crosses one. The Mul also keeps onnxruntime from fusing
+ * the pool into QLinearAveragePool, a scalar loop slower here than its float
+ * pooling. False for a pool too large for d to fit between the two.
+ */
+function qdqAveragePool(c: Converter, op: TfliteOperator, attrs: Record<string, Attr>): boolean {
+  const [xi, oi] = [input(op, 0), output(op)];
+  if (c.tensor(xi).type !== 'int8') return false;
+  const kernel = 'ints' in attrs.kernel_shape! ? attrs.kernel_shape.ints : [];
+  const n = kernel.reduce((a, b) => a * b, 1);
+  // 128 d <= 1/4n keeps every other mean on its side; a tie moves by at least d/2, far above fp32's error.
+  const d = 2 ** -Math.ceil(Math.log2(512 * n));
+  if (d < 2 ** -18) return false;
+  const [one, zp] = [c.graph.scalarFloat('one', 1), c.graph.constant('zpu128', 'uint8', [], [128])];
+  const x = c.graph.node('Transpose', [c.codesOf(xi)], `nchw${op.index}`, { perm: { ints: TO_NCHW } });
+  const mean = c.graph.node(
+    'AveragePool',
+    [c.graph.node('DequantizeLinear', [x, one, zp], `raw${op.index}`)],
+    `avgpool${op.index}`,
+    attrs,
+  );
+  const away = c.graph.node('Mul', [mean, c.graph.scalarFloat(`away${n}`, 1 + d)], `away${op.index}`);
+  const codes = c.graph.node('QuantizeLinear', [away, one, zp], `q${oi}`);
+  c.setCodes(oi, c.graph.node('Transpose', [codes], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }));
+  return true;
 }
 
 function sameQuantization(c: Converter, a: number, b: number): boolean {
@@ -735,8 +768,16 @@ function int8Reduce(c: Converter, op: TfliteOperator, kind: 'sum' | 'mean', axes
   const f = Math.fround;
   const scale = f(xq.scale[0]! / oq.scale[0]!);
   const zpIn = xq.zeroPoint[0]!;
-  const rawCodes = c.graph.node('Add', [c.centredCodes(xi), c.graph.scalarFloat(`zpf${xi}`, zpIn)], `raw${op.index}`);
-  let t = c.graph.node('ReduceSum', [rawCodes, c.graph.int64s('axes', axes)], `sum${op.index}`, { keepdims });
+  let t: string;
+  if (c.unsigned) {
+    // The sum of the uint8 codes, less 128 for each: exact in fp32 below 2^24.
+    const codes = c.graph.node('Cast', [c.codesOf(xi)], `codesf${xi}`, { to: { i: OnnxType.float } });
+    const sum = c.graph.node('ReduceSum', [codes, c.graph.int64s('axes', axes)], `usum${op.index}`, { keepdims });
+    t = c.graph.node('Add', [sum, c.graph.scalarFloat(`u${n}`, -128 * n)], `sum${op.index}`);
+  } else {
+    const rawCodes = c.graph.node('Add', [c.centredCodes(xi), c.graph.scalarFloat(`zpf${xi}`, zpIn)], `raw${op.index}`);
+    t = c.graph.node('ReduceSum', [rawCodes, c.graph.int64s('axes', axes)], `sum${op.index}`, { keepdims });
+  }
   let bias: number;
   if (kind === 'sum') bias = f(f(-zpIn * scale) * n);
   else {
