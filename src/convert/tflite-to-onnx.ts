@@ -8,7 +8,7 @@ import { OP_CONVERTERS } from './ops.js';
 export { PRECISIONS, type Precision } from './context.js';
 
 /** Bump when the converter's output changes: cached conversions are keyed by it. */
-export const CONVERTER_VERSION = 7;
+export const CONVERTER_VERSION = 8;
 
 /**
  * The converter version each precision's graph last changed in, written into
