@@ -24,7 +24,7 @@ fs.writeFileSync(
   ].join('\n'),
 );
 
-test('on real clips, the converted A0 matches tfjs-tflite: int8-exact bit for bit on every frame, QDQ int8 clip by clip', async (t) => {
+test('on real clips, the converted A0 matches tfjs-tflite bit for bit on every frame: int8-exact, and the fused QDQ graph (x86)', async (t) => {
   const ds = shardClips(loadUserDataset(csv), null);
   const { pairs } = await runParity(a0, ['tfjs-tflite', 'onnxruntime-exact', 'onnxruntime'].map(getBackend), ds, {
     resize: 'crop',
@@ -39,7 +39,8 @@ test('on real clips, the converted A0 matches tfjs-tflite: int8-exact bit for bi
   t.is(exact!.maxAbsLogitDiff, 0);
   t.is(exact!.frames, 50 + 50 + 9 + 52);
   t.is(qdq!.clipsMatching, 4);
-  t.true(qdq!.maxAbsProbDiff > 0 && qdq!.maxAbsProbDiff < 1);
+  t.is(qdq!.frameTop1Agreement, 1);
+  t.is(qdq!.maxAbsLogitDiff, 0);
 });
 
 test('the fine-tuned A0 converted to int8-exact gives the logits of tfjs-tflite on every frame', async (t) => {
@@ -55,19 +56,19 @@ test('the fine-tuned A0 converted to int8-exact gives the logits of tfjs-tflite 
   t.is(pairs[0]!.maxAbsLogitDiff, 0);
 });
 
-test('parity --locate names the frame, the drifted states and the first differing tensor of the QDQ graph', (t) => {
+test('parity --locate names the frame, the drifted states and the first differing tensor of the fp32 graph', (t) => {
   const one = path.join(tmp, 'one.csv');
   fs.writeFileSync(one, `${ARM_WRESTLING},arm wrestling\n`);
   const out = path.join(tmp, 'locate.json');
-  const args = ['parity', '--backends', 'tfjs-tflite,onnxruntime-exact,onnxruntime', '--dataset', one];
+  const args = ['parity', '--backends', 'tfjs-tflite,onnxruntime-exact,onnxruntime-float', '--dataset', one];
   const r = cli([...args, '--locate', '--min-agreement', '0', '--json', '--out', out]);
   t.is(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as {
     pairs: { backend: string; clips: { locate?: Record<string, unknown> }[] }[];
   };
-  const [exact, qdq] = report.pairs;
+  const [exact, float] = report.pairs;
   t.is(exact!.clips[0]!.locate, undefined, 'int8-exact does not part');
-  const l = qdq!.clips[0]!.locate as {
+  const l = float!.clips[0]!.locate as {
     firstFrame: number;
     firstLogitFrame: number;
     states: { name: string; maxAbsDiff: number }[];
@@ -75,12 +76,14 @@ test('parity --locate names the frame, the drifted states and the first differin
   };
   t.true(l.firstFrame >= 0 && l.firstLogitFrame >= l.firstFrame, JSON.stringify(l));
   t.true(l.states.length > 0 && l.states[0]!.maxAbsDiff > 0);
+  // The fp32 graph keeps no int8 rounding: it parts on the first frame, at an int8 tensor (compared in codes).
+  t.is(l.firstFrame, 0);
   t.is(l.tensor.unit, 'code');
   t.true(l.tensor.values > 0, JSON.stringify(l.tensor));
   const text = cli([...args, '--locate', '--min-agreement', '0', '--out', out]);
   t.regex(
     text.stdout,
-    /onnxruntime vs tfjs-tflite, .*arm_wrestling.*:\n {2}parts at frame \d+; logits differ from frame \d+/,
+    /onnxruntime-float vs tfjs-tflite, .*arm_wrestling.*:\n {2}parts at frame \d+; logits differ from frame \d+/,
   );
   t.regex(text.stdout, /first differing tensor: #\d+ '.+' \(op #\d+ [A-Z_0-9]+\)/);
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { convertCached } from '../convert/cache.js';
-import { int8StateIo } from '../convert/int8-states.js';
+import { stateCodes } from '../convert/int8-states.js';
 import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { Backend, LoadOptions, OpProfiler, Session } from './backend.js';
@@ -89,7 +89,7 @@ export function onnxBackend(name: string, pkg: OrtPackage, precision: 'native' |
         threads,
         runtime,
         pkg.preallocatedOutputs,
-        int8StateIo(p, model.graph, model.signature),
+        stateCodes(p, model.graph, model.signature),
         profileDir && pkg.profiler ? pkg.profiler(session, profileDir) : undefined,
       );
     },

@@ -26,25 +26,25 @@ import { assertRuntimeTensor } from './tensor-check.js';
  */
 export interface OrtApi {
   Tensor: new (
-    type: 'float32' | 'int32' | 'int8',
-    data: Float32Array | Int32Array | Int8Array,
+    type: 'float32' | 'int32' | 'uint8',
+    data: Float32Array | Int32Array | Uint8Array,
     dims: readonly number[],
   ) => OrtTensor;
 }
 
-/** Float values to int8 codes as QuantizeLinear does (float32 division, round half to even, saturate). */
-function quantize(values: Float32Array, c: StateCodec): Int8Array {
-  const out = new Int8Array(values.length);
+/** Float values to uint8 codes as QuantizeLinear does (float32 division, round half to even, saturate). */
+export function quantize(values: Float32Array, c: StateCodec): Uint8Array {
+  const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const x = Math.fround(values[i]! / c.scale);
     const r = Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
-    out[i] = Math.min(127, Math.max(-128, r + c.zeroPoint));
+    out[i] = Math.min(255, Math.max(0, r + c.zeroPoint));
   }
   return out;
 }
 
-/** int8 codes to float values as DequantizeLinear does: (code - zero point) * scale in float32. */
-function dequantize(codes: Int8Array, c: StateCodec): Float32Array {
+/** uint8 codes to float values as DequantizeLinear does: (code - zero point) * scale in float32. */
+function dequantize(codes: Uint8Array, c: StateCodec): Float32Array {
   const out = new Float32Array(codes.length);
   for (let i = 0; i < codes.length; i++) out[i] = (codes[i]! - c.zeroPoint) * c.scale;
   return out;
@@ -112,7 +112,7 @@ export class OnnxSession implements Session {
      * test/backends.test.ts), so it allocates its own.
      */
     private readonly preallocate: boolean,
-    /** Live states the graph takes and gives as int8 codes (int8-states.ts); the rest are float or int32. */
+    /** Live states the graph takes and gives as uint8 codes (int8-states.ts); the rest are float or int32. */
     private readonly codecs: ReadonlyMap<string, StateCodec>,
     readonly profiler?: OpProfiler,
   ) {
@@ -140,7 +140,7 @@ export class OnnxSession implements Session {
     const values = data ?? zeroArray(spec);
     const codec = this.codecs.get(name);
     if (codec && values instanceof Float32Array)
-      return new this.ort.Tensor('int8', quantize(values, codec), spec.shape);
+      return new this.ort.Tensor('uint8', quantize(values, codec), spec.shape);
     return values instanceof Int32Array
       ? new this.ort.Tensor('int32', values, spec.shape)
       : new this.ort.Tensor('float32', values, spec.shape);
@@ -207,7 +207,7 @@ export class OnnxSession implements Session {
     return new Map(
       Object.entries({ ...set.live, ...set.passThrough }).map(([name, t]) => {
         const codec = this.codecs.get(name);
-        return [name, codec ? dequantize(t.data as Int8Array, codec) : (t.data as StateTensor).slice()];
+        return [name, codec ? dequantize(t.data as Uint8Array, codec) : (t.data as StateTensor).slice()];
       }),
     );
   }

@@ -9,7 +9,7 @@ import { measurementWarnings } from '../metrics/warnings.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import { convertCached } from '../convert/cache.js';
-import { int8StateIo } from '../convert/int8-states.js';
+import { stateCodes } from '../convert/int8-states.js';
 import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import { PRECISION_LABEL } from '../backends/onnx-session.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -110,7 +110,13 @@ export function pageModel(
   const converted = convertCached(model, p, cache);
   return {
     bytes: converted.bytes,
-    onnx: { precision: p, int8States: [...int8StateIo(p, model.graph, model.signature)] },
+    onnx: {
+      precision: p,
+      stateCodes: [...stateCodes(p, model.graph, model.signature)].map(([n, c]) => [
+        n,
+        { scale: c.scale, zeroPoint: c.zeroPoint },
+      ]),
+    },
     note: `, converted by movinet-bench to ${PRECISION_LABEL[p]}${converted.cached ? ' (cached)' : ''}`,
   };
 }

@@ -18,10 +18,10 @@ export const PAGE_RUNTIMES = [
 ] as const;
 export type PageRuntime = (typeof PAGE_RUNTIMES)[number];
 
-/** The converted graph the page loads: its precision and the states it takes as int8 codes. */
+/** The converted graph the page loads: its precision and the states it takes as uint8 codes. */
 export interface PageOnnx {
   precision: Precision;
-  int8States: [string, StateCodec][];
+  stateCodes: [string, StateCodec][];
 }
 
 export interface PageBenchRequest {

@@ -2,10 +2,20 @@ import { isPassThrough, type StreamSignature } from '../models/signature.js';
 import type { TfliteModel } from '../models/tflite.js';
 import type { Precision } from './context.js';
 
-/** How an int8 state's codes map to its float values: value = (code - zeroPoint) * scale. */
+/** How a state's codes map to its float values: value = (code - zeroPoint) * scale. */
 export interface StateCodec {
   scale: number;
   zeroPoint: number;
+}
+
+/** A state the graph takes and gives as codes: which TFLite tensors hold them, and their codec. */
+export interface CodedState extends StateCodec {
+  /** The QUANTIZE op's output: the codes the state's float input becomes. */
+  codesIn: number;
+  /** The DEQUANTIZE op's input: the codes the state's float output comes from. */
+  codesOut: number;
+  /** The two ops, which the converter leaves out. */
+  ops: [number, number];
 }
 
 /**
@@ -16,7 +26,7 @@ export interface StateCodec {
  * then exactly what the float round trip does (quantize(dequantize(q)) = q),
  * at a quarter of the bytes per frame.
  */
-export function int8States(model: TfliteModel, sig: StreamSignature): Map<string, StateCodec> {
+export function int8States(model: TfliteModel, sig: StreamSignature): Map<string, CodedState> {
   const sg = model.subgraphs[0]!;
   const readers = (t: number) => sg.operators.filter((op) => op.inputs.includes(t));
   const writer = (t: number) => sg.operators.find((op) => op.outputs.includes(t));
@@ -26,7 +36,7 @@ export function int8States(model: TfliteModel, sig: StreamSignature): Map<string
       ? { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0] ?? 0 }
       : undefined;
   };
-  const out = new Map<string, StateCodec>();
+  const out = new Map<string, CodedState>();
   for (const st of sig.states) {
     if (isPassThrough(st) || st.input.dtype !== 'float32') continue;
     const r = readers(st.input.tensorIndex);
@@ -35,22 +45,24 @@ export function int8States(model: TfliteModel, sig: StreamSignature): Map<string
     if (!quantize || dequantize?.opcode !== 'DEQUANTIZE') continue;
     const a = codec(quantize.outputs[0]!);
     const b = codec(dequantize.inputs[0]!);
-    if (a && b && a.scale === b.scale && a.zeroPoint === b.zeroPoint) out.set(st.name, a);
+    if (a && b && a.scale === b.scale && a.zeroPoint === b.zeroPoint)
+      out.set(st.name, {
+        ...a,
+        codesIn: quantize.outputs[0]!,
+        codesOut: dequantize.inputs[0]!,
+        ops: [quantize.index, dequantize.index],
+      });
   }
   return out;
 }
 
 /**
- * The states a converted graph of this precision takes and gives as int8
- * codes: the one answer the converter and the backends both read.
+ * The states a converted graph of this precision takes and gives as uint8
+ * codes (the int8 QDQ graph holds int8 activations as uint8: code + 128),
+ * each with its codec in those codes: the one answer the converter and the
+ * backends both read.
  */
-export function int8StateIo(
-  precision: Precision,
-  model: TfliteModel,
-  sig: StreamSignature,
-): ReadonlyMap<string, StateCodec> {
-  return INT8_STATE_IO && precision === 'int8' ? int8States(model, sig) : new Map();
+export function stateCodes(precision: Precision, model: TfliteModel, sig: StreamSignature): Map<string, CodedState> {
+  if (precision !== 'int8') return new Map();
+  return new Map([...int8States(model, sig)].map(([name, c]) => [name, { ...c, zeroPoint: c.zeroPoint + 128 }]));
 }
-
-/** Off until the converter emits int8 state inputs and outputs. */
-const INT8_STATE_IO = false;

@@ -3,12 +3,13 @@ import type { TfliteModel, TfliteOperator, TfliteTensor } from '../models/tflite
 import { UserError } from '../util/errors.js';
 import { Converter, type Precision } from './context.js';
 import type { OnnxTypeName } from './onnx-builder.js';
+import { stateCodes } from './int8-states.js';
 import { OP_CONVERTERS } from './ops.js';
 
 export { PRECISIONS, type Precision } from './context.js';
 
 /** Bump when the converter's output changes: cached conversions are keyed by it. */
-export const CONVERTER_VERSION = 8;
+export const CONVERTER_VERSION = 9;
 
 /**
  * The converter version each precision's graph last changed in, written into
@@ -56,14 +57,19 @@ export function convertToOnnx(
 ): ConvertResult {
   const c = new Converter(model, signature, precision);
   const sg = model.subgraphs[0]!;
+  // Stream states the graph takes and gives as uint8 codes: their QUANTIZE and DEQUANTIZE ops are left out.
+  const coded = stateCodes(precision, model, signature);
+  const skipped = new Set([...coded.values()].flatMap((s) => s.ops));
   for (const spec of [signature.image, ...signature.states.map((s) => s.input)]) {
     const t = c.tensor(spec.tensorIndex);
-    c.graph.input({ name: spec.name, type: onnxType(t, 'input'), shape: t.shape });
-    c.setValue(spec.tensorIndex, spec.name);
+    const codes = coded.get(spec.name);
+    c.graph.input({ name: spec.name, type: codes ? 'uint8' : onnxType(t, 'input'), shape: t.shape });
+    if (codes) c.setCodes(codes.codesIn, spec.name);
+    else c.setValue(spec.tensorIndex, spec.name);
   }
   const ops: Record<string, number> = {};
   for (const op of sg.operators) {
-    convertOperator(c, op);
+    if (!skipped.has(op.index)) convertOperator(c, op);
     ops[op.opcode] = (ops[op.opcode] ?? 0) + 1;
   }
   const outputs = [
@@ -72,11 +78,12 @@ export function convertToOnnx(
   ];
   for (const { spec, state } of outputs) {
     const name = onnxOutputName(spec.name, state);
+    const codes = state ? coded.get(spec.name) : undefined;
     c.graph.reserve(name);
-    c.graph.node('Identity', [c.value(spec.tensorIndex)], [name]);
+    c.graph.node('Identity', [codes ? c.codesOf(codes.codesOut) : c.value(spec.tensorIndex)], [name]);
     c.graph.output({
       name,
-      type: onnxType(c.tensor(spec.tensorIndex), 'output'),
+      type: codes ? 'uint8' : onnxType(c.tensor(spec.tensorIndex), 'output'),
       shape: c.tensor(spec.tensorIndex).shape,
     });
   }
@@ -95,6 +102,7 @@ export function convertToOnnx(
       'movinet.precision': precision,
       'movinet.signature': signature.key,
       'movinet.states': String(signature.states.length),
+      'movinet.uint8-states': [...coded.keys()].join(','),
     },
   });
   return { bytes, precision, nodes: c.graph.nodeCount(), ops };

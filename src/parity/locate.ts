@@ -1,5 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
+import { quantize } from '../backends/onnx-session.js';
+import { stateCodes } from '../convert/int8-states.js';
 import { convertToOnnx, nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ParityLocate, ParityTensor } from '../core/results.js';
 import { argmax } from '../metrics/probabilities.js';
@@ -127,9 +129,14 @@ async function locateTensor(
   });
   const sig = model.signature;
   const feeds: Record<string, ort.Tensor> = { [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape) };
+  const coded = stateCodes(p, model.graph, sig);
   for (const st of sig.states) {
     const v = states.get(st.name)!;
-    feeds[st.name] = new ort.Tensor(v instanceof Int32Array ? 'int32' : 'float32', v, st.input.shape);
+    const codec = coded.get(st.name);
+    feeds[st.name] =
+      codec && v instanceof Float32Array
+        ? new ort.Tensor('uint8', quantize(v, codec), st.input.shape)
+        : new ort.Tensor(v instanceof Int32Array ? 'int32' : 'float32', v, st.input.shape);
   }
   const probed = await session.run(feeds);
   await session.release();

@@ -138,6 +138,6 @@ export function loadSession(
     case 'onnxruntime-web-float':
     case 'onnxruntime-web-exact':
       if (!onnx) throw new Error(`${runtime}: no description of the converted graph`);
-      return loadOnnx(bytes, sig, onnx.precision, onnx.int8States, threads);
+      return loadOnnx(bytes, sig, onnx.precision, onnx.stateCodes, threads);
   }
 }
