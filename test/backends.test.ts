@@ -2,6 +2,7 @@ import test from 'ava';
 import { runClip } from '../src/accuracy/clip.js';
 import { argmax, softmax } from '../src/metrics/probabilities.js';
 import { checkThreads, getBackend } from '../src/backends/index.js';
+import { stateCodes } from '../src/convert/int8-states.js';
 import { className, resolveModel } from '../src/models/resolve.js';
 import { collect } from '../src/video/frames.js';
 import { decodeFrames } from '../src/video/decode.js';
@@ -155,4 +156,31 @@ test('onnxruntime-web runs the converted graphs in Node: exact graph bit-equal t
   exact.all.forEach((l, i) => t.deepEqual(Array.from(l), Array.from(ref.all[i]!), `frame ${i}`));
   t.is(argmax(qdq.all.at(-1)!), argmax(ref.all.at(-1)!));
   t.throws(() => checkThreads(getBackend('onnxruntime-web'), 2), { message: /at most 1 thread in Node/ });
+});
+
+test('onnxruntime carries the stream buffers as uint8 codes: its states read out equal tfjs-tflite`s, and hand over both ways', async (t) => {
+  const [tf, ort] = await Promise.all([
+    getBackend('tfjs-tflite').load(a0, { threads: 1 }),
+    getBackend('onnxruntime').load(a0, { threads: 1 }),
+  ]);
+  try {
+    t.is(stateCodes('int8', a0.graph, a0.signature).size, 11);
+    const frames = await collect(decodeFrames(ARM_WRESTLING, { size: 172, fps: 5, resize: 'crop', maxFrames: 7 }));
+    let [a, b] = [tf.initialState(), ort.initialState()];
+    for (const f of frames.slice(0, 5)) [a, b] = [(await tf.step(f, a)).state, (await ort.step(f, b)).state];
+    const [sa, sb] = [tf.readState(a), ort.readState(b)];
+    for (const [name, v] of sa) t.deepEqual(Array.from(sb.get(name)!), Array.from(v), name);
+    // tfjs-tflite's states continue on onnxruntime and back, with the logits of either stream.
+    const x = await tf.step(frames[5]!, a);
+    const y = await ort.step(frames[5]!, ort.stateFrom(sa));
+    t.deepEqual(Array.from(y.logits), Array.from(x.logits));
+    const w = await tf.step(frames[6]!, x.state);
+    const z = await tf.step(frames[6]!, tf.stateFrom(ort.readState(y.state)));
+    t.deepEqual(Array.from(z.logits), Array.from(w.logits));
+    ort.release(y.state);
+    tf.release(z.state);
+  } finally {
+    tf.dispose();
+    ort.dispose();
+  }
 });
