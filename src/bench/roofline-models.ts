@@ -180,23 +180,26 @@ export function tfliteConvProbe(spec: ConvProbeSpec, dtype: ProbeDtype, io: Tfli
 export function onnxConvProbe(spec: ConvProbeSpec, dtype: ProbeDtype): Uint8Array {
   const { size: n, inChannels: cin, outChannels: cout } = spec.shape;
   const g = new OnnxGraphBuilder();
-  const type = dtype === 'int8' ? 'int8' : 'float';
+  // int8 arithmetic as onnxruntime runs it on x86 and as the converted graphs feed it: uint8 activations
+  // (code + 128, zero point + 128) against int8 weights, MLAS's fast path (int8 activations are its slow one).
+  const type = dtype === 'int8' ? 'uint8' : 'float';
   g.input({ name: 'x', type, shape: [1, cin, n, n] });
   g.reserve('y');
   const wDims = [cout, cin, 1, 1];
   if (dtype === 'int8') {
-    const scalar = (name: string, t: 'float' | 'int8', v: number) => g.constant(name, t, [], [v]);
+    const scale = (name: string, v: number) => g.constant(name, 'float', [], [v]);
+    const zero = (name: string, v: number) => g.constant(name, 'uint8', [], [v + 128]);
     g.node(
       'QLinearConv',
       [
         'x',
-        scalar('x_scale', 'float', spec.input.scale),
-        scalar('x_zero_point', 'int8', spec.input.zp),
+        scale('x_scale', spec.input.scale),
+        zero('x_zero_point', spec.input.zp),
         g.constant('w', 'int8', wDims, spec.weights),
         g.constant('w_scale', 'float', [cout], spec.weightScales),
         g.constant('w_zero_point', 'int8', [cout], new Int8Array(cout)),
-        scalar('y_scale', 'float', spec.output.scale),
-        scalar('y_zero_point', 'int8', spec.output.zp),
+        scale('y_scale', spec.output.scale),
+        zero('y_zero_point', spec.output.zp),
         g.constant('b', 'int32', [cout], spec.bias),
       ],
       ['y'],

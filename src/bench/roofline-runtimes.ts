@@ -107,17 +107,20 @@ function onnxSession(
   preallocate: boolean,
 ): ProbeSession {
   const { size: n, inChannels: cin, outChannels: cout } = spec.shape;
-  const type = dtype === 'int8' ? 'int8' : 'float32';
+  const type = dtype === 'int8' ? 'uint8' : 'float32';
   const outShape = [1, cout, n, n];
   const y = preallocate
-    ? new T(type, dtype === 'int8' ? new Int8Array(cout * n * n) : new Float32Array(cout * n * n), outShape)
+    ? new T(type, dtype === 'int8' ? new Uint8Array(cout * n * n) : new Float32Array(cout * n * n), outShape)
     : null;
+  // The graph's int8 codes travel as uint8 (code + 128): shifted on the way in and out.
   let feeds: Record<string, ort.Tensor> | undefined;
   let last: ort.Tensor | undefined;
   return {
-    graph: `${label}: ${dtype === 'int8' ? 'QLinearConv, int8 in, out and weights' : 'Conv, fp32'} (NCHW)`,
+    graph: `${label}: ${dtype === 'int8' ? 'QLinearConv, uint8 activations, int8 weights' : 'Conv, fp32'} (NCHW)`,
     setInput: (codes) => {
-      feeds = { x: new T(type, toNchw(inputValues(spec, dtype, codes), n, cin), [1, cin, n, n]) };
+      const values = toNchw(inputValues(spec, dtype, codes), n, cin);
+      const data = values instanceof Int8Array ? Uint8Array.from(values, (c) => c + 128) : values;
+      feeds = { x: new T(type, data, [1, cin, n, n]) };
     },
     call: async () => {
       if (!feeds) throw new Error(`${label} probe: no input set`);
@@ -125,7 +128,13 @@ function onnxSession(
     },
     output: () => {
       if (!last) throw new Error(`${label} probe: no output yet`);
-      return toNhwc(last.data as Int8Array | Float32Array, n, cout);
+      if (dtype === 'int8')
+        return toNhwc(
+          Int8Array.from(last.data as Uint8Array, (c) => c - 128),
+          n,
+          cout,
+        );
+      return toNhwc(last.data as Float32Array, n, cout);
     },
     dispose: () => void session.release(),
   };
