@@ -235,11 +235,14 @@ async function runClipTogether(
       }
       waitMs += performance.now() - w0;
       if (turn.length === 0) break;
-      // Lets the decoders' messages in (a finished clip starts the next decoder); runs between turns, untimed.
-      await new Promise((r) => setImmediate(r));
       for (const [m, feed] of feeds) {
         try {
-          for (const frame of turn) await feed.step(frame);
+          for (const frame of turn) {
+            await feed.step(frame);
+            // A WASM step never yields to the event loop: this lets the decoders' messages in after each
+            // frame (untimed), so a finished clip starts the next decoder at once instead of a turn later.
+            await new Promise((r) => setImmediate(r));
+          }
         } catch (e) {
           feed.close();
           feeds.delete(m);
