@@ -13,7 +13,8 @@ import {
   type Dataset,
 } from '../src/datasets/dataset.js';
 import { agreement } from '../src/metrics/accuracy.js';
-import { evaluate, type AccuracyOptions } from '../src/accuracy/run.js';
+import { evaluate, evaluateTogether, type AccuracyOptions } from '../src/accuracy/run.js';
+import type { Backend, Session, State } from '../src/backends/backend.js';
 import { getBackend } from '../src/backends/index.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { reportHeader } from '../src/run/environment.js';
@@ -258,4 +259,32 @@ test.serial('--frame-cache: a repeated run reads every clip from the cache, deco
     b!.runs[0]!.clips.map((c) => [c.file, c.frames, c.top5]),
     a!.runs[0]!.clips.map((c) => [c.file, c.frames, c.top5]),
   );
+});
+
+test.serial('a backend that fails mid-clip becomes a failed entry; the others finish every clip', async (t) => {
+  const ds = shardClips(loadUserDataset(smallCsv()), null);
+  const real = getBackend('tfjs-tflite');
+  // The real runtime, made to fail on its 60th frame (in the second clip).
+  const failing: Backend = {
+    name: 'failing',
+    maxThreads: 1,
+    async load(model, o) {
+      const session = await real.load(model, o);
+      let steps = 0;
+      return Object.assign(Object.create(session) as Session, {
+        step: (frame: Float32Array, state: State) => {
+          if (++steps === 60) return Promise.reject(new Error('runtime fault on frame 60'));
+          return session.step(frame, state);
+        },
+      });
+    },
+  };
+  const { runs, failed, decoding } = await evaluateTogether(a0, [real, failing], ds, opts);
+  t.deepEqual(
+    runs.map((r) => r.backend),
+    ['tfjs-tflite'],
+  );
+  t.is(runs[0]!.summary.evaluated, SMALL.length);
+  t.deepEqual(failed, [{ model: a0.id, backend: 'failing', error: 'runtime fault on frame 60' }]);
+  t.deepEqual(decoding!.backends, ['tfjs-tflite']);
 });

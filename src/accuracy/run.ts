@@ -152,6 +152,8 @@ export async function evaluateTogether(
   opts.progress.start(ds.clips.length, `${model.id} ${started.join(', ')}`);
   try {
     for (const [i, clip] of ds.clips.entries()) {
+      // Every backend failed: the other clips would be decoded for nobody.
+      if (members.length === 0) break;
       const opened = queue.take();
       const labelIndex = indices[i]!;
       const base = { file: clipName(ds, clip), label: labels[labelIndex]!, labelIndex };
@@ -222,10 +224,11 @@ async function runClipTogether(
 ): Promise<{ byMember: Map<Member, ClipRun>; decodeWaitMs: number; fromCache: boolean }> {
   if (opened.error) throw opened.error;
   const stream = opened.stream!;
-  const feeds = new Map(members.map((m) => [m, new ClipFeed(m.session)]));
+  const feeds = new Map<Member, ClipFeed>();
   let waitMs = 0;
   try {
-    for (;;) {
+    for (const m of members) feeds.set(m, new ClipFeed(m.session));
+    while (feeds.size > 0) {
       const w0 = performance.now();
       const turn: Float32Array[] = [];
       for (let k = 0; k < TURN_FRAMES; k++) {
@@ -244,9 +247,12 @@ async function runClipTogether(
             await new Promise((r) => setImmediate(r));
           }
         } catch (e) {
-          feed.close();
           feeds.delete(m);
-          drop(m, e);
+          try {
+            feed.close();
+          } finally {
+            drop(m, e);
+          }
         }
       }
     }

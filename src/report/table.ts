@@ -118,7 +118,7 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
     ),
     (report.decoding ?? []).map(
       (d) =>
-        `decoding ${d.model}: ${d.clips} clip(s) decoded once for ${d.backends.length} backend(s)${d.fromCache ? `, ${d.fromCache} read from the frame cache` : ''}; wall ${(d.wallMs / 1000).toFixed(1)} s = ${(d.wallMs / d.inferenceMs).toFixed(2)} x inference ${(d.inferenceMs / 1000).toFixed(1)} s; waited ${(d.decodeWaitMs / 1000).toFixed(1)} s for frames (${pct(d.decodeWaitMs / d.wallMs)} of wall)`,
+        `decoding ${d.model}: ${d.clips} clip(s) decoded once for ${d.backends.length} backend(s)${d.fromCache ? `, ${d.fromCache} read from the frame cache` : ''}; wall ${(d.wallMs / 1000).toFixed(1)} s = ${fmt(d.wallMs / d.inferenceMs)} x inference ${(d.inferenceMs / 1000).toFixed(1)} s; waited ${(d.decodeWaitMs / 1000).toFixed(1)} s for frames (${pct(d.decodeWaitMs / d.wallMs)} of wall)`,
     ),
     report.config.dataset.missingClips
       ? `${report.config.dataset.missingClips} listed clip(s) were not found and are not counted (--allow-missing-clips).`

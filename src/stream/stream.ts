@@ -23,7 +23,8 @@ const SELFTEST_SLOWDOWN =
   (typeof process === 'undefined' ? 0 : Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0)) || 0;
 
 export class StreamStepper {
-  private state: State;
+  /** The state the next step consumes; null once a step has taken it and failed (nothing left to free). */
+  private state: State | null;
   private closed = false;
   frames = 0;
 
@@ -32,8 +33,12 @@ export class StreamStepper {
   }
 
   async step(frame: Float32Array): Promise<StepTiming> {
+    const state = this.state;
+    if (!state) throw new Error('this stream failed on an earlier frame');
+    // step() consumes the handle even when it throws: a failed stream has no state to release.
+    this.state = null;
     const t0 = performance.now();
-    const out = await this.session.step(frame, this.state);
+    const out = await this.session.step(frame, state);
     if (SELFTEST_SLOWDOWN > 0) {
       const until = t0 + (performance.now() - t0) * (1 + SELFTEST_SLOWDOWN);
       while (performance.now() < until);
@@ -48,7 +53,7 @@ export class StreamStepper {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.session.release(this.state);
+    if (this.state) this.session.release(this.state);
   }
 }
 
