@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { sha256File } from '../util/sha256.js';
 import type { DecodeSpec } from './ffmpeg.js';
 
@@ -32,13 +34,21 @@ export function readFrameCache(entry: string, frameBytes: number): Buffer | unde
   } catch {
     return undefined;
   }
+  // A cache that cannot be tidied (read-only, or another process evicting the entry) is still read.
+  const quietly = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // Only bookkeeping failed.
+    }
+  };
   if (bytes.length === 0 || bytes.length % frameBytes !== 0) {
-    fs.rmSync(entry, { force: true });
+    quietly(() => fs.rmSync(entry, { force: true }));
     return undefined;
   }
   // Marks it recently used for eviction.
   const now = new Date();
-  fs.utimesSync(entry, now, now);
+  quietly(() => fs.utimesSync(entry, now, now));
   return bytes;
 }
 
@@ -52,12 +62,18 @@ export class FrameCacheWriter {
     private readonly cache: FrameCacheOptions,
   ) {
     fs.mkdirSync(path.dirname(entry), { recursive: true });
-    this.tmp = `${entry}.${process.pid}.${Date.now()}.tmp`;
+    this.tmp = `${entry}.${process.pid}.${threadId}.${randomBytes(4).toString('hex')}.tmp`;
     this.fd = fs.openSync(this.tmp, 'w');
   }
 
+  /** Appends a frame; a write that fails (disk full) abandons the entry, never the decode. */
   append(frame: Uint8Array): void {
-    if (this.fd !== null) fs.writeSync(this.fd, frame);
+    if (this.fd === null) return;
+    try {
+      fs.writeSync(this.fd, frame);
+    } catch {
+      this.abandon();
+    }
   }
 
   commit(): void {
@@ -65,19 +81,39 @@ export class FrameCacheWriter {
     fs.closeSync(this.fd);
     this.fd = null;
     fs.renameSync(this.tmp, this.entry);
-    evict(this.cache.dir, this.cache.maxBytes, this.entry);
+    try {
+      evict(this.cache.dir, this.cache.maxBytes, this.entry);
+    } catch {
+      // The entry is in; trimming the folder can wait for the next write.
+    }
   }
 
   abandon(): void {
     if (this.fd === null) return;
-    fs.closeSync(this.fd);
+    const fd = this.fd;
     this.fd = null;
-    fs.rmSync(this.tmp, { force: true });
+    try {
+      fs.closeSync(fd);
+      fs.rmSync(this.tmp, { force: true });
+    } catch {
+      // Left for evict() to sweep.
+    }
   }
 }
 
+/** Temporary files older than this were left by a process that died mid-write. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
 /** Removes the least recently used entries until the folder fits `maxBytes` (the entry just written stays). */
 export function evict(dir: string, maxBytes: number, keep?: string): void {
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.tmp'))) {
+    try {
+      const file = path.join(dir, f);
+      if (Date.now() - fs.statSync(file).mtimeMs > STALE_TMP_MS) fs.rmSync(file, { force: true });
+    } catch {
+      // Gone already.
+    }
+  }
   const entries = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.rgb24'))
