@@ -171,8 +171,9 @@ export class OnnxSession implements Session {
     return this.free.pop() ?? Object.fromEntries(this.live.map((st) => [st.name, this.tensor(st.name, st.output)]));
   }
 
+  /** A stream alternates between two sets; more would only grow with every stream started. */
   private recycle(live: Feeds): void {
-    if (this.preallocate) this.free.push(live);
+    if (this.preallocate && this.free.length < 2) this.free.push(live);
   }
 
   /** One frame; the runtime writes the next live states into reused buffers and the inputs' buffers become free. */
@@ -227,6 +228,7 @@ export class OnnxSession implements Session {
 
   dispose(): void {
     this.ledger.drain();
-    void this.session.release();
+    // Nothing waits on a released session; a failure to free it has no one to tell.
+    this.session.release().catch(() => undefined);
   }
 }

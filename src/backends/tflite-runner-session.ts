@@ -83,9 +83,10 @@ export class TfliteRunnerSession implements Session {
     return this.ledger.issue({ kind: 'zero' });
   }
 
+  /** Copies the values in, so a caller that changes its arrays later does not change this state. */
   stateFrom(values: StateArrays): State {
-    for (const s of this.states) requireArray(values, s.name);
-    return this.ledger.issue({ kind: 'arrays', values });
+    const copy = new Map(this.states.map((s) => [s.name, requireArray(values, s.name).slice()]));
+    return this.ledger.issue({ kind: 'arrays', values: copy });
   }
 
   private current(p: Payload): Payload {
