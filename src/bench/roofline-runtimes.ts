@@ -1,5 +1,5 @@
 import type * as LiteRtTypes from '@litertjs/core';
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
 import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
 import {
   dequantize,
@@ -142,14 +142,16 @@ function onnxSession(
 
 /** As the onnxruntime backend sets a session up: threads pinned, sequential, all graph optimizations. */
 export async function onnxRuntimeProbe(spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> {
-  const session = await ort.InferenceSession.create(onnxConvProbe(spec, dtype), {
+  // Loaded on first use, as the backend does: a command that probes nothing never loads the native addon.
+  const native = (await import('onnxruntime-node')).default;
+  const session = await native.InferenceSession.create(onnxConvProbe(spec, dtype), {
     intraOpNumThreads: threads,
     interOpNumThreads: threads,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
   });
-  return onnxSession('onnxruntime', session, ort.Tensor, spec, dtype, true);
+  return onnxSession('onnxruntime', session, native.Tensor, spec, dtype, true);
 }
 
 let ortWebPromise: Promise<OrtWeb> | undefined;

@@ -43,6 +43,17 @@ export function int8States(model: TfliteModel, sig: StreamSignature): Map<string
     const quantize = r.length === 1 && r[0]!.opcode === 'QUANTIZE' ? r[0]! : undefined;
     const dequantize = writer(st.output.tensorIndex);
     if (!quantize || dequantize?.opcode !== 'DEQUANTIZE') continue;
+    // Both float tensors disappear from the graph: nothing else may read the output or be either of them.
+    const elsewhere = (t: number) =>
+      sig.image.tensorIndex === t ||
+      sig.logits.tensorIndex === t ||
+      sig.states.some((o) => o !== st && (o.input.tensorIndex === t || o.output.tensorIndex === t));
+    if (
+      readers(st.output.tensorIndex).length > 0 ||
+      elsewhere(st.input.tensorIndex) ||
+      elsewhere(st.output.tensorIndex)
+    )
+      continue;
     const a = codec(quantize.outputs[0]!);
     const b = codec(dequantize.inputs[0]!);
     if (a && b && a.scale === b.scale && a.zeroPoint === b.zeroPoint)

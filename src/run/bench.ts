@@ -187,9 +187,17 @@ async function withRoofline(
       continue;
     }
     try {
+      const macs = graphMacs(model.graph);
+      if (!(macs > 0)) {
+        out.push({ ...r, warnings: [...r.warnings, 'roofline: no MACs counted in this graph (no conv or dense op)'] });
+        continue;
+      }
       const pending = peaks.get(probe.runtime) ?? probePeak(probe.runtime, { threads: req.threads });
       peaks.set(probe.runtime, pending);
-      out.push({ ...r, roofline: roofline(graphMacs(model.graph), r.stats.p50, probe.dtype, await pending) });
+      const line = roofline(macs, r.stats.p50, probe.dtype, await pending);
+      if (![line.achievedGmacPerS, line.peakGmacPerS].every((v) => Number.isFinite(v) && v > 0))
+        throw new Error(`the probe gave no usable rate (${line.peakGmacPerS} GMAC/s)`);
+      out.push({ ...r, roofline: line });
     } catch (e) {
       out.push({ ...r, warnings: [...r.warnings, `roofline probe failed: ${(e as Error).message.split('\n')[0]}`] });
     }
