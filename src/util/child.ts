@@ -19,14 +19,19 @@ export function runChild(
   opts: { stdout: 'ignore' | 'inherit' | 'pipe'; stderr: 'inherit' | 'pipe'; env?: NodeJS.ProcessEnv },
 ): Promise<ChildResult> {
   return new Promise((resolve) => {
+    // Listening before the spawn: with no listener, a signal that lands once the child exists but
+    // before spawn() has returned would take Node's default action and end this process on the spot.
+    // Listeners run from the event loop, after this block, so the child is known by then.
+    let target: { kill(signal: NodeJS.Signals): boolean } | null = null;
+    const forward = (signal: NodeJS.Signals) => target?.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
     const child = spawn(command, args, { stdio: ['ignore', opts.stdout, opts.stderr], env: opts.env ?? process.env });
+    target = child;
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
     let settled = false;
     const done = (code: number, signal: NodeJS.Signals | null) => {
       if (settled) return;
