@@ -1,15 +1,34 @@
 import { onnxBackend, type OrtPackage } from './onnx-backend.js';
 
-const WEB: OrtPackage = {
-  name: 'onnxruntime-web',
-  load: async (threads) => {
+type OrtWeb = typeof import('onnxruntime-web');
+let loaded: Promise<OrtWeb> | undefined;
+
+/**
+ * onnxruntime-web's Node entry (its WASM CPU build), once per process: its
+ * thread count is read when the WASM starts, so the first load fixes it and a
+ * later load asking for another count is refused.
+ */
+async function loadWeb(threads: number): Promise<OrtWeb> {
+  loaded ??= (async () => {
     const ort = await import('onnxruntime-web');
     // One thread starts no worker: the SIMD build then runs on the calling thread alone, as in the page.
     ort.env.wasm.numThreads = threads;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     return ort;
-  },
+  })();
+  const ort = await loaded;
+  if (ort.env.wasm.numThreads !== threads)
+    throw new Error(
+      `onnxruntime-web started with ${String(ort.env.wasm.numThreads)} threads in this process; ${threads} is not possible now`,
+    );
+  return ort;
+}
+
+/** onnxruntime's WASM build in Node, as its backends (and the roofline probe) load it. */
+export const WEB: OrtPackage = {
+  name: 'onnxruntime-web',
+  load: loadWeb,
   build: 'ort-wasm-simd-threaded.wasm (no worker threads), WASM EP',
   executionProviders: ['wasm'],
   preallocatedOutputs: false,

@@ -36,7 +36,8 @@ function traceProfiler(session: InferenceSession, dir: string): OpProfiler {
   };
 }
 
-const NODE: OrtPackage = {
+/** onnxruntime's native build, as its backends (and the roofline probe) load it. */
+export const NODE: OrtPackage = {
   name: 'onnxruntime-node',
   load: async () => (await import('onnxruntime-node')).default,
   build: 'CPU EP (MLAS)',

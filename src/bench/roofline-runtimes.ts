@@ -1,5 +1,9 @@
 import type * as LiteRtTypes from '@litertjs/core';
-import type ort from 'onnxruntime-node';
+import type { Tensor as OrtTensor } from 'onnxruntime-common';
+import { onnxSessionOptions } from '../backends/onnx-session.js';
+import type { OrtPackage } from '../backends/onnx-backend.js';
+import { NODE } from '../backends/onnxruntime.js';
+import { WEB } from '../backends/onnxruntime-web.js';
 import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
 import {
   dequantize,
@@ -29,7 +33,6 @@ export interface ProbeSession {
 }
 
 type LiteRt = typeof LiteRtTypes;
-type OrtWeb = typeof import('onnxruntime-web');
 
 const inputValues = (spec: ConvProbeSpec, dtype: ProbeDtype, codes: Int8Array) =>
   dtype === 'int8' ? codes : dequantize(codes, spec.input);
@@ -95,26 +98,29 @@ export async function liteRtProbe(
   };
 }
 
-/** What onnxruntime-node and onnxruntime-web share of the InferenceSession API. */
-type OrtLike = Pick<typeof ort, 'InferenceSession' | 'Tensor'>;
-
-function onnxSession(
-  label: string,
-  session: ort.InferenceSession,
-  T: OrtLike['Tensor'],
+/** One probe graph on an onnxruntime package, loaded and set up as its backend does. */
+async function onnxProbe(
+  pkg: OrtPackage,
   spec: ConvProbeSpec,
   dtype: ProbeDtype,
-  preallocate: boolean,
-): ProbeSession {
+  threads: number,
+): Promise<ProbeSession> {
+  const ort = await pkg.load(threads);
+  const session = await ort.InferenceSession.create(onnxConvProbe(spec, dtype), {
+    ...onnxSessionOptions(dtype === 'int8' ? 'int8' : 'float', threads).options,
+    ...(pkg.executionProviders ? { executionProviders: pkg.executionProviders } : {}),
+  });
+  const label = pkg.name;
+  const T = ort.Tensor;
   const { size: n, inChannels: cin, outChannels: cout } = spec.shape;
   const type = dtype === 'int8' ? 'uint8' : 'float32';
   const outShape = [1, cout, n, n];
-  const y = preallocate
+  const y = pkg.preallocatedOutputs
     ? new T(type, dtype === 'int8' ? new Uint8Array(cout * n * n) : new Float32Array(cout * n * n), outShape)
     : null;
   // The graph's int8 codes travel as uint8 (code + 128): shifted on the way in and out.
-  let feeds: Record<string, ort.Tensor> | undefined;
-  let last: ort.Tensor | undefined;
+  let feeds: Record<string, OrtTensor> | undefined;
+  let last: OrtTensor | undefined;
   return {
     graph: `${label}: ${dtype === 'int8' ? 'QLinearConv, uint8 activations, int8 weights' : 'Conv, fp32'} (NCHW)`,
     setInput: (codes) => {
@@ -124,7 +130,7 @@ function onnxSession(
     },
     call: async () => {
       if (!feeds) throw new Error(`${label} probe: no input set`);
-      last = (await (y ? session.run(feeds, { y }) : session.run(feeds))).y;
+      last = (await (y ? session.run(feeds, { y }) : session.run(feeds)))['y'];
     },
     output: () => {
       if (!last) throw new Error(`${label} probe: no output yet`);
@@ -140,51 +146,10 @@ function onnxSession(
   };
 }
 
-/** As the onnxruntime backend sets a session up: threads pinned, sequential, all graph optimizations. */
-export async function onnxRuntimeProbe(spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> {
-  // Loaded on first use, as the backend does: a command that probes nothing never loads the native addon.
-  const native = (await import('onnxruntime-node')).default;
-  const session = await native.InferenceSession.create(onnxConvProbe(spec, dtype), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: threads,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
-  return onnxSession('onnxruntime', session, native.Tensor, spec, dtype, true);
-}
+/** As the onnxruntime backend sets a session up: its package's loader, threads pinned, sequential, all optimizations. */
+export const onnxRuntimeProbe = (spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> =>
+  onnxProbe(NODE, spec, dtype, threads);
 
-let ortWebPromise: Promise<OrtWeb> | undefined;
-
-/**
- * onnxruntime-web's Node entry (its WASM CPU build). Its thread count is a
- * global read when the WASM starts: the first load in a process fixes it.
- */
-function loadOrtWeb(threads: number): Promise<OrtWeb> {
-  ortWebPromise ??= (async () => {
-    const web = await import('onnxruntime-web');
-    web.env.wasm.numThreads = threads;
-    web.env.logLevel = 'error';
-    return web;
-  })();
-  return ortWebPromise;
-}
-
-export async function onnxRuntimeWebProbe(
-  spec: ConvProbeSpec,
-  dtype: ProbeDtype,
-  threads: number,
-): Promise<ProbeSession> {
-  const web = await loadOrtWeb(threads);
-  if (web.env.wasm.numThreads !== threads)
-    throw new Error(
-      `onnxruntime-web started with ${String(web.env.wasm.numThreads)} threads in this process; ${threads} is not possible now`,
-    );
-  const session = await web.InferenceSession.create(onnxConvProbe(spec, dtype), {
-    executionProviders: ['wasm'],
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
-  return onnxSession('onnxruntime-web', session as unknown as ort.InferenceSession, web.Tensor, spec, dtype, false);
-}
+/** The same on onnxruntime-web's WASM build, loaded once per process as its backend does. */
+export const onnxRuntimeWebProbe = (spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> =>
+  onnxProbe(WEB, spec, dtype, threads);
