@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { convertCached } from '../convert/cache.js';
 import { stateCodes } from '../convert/int8-states.js';
-import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { Backend, LoadOptions, OpProfiler, Session } from './backend.js';
 import { OnnxSession, onnxSessionOptions, PRECISION_LABEL, type OrtApi } from './onnx-session.js';
@@ -61,9 +61,7 @@ export function onnxBackend(name: string, pkg: OrtPackage, precision: 'native' |
     ...(pkg.maxThreadsWhy ? { maxThreadsWhy: pkg.maxThreadsWhy } : {}),
     ...(pkg.noProfiler ? { noProfiler: pkg.noProfiler } : {}),
     async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
-      // A float source has nothing to quantize: every variant runs it as fp32.
-      const native = nativePrecision(model.graph);
-      const p: Precision = precision === 'native' || native === 'float' ? native : precision;
+      const p = graphPrecision(model.graph, precision);
       const onnx = convertCached(model, p, opts.cache ?? true);
       if (onnx.rebuilt)
         process.stderr.write(`movinet-bench: ${name}: rebuilt the cached conversion: ${onnx.rebuilt}\n`);

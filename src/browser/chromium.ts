@@ -10,7 +10,7 @@ import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import { convertCached } from '../convert/cache.js';
 import { stateCodes } from '../convert/int8-states.js';
-import { nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { graphPrecision } from '../convert/tflite-to-onnx.js';
 import { PRECISION_LABEL } from '../backends/onnx-session.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
@@ -103,10 +103,10 @@ export function pageModel(
   cache: boolean,
 ): { bytes: Uint8Array; onnx?: PageOnnx; note: string } {
   if (!isOnnx(runtime)) return { bytes: model.bytes, note: '' };
-  const native = nativePrecision(model.graph);
-  const wanted: Precision =
-    runtime === 'onnxruntime-web-float' ? 'float' : runtime === 'onnxruntime-web-exact' ? 'int8-exact' : native;
-  const p: Precision = native === 'float' ? native : wanted;
+  const p = graphPrecision(
+    model.graph,
+    runtime === 'onnxruntime-web-float' ? 'float' : runtime === 'onnxruntime-web-exact' ? 'int8-exact' : 'native',
+  );
   const converted = convertCached(model, p, cache);
   return {
     bytes: converted.bytes,

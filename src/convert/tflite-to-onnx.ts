@@ -40,6 +40,12 @@ export function nativePrecision(model: TfliteModel): Precision {
     : 'float';
 }
 
+/** The graph a backend asking for `wanted` runs: a float source has nothing to quantize, so every variant is fp32. */
+export function graphPrecision(model: TfliteModel, wanted: 'native' | Precision): Precision {
+  const native = nativePrecision(model);
+  return wanted === 'native' || native === 'float' ? native : wanted;
+}
+
 function onnxType(t: TfliteTensor, label: string): OnnxTypeName {
   if (t.type === 'float32') return 'float';
   if (t.type === 'int32') return 'int32';

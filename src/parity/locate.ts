@@ -2,7 +2,7 @@ import ort from 'onnxruntime-node';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
 import { quantize } from '../backends/onnx-session.js';
 import { stateCodes } from '../convert/int8-states.js';
-import { convertToOnnx, nativePrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { convertToOnnx, graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ParityLocate, ParityTensor } from '../core/results.js';
 import { argmax } from '../metrics/probabilities.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -114,7 +114,8 @@ async function locateTensor(
   if (precision === undefined) return { tensorNote: `${backend} is not an ONNX graph: no probes` };
   if (reference !== 'tfjs-tflite')
     return { tensorNote: 'intermediate tensors of the reference are read from tfjs-tflite only' };
-  const p = precision === 'native' ? nativePrecision(model.graph) : precision;
+  // The graph the backend runs, so the probes see its tensors (a float source is fp32 in every variant).
+  const p = graphPrecision(model.graph, precision);
   const sg = model.graph.subgraphs[0]!;
   const producer = new Map<number, TfliteOperator>();
   for (const op of sg.operators) for (const o of op.outputs) producer.set(o, op);
