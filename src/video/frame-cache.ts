@@ -26,6 +26,18 @@ export function frameCacheFile(cache: FrameCacheOptions, file: string, spec: Dec
   return path.join(cache.dir, name);
 }
 
+/**
+ * Cache bookkeeping that may fail (a read-only or full cache, another process
+ * evicting the same entry) without failing the decode it serves.
+ */
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // Only the cache's upkeep failed; the frames are unaffected.
+  }
+}
+
 /** The cached bytes, or undefined when there are none or they cannot be whole frames (then the entry is removed). */
 export function readFrameCache(entry: string, frameBytes: number): Buffer | undefined {
   let bytes: Buffer;
@@ -34,14 +46,6 @@ export function readFrameCache(entry: string, frameBytes: number): Buffer | unde
   } catch {
     return undefined;
   }
-  // A cache that cannot be tidied (read-only, or another process evicting the entry) is still read.
-  const quietly = (f: () => void) => {
-    try {
-      f();
-    } catch {
-      // Only bookkeeping failed.
-    }
-  };
   if (bytes.length === 0 || bytes.length % frameBytes !== 0) {
     quietly(() => fs.rmSync(entry, { force: true }));
     return undefined;
@@ -81,23 +85,19 @@ export class FrameCacheWriter {
     fs.closeSync(this.fd);
     this.fd = null;
     fs.renameSync(this.tmp, this.entry);
-    try {
-      evict(this.cache.dir, this.cache.maxBytes, this.entry);
-    } catch {
-      // The entry is in; trimming the folder can wait for the next write.
-    }
+    // The entry is in; trimming the folder can wait for the next write if it fails.
+    quietly(() => evict(this.cache.dir, this.cache.maxBytes, this.entry));
   }
 
   abandon(): void {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
-    try {
+    // A temp file that cannot be removed is left for evict() to sweep.
+    quietly(() => {
       fs.closeSync(fd);
       fs.rmSync(this.tmp, { force: true });
-    } catch {
-      // Left for evict() to sweep.
-    }
+    });
   }
 }
 
@@ -107,12 +107,10 @@ const STALE_TMP_MS = 60 * 60 * 1000;
 /** Removes the least recently used entries until the folder fits `maxBytes` (the entry just written stays). */
 export function evict(dir: string, maxBytes: number, keep?: string): void {
   for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.tmp'))) {
-    try {
-      const file = path.join(dir, f);
+    const file = path.join(dir, f);
+    quietly(() => {
       if (Date.now() - fs.statSync(file).mtimeMs > STALE_TMP_MS) fs.rmSync(file, { force: true });
-    } catch {
-      // Gone already.
-    }
+    });
   }
   const entries = fs
     .readdirSync(dir)
