@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
@@ -32,4 +33,26 @@ export function cli(args: string[], env: Record<string, string> = {}): CliResult
 export function isOneLineError(stderr: string): boolean {
   const lines = stderr.split('\n').filter((l) => l.trim());
   return lines.length === 1 && /^movinet-bench: error: /.test(lines[0]!) && !/\n\s+at /.test(stderr);
+}
+
+/** Command lines of live processes that name every one of `needles` (read from /proc). */
+export function processesNaming(...needles: string[]): string[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((pid) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        return needles.every((n) => cmd.includes(n)) ? [cmd] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Polls `check` every `stepMs` until it holds or `ms` have passed; its last answer. */
+export async function waitFor(check: () => boolean, ms: number, stepMs = 100): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, stepMs)))
+    if (check()) return true;
+  return check();
 }

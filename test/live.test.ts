@@ -11,7 +11,7 @@ import { readReport, ReportSchema, type LiveReport } from '../src/report/schema.
 import { liveTable } from '../src/report/table.js';
 import { UserError } from '../src/util/errors.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { ARM_WRESTLING, cli, clip, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, cli, clip, isOneLineError, processesNaming, waitFor } from './helpers.js';
 
 // Real time, on the real model and real clips: every test runs alone, or they would slow each other down.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-live-'));
@@ -29,27 +29,6 @@ const only = (r: LiveReport): LiveResult => {
   if (r.results.length !== 1) throw new Error(`expected one result, got ${r.results.length}`);
   return r.results[0]!;
 };
-
-/** Processes whose command line names `needle` (ffmpeg decoding the clip, here). */
-function processesNaming(needle: string): string[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((pid) => {
-      try {
-        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        return cmd.includes(needle) && cmd.includes('ffmpeg') ? [cmd] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
-    if (check()) return true;
-  return check();
-}
 
 let realTime: LiveReport | undefined;
 
@@ -133,13 +112,13 @@ test.serial('SIGINT mid-run: exit 130, a valid report marked interrupted, no ffm
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  t.true(await waitFor(() => processesNaming(SHORT_CLIP).length > 0, 30_000), 'the decoder started');
+  t.true(await waitFor(() => processesNaming(SHORT_CLIP, 'ffmpeg').length > 0, 30_000, 50), 'the decoder started');
   // Past the first pass of the clip, so a second ffmpeg has replaced the first.
   await new Promise((r) => setTimeout(r, 2500));
   child.kill('SIGINT');
   t.is(await exited, 130, stderr);
   t.regex(stderr, /interrupted by SIGINT/);
-  t.deepEqual(processesNaming(SHORT_CLIP), [], 'no ffmpeg left behind');
+  t.deepEqual(processesNaming(SHORT_CLIP, 'ffmpeg'), [], 'no ffmpeg left behind');
   const report = liveReport(out);
   t.true(report.interrupted);
   const run = only(report).runs[0]!;

@@ -4,30 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { processesNaming, waitFor } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-signals-'));
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
-
-/** Live processes whose command line names `needle`. */
-function processesNaming(needle: string): string[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((pid) => {
-      try {
-        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        return cmd.includes(needle) ? [cmd] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
-    if (check()) return true;
-  return check();
-}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test.serial(`a suite stopped by ${signal} stops its running step, waits for it, and leaves no report`, async (t) => {
