@@ -79,16 +79,8 @@ const LINEAR_TARGET = 1;
 /** Logits spread like a classifier's, a few units. */
 const LOGIT_TARGET = 2;
 
-interface ConvShape {
-  depthwise: boolean;
-  kernelH: number;
-  kernelW: number;
-  stride: number;
-  padding: 'same' | 'valid';
-  inChannels: number;
-  outChannels: number;
-  relu6: boolean;
-  target: number;
+/** What conv() needs to make a conv's parameters: its geometry and calibration target, and the bias range. */
+interface ConvShape extends Omit<ConvParams, 'key' | 'codes' | 'jitter' | 'biasUnit'> {
   biasRange: readonly [number, number];
 }
 
