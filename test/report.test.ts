@@ -8,7 +8,7 @@ import { syntheticFrames } from '../src/video/synthetic.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { reportHeader } from '../src/run/environment.js';
 import { compareReports } from '../src/report/compare.js';
-import { readReport, writeReport, type BenchReport } from '../src/report/schema.js';
+import { readReport, SCHEMA_VERSION, writeReport, type BenchReport } from '../src/report/schema.js';
 
 const silent = { start() {}, update() {}, stop() {} };
 
@@ -108,7 +108,7 @@ test('a schemaVersion 1 report is migrated on read: skipped and failed split, id
   const file = path.join(dir, 'v1.json');
   fs.writeFileSync(file, JSON.stringify(v1));
   const r = readReport(file);
-  t.is(r.schemaVersion, 2);
+  t.is(r.schemaVersion, SCHEMA_VERSION);
   t.deepEqual(r.skipped, [
     { model: 'a1-int8', backend: 'tfjs-tflite', cause: 'missing', reason: v1.skipped[0]!.reason },
   ]);

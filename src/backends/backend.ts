@@ -1,3 +1,4 @@
+import type { KernelPlacement } from '../core/results.js';
 import type { NodeTime } from '../metrics/profile.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { StreamSignature, TensorSpec } from '../models/signature.js';
@@ -40,6 +41,8 @@ export interface RuntimeInfo {
   version: string;
   /** Build or variant actually loaded (e.g. the WASM file), for the environment fingerprint. */
   build: string;
+  /** Which kernels ran, where the runtime can tell (native TFLite). */
+  kernels?: KernelPlacement;
 }
 
 export interface Session {
@@ -88,6 +91,11 @@ export interface Backend {
   readonly maxThreads: number;
   /** Why a request above maxThreads cannot be honoured, for the error line. */
   readonly maxThreadsWhy?: string;
+  /**
+   * For a runtime that may be absent here (a native library per platform, fetched on first use): null when it
+   * can run, else why not. Such a backend's pairs are skipped with that cause, as a missing model's are.
+   */
+  available?(): Promise<string | null>;
   load(model: ResolvedModel, opts: LoadOptions): Promise<Session>;
 }
 

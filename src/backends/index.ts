@@ -4,6 +4,7 @@ import { liteRtBackend } from './litert.js';
 import { tfjsTfliteBackend } from './tfjs-tflite.js';
 import { onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend } from './onnxruntime.js';
 import { onnxRuntimeWebBackend, onnxRuntimeWebExactBackend, onnxRuntimeWebFloatBackend } from './onnxruntime-web.js';
+import { tfliteNativeBuiltinBackend, tfliteNativeXnnpackBackend } from './tflite-native.js';
 
 const BACKENDS: readonly Backend[] = [
   tfjsTfliteBackend,
@@ -14,9 +15,12 @@ const BACKENDS: readonly Backend[] = [
   onnxRuntimeWebBackend,
   onnxRuntimeWebFloatBackend,
   onnxRuntimeWebExactBackend,
+  tfliteNativeXnnpackBackend,
+  tfliteNativeBuiltinBackend,
 ];
 
 export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
+/** Native TFLite stays out until every baseline `ab` may meet has it (ab refuses backends its baseline lacks). */
 export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime'];
 /** The same runtimes' browser builds: onnxruntime-node has none, its WASM build stands in. */
 export const BROWSER_DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime-web'];

@@ -32,9 +32,14 @@ export interface Runner {
   getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[];
 }
 
-function runnerTensor(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' | 'output'): RunnerTensor {
+function runnerTensor(
+  label: string,
+  tensors: RunnerTensor[],
+  spec: TensorSpec,
+  side: 'input' | 'output',
+): RunnerTensor {
   const t = tensors.find((x) => x.name === spec.tensorName);
-  assertRuntimeTensor('tfjs-tflite', side, spec, t && { shape: t.shape.split(',').map(Number), dtype: t.dataType });
+  assertRuntimeTensor(label, side, spec, t && { shape: t.shape.split(',').map(Number), dtype: t.dataType });
   return t!;
 }
 
@@ -44,7 +49,10 @@ function runnerTensor(tensors: RunnerTensor[], spec: TensorSpec, side: 'input' |
  */
 type Payload = { kind: 'zero' } | { kind: 'arrays'; values: StateArrays } | { kind: 'outputs'; step: number };
 
-/** A tfjs-tflite interpreter stepping a stream: the same code in Node and in the browser page. */
+/**
+ * A TFLite interpreter stepping a stream: tfjs-tflite's in Node and in the browser page, and the native
+ * C library's (tflite-native.ts), whose runner gives the same raw-buffer view of its tensors.
+ */
 export class TfliteRunnerSession implements Session {
   private readonly image: RunnerTensor;
   private readonly logits: RunnerTensor;
@@ -70,12 +78,13 @@ export class TfliteRunnerSession implements Session {
     }
     const ins = runner.getInputs();
     const outs = runner.getOutputs();
-    this.image = runnerTensor(ins, signature.image, 'input');
-    this.logits = runnerTensor(outs, signature.logits, 'output');
+    const label = runtime.package;
+    this.image = runnerTensor(label, ins, signature.image, 'input');
+    this.logits = runnerTensor(label, outs, signature.logits, 'output');
     this.states = signature.states.map((s) => ({
       name: s.name,
-      input: runnerTensor(ins, s.input, 'input'),
-      output: runnerTensor(outs, s.output, 'output'),
+      input: runnerTensor(label, ins, s.input, 'input'),
+      output: runnerTensor(label, outs, s.output, 'output'),
     }));
   }
 
@@ -105,7 +114,7 @@ export class TfliteRunnerSession implements Session {
       else if (p.kind === 'arrays') input.set(requireArray(p.values, s.name));
       else input.set(s.output.data());
     }
-    if (!this.runner.infer()) throw new Error('tfjs-tflite: inference failed');
+    if (!this.runner.infer()) throw new Error(`${this.runtime.package}: inference failed`);
     this.steps++;
     if (this.profiler) {
       this.profiled.push(

@@ -5,6 +5,7 @@ import type { OrtPackage } from '../backends/onnx-backend.js';
 import { NODE } from '../backends/onnxruntime.js';
 import { WEB } from '../backends/onnxruntime-web.js';
 import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
+import { createInterpreter, loadNativeTflite, type NativeVariant } from '../backends/tflite-native.js';
 import {
   dequantize,
   onnxConvProbe,
@@ -48,6 +49,27 @@ export async function tfjsTfliteProbe(spec: ConvProbeSpec, dtype: ProbeDtype, th
     call: async () => {
       if (!runner.infer()) throw new Error('tfjs-tflite: inference failed');
     },
+    output: () => y.data().slice() as Int8Array | Float32Array,
+    dispose: () => runner.cleanUp(),
+  };
+}
+
+/** The same probe graph on the native TFLite library, with or without XNNPACK, as its backends load models. */
+export async function tfliteNativeProbe(
+  variant: NativeVariant,
+  spec: ConvProbeSpec,
+  dtype: ProbeDtype,
+  threads: number,
+): Promise<ProbeSession> {
+  const { api } = await loadNativeTflite();
+  const { runner } = createInterpreter(api, tfliteConvProbe(spec, dtype, 'int8'), variant, threads);
+  const x = runner.getInputs()[0]!;
+  const y = runner.getOutputs()[0]!;
+  const kernels = variant === 'xnnpack' ? 'XNNPACK delegate' : 'built-in kernels';
+  return {
+    graph: `${dtype === 'int8' ? 'CONV_2D, int8 in and out' : 'CONV_2D, fp32'} (${kernels})`,
+    setInput: (codes) => x.data().set(inputValues(spec, dtype, codes)),
+    call: async () => void runner.infer(),
     output: () => y.data().slice() as Int8Array | Float32Array,
     dispose: () => runner.cleanUp(),
   };

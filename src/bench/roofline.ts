@@ -15,6 +15,7 @@ import {
   onnxRuntimeProbe,
   onnxRuntimeWebProbe,
   tfjsTfliteProbe,
+  tfliteNativeProbe,
   type ProbeSession,
 } from './roofline-runtimes.js';
 
@@ -27,7 +28,14 @@ import {
  * machine and runtime can do on dense convolution.
  */
 
-export const PEAK_RUNTIMES = ['tfjs-tflite', 'litert', 'onnxruntime', 'onnxruntime-web'] as const;
+export const PEAK_RUNTIMES = [
+  'tfjs-tflite',
+  'litert',
+  'onnxruntime',
+  'onnxruntime-web',
+  'tflite-native-xnnpack',
+  'tflite-native-builtin',
+] as const;
 export type PeakRuntime = (typeof PEAK_RUNTIMES)[number];
 
 /**
@@ -93,6 +101,10 @@ export async function openProbe(
       return onnxRuntimeProbe(spec, dtype, threads);
     case 'onnxruntime-web':
       return onnxRuntimeWebProbe(spec, dtype, threads);
+    case 'tflite-native-xnnpack':
+      return tfliteNativeProbe('xnnpack', spec, dtype, threads);
+    case 'tflite-native-builtin':
+      return tfliteNativeProbe('builtin', spec, dtype, threads);
   }
 }
 
@@ -159,7 +171,12 @@ export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promis
 export function probeFor(backend: string, int8Model: boolean): { runtime: PeakRuntime; dtype: ProbeDtype } | null {
   const web = backend.startsWith('onnxruntime-web');
   const variant = backend.replace(/^onnxruntime(-web)?/, '');
-  if (backend === 'tfjs-tflite' || backend === 'litert')
+  if (
+    backend === 'tfjs-tflite' ||
+    backend === 'litert' ||
+    backend === 'tflite-native-xnnpack' ||
+    backend === 'tflite-native-builtin'
+  )
     return { runtime: backend, dtype: int8Model ? 'int8' : 'fp32' };
   if (!backend.startsWith('onnxruntime') || !['', '-float', '-exact'].includes(variant)) return null;
   return { runtime: web ? 'onnxruntime-web' : 'onnxruntime', dtype: int8Model && variant === '' ? 'int8' : 'fp32' };

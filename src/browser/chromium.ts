@@ -73,6 +73,10 @@ export function checkBrowserRuntime(name: string, threads: number): PageRuntime 
     throw new UserError(
       `backend ${name} is native onnxruntime-node, which has no browser build; in chromium use ${name.replace('onnxruntime', 'onnxruntime-web')}`,
     );
+  if (!runtime && name.startsWith('tflite-native'))
+    throw new UserError(
+      `backend ${name} is the native TFLite C library, which has no browser build; in chromium use tfjs-tflite (TFLite's WASM build)`,
+    );
   if (!runtime)
     throw new UserError(
       `backend ${name} has no browser build wired up here; --target chromium runs ${PAGE_RUNTIMES.join(', ')}`,

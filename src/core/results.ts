@@ -53,6 +53,28 @@ export const ModelInfoSchema = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 
+/**
+ * Which kernels ran a native TFLite row: the library, the delegate and its flags, the nodes the delegate
+ * took (read from the interpreter's execution plan) and the ops left on TFLite's built-in kernels.
+ */
+export const KernelPlacementSchema = z.object({
+  tfliteVersion: z.string(),
+  /** null: no delegate, every node on TFLite's built-in kernels. */
+  delegate: z.string().nullable(),
+  delegateFlags: z.array(z.string()),
+  /** Operators of the model's graph. */
+  nodes: z.number().int().nonnegative(),
+  delegatedNodes: z.number().int().nonnegative(),
+  /** Delegate kernels the delegated nodes were grouped into. */
+  partitions: z.number().int().nonnegative(),
+  /** The ops left on built-in kernels, with their share of the graph's conv/depthwise/FC MACs. */
+  builtinOps: z.array(z.object({ op: z.string(), nodes: z.number().int().positive(), macShare: Fraction })),
+  builtinMacShare: Fraction,
+  library: z.object({ file: z.string(), sha256: z.string(), platformBinary: z.string(), source: z.string() }),
+  method: z.string(),
+});
+export type KernelPlacement = z.infer<typeof KernelPlacementSchema>;
+
 export const RuntimeSchema = z.object({
   backend: z.string(),
   package: z.string(),
@@ -69,6 +91,8 @@ export const RuntimeSchema = z.object({
   timerResolutionMs: z.number().nonnegative().optional(),
   /** The GPU paths the page found (WebGPU adapter, WebGL2 renderer), software renderers named as such. */
   gpu: z.string().optional(),
+  /** Native TFLite rows: which kernels ran (schema 3 on). */
+  kernels: KernelPlacementSchema.optional(),
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 

@@ -1,4 +1,4 @@
-import { elementCount, type TfliteModel, type TfliteTensor } from './tflite.js';
+import { elementCount, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite.js';
 import type { ResolvedModel } from './resolve.js';
 import type { TensorSpec } from './signature.js';
 
@@ -37,21 +37,22 @@ const summary = (t: TensorSpec): TensorSummary => ({
   dtype: t.dtype,
 });
 
+/** Multiply-accumulates of one operator of the main subgraph: conv, depthwise and fully connected ops; 0 for others. */
+export function operatorMacs(graph: TfliteModel, op: TfliteOperator): number {
+  const sg = graph.subgraphs[0]!;
+  const out: TfliteTensor | undefined = sg.tensors[op.outputs[0]!];
+  const w: TfliteTensor | undefined = sg.tensors[op.inputs[1] ?? -1];
+  if (!out || !w) return 0;
+  const outCount = elementCount(out.shape);
+  if (op.opcode === 'CONV_2D') return outCount * w.shape[1]! * w.shape[2]! * w.shape[3]!;
+  if (op.opcode === 'DEPTHWISE_CONV_2D') return outCount * w.shape[1]! * w.shape[2]!;
+  if (op.opcode === 'FULLY_CONNECTED') return outCount * w.shape[w.shape.length - 1]!;
+  return 0;
+}
+
 /** Multiply-accumulates per frame in the conv, depthwise and fully connected ops. */
 export function graphMacs(graph: TfliteModel): number {
-  const sg = graph.subgraphs[0]!;
-  const t = (i: number): TfliteTensor | undefined => sg.tensors[i];
-  let total = 0;
-  for (const op of sg.operators) {
-    const out = t(op.outputs[0]!);
-    const w = t(op.inputs[1] ?? -1);
-    if (!out || !w) continue;
-    const outCount = elementCount(out.shape);
-    if (op.opcode === 'CONV_2D') total += outCount * w.shape[1]! * w.shape[2]! * w.shape[3]!;
-    else if (op.opcode === 'DEPTHWISE_CONV_2D') total += outCount * w.shape[1]! * w.shape[2]!;
-    else if (op.opcode === 'FULLY_CONNECTED') total += outCount * w.shape[w.shape.length - 1]!;
-  }
-  return total;
+  return graph.subgraphs[0]!.operators.reduce((total, op) => total + operatorMacs(graph, op), 0);
 }
 
 export function inspectModel(m: ResolvedModel): ModelInspection {

@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
 import { quantize } from '../backends/onnx-session.js';
+import { createInterpreter, loadNativeTflite, type NativeVariant } from '../backends/tflite-native.js';
 import { stateCodes } from '../convert/int8-states.js';
 import { convertToOnnx, graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ParityLocate, ParityTensor } from '../core/results.js';
@@ -14,6 +15,12 @@ const ONNX_PRECISION: Record<string, Precision | 'native'> = {
   onnxruntime: 'native',
   'onnxruntime-exact': 'int8-exact',
   'onnxruntime-float': 'float',
+};
+
+/** The native TFLite backends, whose intermediate tensors are read like tfjs-tflite's. */
+const NATIVE_VARIANT: Record<string, NativeVariant> = {
+  'tflite-native-xnnpack': 'xnnpack',
+  'tflite-native-builtin': 'builtin',
 };
 
 /** How many states the report lists, the most drifted first. */
@@ -98,28 +105,19 @@ export async function locateClip(
   return found;
 }
 
-/**
- * The tensor where an ONNX backend's graph first parts from TFLite's on the
- * frame where the runtimes part, both fed the reference's states from before
- * that frame: an op whose activation inputs agree and whose output does not.
- */
-async function locateTensor(
+/** A backend's value of a TFLite tensor, in the reference's units (int8 codes for a quantized tensor). */
+type TensorRead = (tensor: number) => Promise<ArrayLike<number>>;
+
+/** The ONNX graph the backend runs, with every computed tensor exposed as a probe output, run once. */
+async function onnxTensors(
   model: ResolvedModel,
-  reference: string,
-  backend: string,
+  precision: Precision | 'native',
+  computing: number[],
   frame: Float32Array,
   states: StateArrays,
-): Promise<Pick<ParityLocate, 'tensor' | 'tensorNote'>> {
-  const precision = ONNX_PRECISION[backend];
-  if (precision === undefined) return { tensorNote: `${backend} is not an ONNX graph: no probes` };
-  if (reference !== 'tfjs-tflite')
-    return { tensorNote: 'intermediate tensors of the reference are read from tfjs-tflite only' };
+): Promise<TensorRead> {
   // The graph the backend runs, so the probes see its tensors (a float source is fp32 in every variant).
   const p = graphPrecision(model.graph, precision);
-  const sg = model.graph.subgraphs[0]!;
-  const producer = new Map<number, TfliteOperator>();
-  for (const op of sg.operators) for (const o of op.outputs) producer.set(o, op);
-  const computing = sg.operators.filter((op) => !MOVING.has(op.opcode)).map((op) => op.outputs[0]!);
   const { bytes } = convertToOnnx(model.graph, model.signature, p, computing);
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: 1,
@@ -141,15 +139,65 @@ async function locateTensor(
   }
   const probed = await session.run(feeds);
   await session.release();
+  const sg = model.graph.subgraphs[0]!;
+  return async (t) => {
+    const raw = probed[`probe_${t}`]!.data as Float32Array | Int32Array;
+    const q = sg.tensors[t]!.type === 'int8' ? sg.tensors[t]!.quantization : undefined;
+    return q ? Array.from(raw, (v) => Math.round(v / q.scale[0]!) + q.zeroPoint[0]!) : raw;
+  };
+}
+
+/**
+ * The native TFLite runtime's tensors, read as the reference's are (the tensor made the graph output). With
+ * XNNPACK, a tensor made an output ends a delegate partition there; the int8 kernels compute it the same way.
+ */
+async function nativeTensors(
+  model: ResolvedModel,
+  variant: NativeVariant,
+  frame: Float32Array,
+  states: StateArrays,
+): Promise<TensorRead> {
+  const { api } = await loadNativeTflite();
+  const reader = new TfliteTensorReader(model, frame, states, async (bytes) => {
+    return createInterpreter(api, bytes, variant, 1).runner;
+  });
+  return (t) => reader.read(t);
+}
+
+/**
+ * The tensor where an ONNX backend's graph first parts from TFLite's on the
+ * frame where the runtimes part, both fed the reference's states from before
+ * that frame: an op whose activation inputs agree and whose output does not.
+ */
+async function locateTensor(
+  model: ResolvedModel,
+  reference: string,
+  backend: string,
+  frame: Float32Array,
+  states: StateArrays,
+): Promise<Pick<ParityLocate, 'tensor' | 'tensorNote'>> {
+  const precision = ONNX_PRECISION[backend];
+  const native = NATIVE_VARIANT[backend];
+  if (precision === undefined && native === undefined)
+    return { tensorNote: `${backend} is neither an ONNX graph nor native TFLite: no probes` };
+  if (reference !== 'tfjs-tflite')
+    return { tensorNote: 'intermediate tensors of the reference are read from tfjs-tflite only' };
+  const sg = model.graph.subgraphs[0]!;
+  const producer = new Map<number, TfliteOperator>();
+  for (const op of sg.operators) for (const o of op.outputs) producer.set(o, op);
+  const computing = sg.operators.filter((op) => !MOVING.has(op.opcode)).map((op) => op.outputs[0]!);
+  const readBackend =
+    native !== undefined
+      ? await nativeTensors(model, native, frame, states)
+      : await onnxTensors(model, precision!, computing, frame, states);
   const reader = new TfliteTensorReader(model, frame, states);
   const compared = new Map<number, ParityTensor | null>();
   const compare = async (t: number): Promise<ParityTensor | null> => {
     if (compared.has(t)) return compared.get(t)!;
     const tensor = sg.tensors[t]!;
     const ref = await reader.read(t);
-    const raw = probed[`probe_${t}`]!.data as Float32Array | Int32Array;
+    const got = await readBackend(t);
     const q = tensor.type === 'int8' ? tensor.quantization : undefined;
-    const got = q ? Array.from(raw, (v) => Math.round(v / q.scale[0]!) + q.zeroPoint[0]!) : raw;
     const d = maxAbsDiff(ref, got);
     const op = producer.get(t)!;
     const result: ParityTensor | null =

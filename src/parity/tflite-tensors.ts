@@ -1,6 +1,6 @@
 import * as flatbuffers from 'flatbuffers';
 import type { StateArrays } from '../backends/backend.js';
-import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
+import { loadTfliteRunner, type Runner } from '../backends/tfjs-tflite.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import * as schema from '../models/tflite-schema/tflite_generated.js';
 
@@ -22,7 +22,7 @@ function withOutput(bytes: Uint8Array, slot: number, tensor: number): Uint8Array
 }
 
 /**
- * Reads intermediate tensors of a TFLite model as tfjs-tflite computes them,
+ * Reads intermediate tensors of a TFLite model as a TFLite runtime computes them,
  * one model load per tensor: rewriting more than one output slot (or a slot
  * whose tensor is also an input) makes the runtime fail, the logits slot alone
  * does not.
@@ -35,6 +35,9 @@ export class TfliteTensorReader {
     private readonly model: ResolvedModel,
     private readonly frame: Float32Array,
     private readonly states: StateArrays,
+    /** The runtime that computes the tensors: tfjs-tflite unless another TFLite runtime is asked for. */
+    private readonly load: (bytes: Uint8Array) => Promise<Runner> = (bytes) =>
+      loadTfliteRunner(bytes.slice().buffer, { numThreads: 1 }),
   ) {
     this.slot = model.graph.subgraphs[0]!.outputs.indexOf(model.signature.logits.tensorIndex);
   }
@@ -42,7 +45,7 @@ export class TfliteTensorReader {
   /** The tensor's raw values: int8 codes for a quantized tensor. */
   async read(tensor: number): Promise<ArrayLike<number>> {
     const bytes = withOutput(this.model.bytes, this.slot, tensor);
-    const runner = await loadTfliteRunner(bytes.slice().buffer, { numThreads: 1 });
+    const runner = await this.load(bytes);
     this.loads++;
     try {
       const sig = this.model.signature;
@@ -52,7 +55,7 @@ export class TfliteTensorReader {
         if (!values) throw new Error(`no value for input ${inp.name}`);
         inp.data().set(values);
       }
-      if (!runner.infer()) throw new Error('tfjs-tflite: inference failed');
+      if (!runner.infer()) throw new Error('TFLite: inference failed');
       const name = this.model.graph.subgraphs[0]!.tensors[tensor]!.name;
       const out = runner.getOutputs().find((o) => o.name === name);
       if (!out) throw new Error(`tensor ${tensor} (${name}) did not become an output`);

@@ -60,8 +60,16 @@ function v1ToV2(report: Json): Json {
   };
 }
 
+/**
+ * Version 3 added `runtime.kernels` (which kernels ran, native TFLite rows only). No row of an earlier
+ * report ran there, so every earlier row is a row without it: nothing to fill in but the version.
+ */
+function v2ToV3(report: Json): Json {
+  return { ...report, schemaVersion: 3 };
+}
+
 /** Steps from version n to n + 1, by n. */
-const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2 };
+const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2, 2: v2ToV3 };
 
 /** Brings a parsed report of any earlier schema version up to `current`; refuses newer or unknown versions. */
 export function migrate(raw: unknown, label: string, current: number): unknown {

@@ -29,9 +29,16 @@ export async function resolveRequested(
   opts: ResolveOptions = {},
   check?: (m: ResolvedModel) => void,
 ): Promise<Requested> {
-  const backends = unique(backendNames.map(getBackend), (b) => b.name);
-  for (const b of backends) checkThreads(b, threads);
+  const named = unique(backendNames.map(getBackend), (b) => b.name);
+  for (const b of named) checkThreads(b, threads);
   await ensureModels(refs);
+  const backends: Backend[] = [];
+  const absent: { backend: Backend; reason: string }[] = [];
+  for (const b of named) {
+    const reason = b.available ? await b.available() : null;
+    if (reason === null) backends.push(b);
+    else absent.push({ backend: b, reason });
+  }
   const models: ResolvedModel[] = [];
   const skipped: Skipped[] = [];
   for (const ref of refs) {
@@ -39,9 +46,16 @@ export async function resolveRequested(
       const m = resolveModel(ref, opts);
       check?.(m);
       models.push(m);
+      for (const a of absent)
+        skipped.push({
+          model: m.id,
+          backend: a.backend.name,
+          cause: 'missing',
+          reason: `runtime unavailable: ${a.reason}`,
+        });
     } catch (e) {
       if (!(e instanceof ModelUnavailableError)) throw e;
-      for (const b of backends) skipped.push({ model: e.model, backend: b.name, cause: e.reason, reason: e.message });
+      for (const b of named) skipped.push({ model: e.model, backend: b.name, cause: e.reason, reason: e.message });
     }
   }
   return {

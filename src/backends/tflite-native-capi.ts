@@ -1,0 +1,203 @@
+/*
+ * The slice of TFLite 2.9's C API (c_api.h, common.h, xnnpack_delegate.h) the native backends call,
+ * bound with koffi. Pointers stay opaque here; only this file knows struct layouts.
+ */
+type Koffi = (typeof import('koffi'))['default'];
+/** An opaque native pointer as koffi hands it over; null is NULL. */
+export type Ptr = unknown;
+
+/** TfLiteType values this harness reads (c_api_types.h). */
+export const TFLITE_TYPES: Readonly<Record<number, string>> = {
+  1: 'float32',
+  2: 'int32',
+  3: 'uint8',
+  4: 'int64',
+  9: 'int8',
+  10: 'float16',
+};
+
+/** xnnpack_delegate.h: let the delegate take signed (QS8) and unsigned (QU8) quantized operators. */
+export const XNNPACK_FLAG_QS8 = 0x1;
+export const XNNPACK_FLAG_QU8 = 0x2;
+/** builtin_ops.h: the code of a node that stands for a delegated partition. */
+export const BUILTIN_DELEGATE = 51;
+
+/** One entry of an interpreter's execution plan, read inside a delegate's Prepare. */
+export interface PlanNode {
+  index: number;
+  builtinCode: number;
+  customName: string | null;
+}
+
+export interface TfliteCApi {
+  koffi: Koffi;
+  version(): string;
+  modelCreate(data: Ptr, bytes: number): Ptr;
+  modelDelete(model: Ptr): void;
+  optionsCreate(): Ptr;
+  optionsDelete(options: Ptr): void;
+  optionsSetNumThreads(options: Ptr, threads: number): void;
+  optionsAddDelegate(options: Ptr, delegate: Ptr): void;
+  /** Routes TFLite's error messages to `sink` (their format strings) instead of stderr. */
+  optionsSetErrorSink(options: Ptr, sink: (format: string) => void): () => void;
+  interpreterCreate(model: Ptr, options: Ptr): Ptr;
+  interpreterDelete(interpreter: Ptr): void;
+  allocateTensors(interpreter: Ptr): number;
+  invoke(interpreter: Ptr): number;
+  inputCount(interpreter: Ptr): number;
+  input(interpreter: Ptr, i: number): Ptr;
+  outputCount(interpreter: Ptr): number;
+  output(interpreter: Ptr, i: number): Ptr;
+  tensorName(t: Ptr): string;
+  tensorType(t: Ptr): number;
+  tensorDims(t: Ptr): number[];
+  tensorData(t: Ptr): Ptr;
+  tensorByteSize(t: Ptr): number;
+  xnnpackCreate(threads: number, flags: number): Ptr;
+  xnnpackThreadPool(delegate: Ptr): Ptr;
+  xnnpackDelete(delegate: Ptr): void;
+  /**
+   * Applies a delegate that takes no node and reports the execution plan as it stands. The interpreter keeps
+   * that delegate: `release` frees it, after the interpreter is deleted.
+   */
+  readExecutionPlan(interpreter: Ptr): { plan: PlanNode[]; release(): void };
+}
+
+/** Binds the library at `file`; throws if koffi or the library cannot be loaded. */
+export async function bindTfliteCApi(file: string): Promise<TfliteCApi> {
+  const koffi = (await import('koffi')).default;
+  const lib = koffi.load(file);
+  const fn = (decl: string) => lib.func(decl);
+
+  // The 2.9.0 build shipped here predates the weights_cache field that the v2.9 source tree's header has.
+  koffi.struct('TfLiteXNNPackDelegateOptions', { num_threads: 'int32_t', flags: 'uint32_t' });
+  const Registration = koffi.struct('TfLiteRegistration', {
+    init: 'void*',
+    free: 'void*',
+    prepare: 'void*',
+    invoke: 'void*',
+    profiling_string: 'void*',
+    builtin_code: 'int32_t',
+    custom_name: 'const char*',
+    version: 'int',
+  });
+  const Context = koffi.struct('TfLiteContext', {
+    tensors_size: 'size_t',
+    GetExecutionPlan: 'void*',
+    tensors: 'void*',
+    impl_: 'void*',
+    ResizeTensor: 'void*',
+    ReportError: 'void*',
+    AddTensors: 'void*',
+    GetNodeAndRegistration: 'void*',
+  });
+  const Delegate = koffi.struct('TfLiteDelegate', {
+    data_: 'void*',
+    Prepare: 'void*',
+    CopyFromBufferHandle: 'void*',
+    CopyToBufferHandle: 'void*',
+    FreeBufferHandle: 'void*',
+    flags: 'int64_t',
+  });
+  const PrepareFn = koffi.proto('int TfLitePrepareFn(void* context, void* delegate)');
+  const GetPlanFn = koffi.proto('int TfLiteGetPlanFn(void* context, void* plan_out)');
+  const GetNodeFn = koffi.proto(
+    'int TfLiteGetNodeFn(void* context, int index, void* node_out, void* registration_out)',
+  );
+  const ReporterFn = koffi.proto('void TfLiteReporterFn(void* user_data, const char* format, void* args)');
+
+  const version = fn('const char* TfLiteVersion()');
+  const numDims = fn('int32_t TfLiteTensorNumDims(void* t)');
+  const dim = fn('int32_t TfLiteTensorDim(void* t, int32_t i)');
+  const setReporter = fn(
+    'void TfLiteInterpreterOptionsSetErrorReporter(void* o, TfLiteReporterFn* r, void* user_data)',
+  );
+  const xnnCreate = fn('void* TfLiteXNNPackDelegateCreate(const TfLiteXNNPackDelegateOptions* options)');
+  const modify = fn('int TfLiteInterpreterModifyGraphWithDelegate(void* interpreter, void* delegate)');
+
+  const pointerAt = (buffer: Buffer): Ptr => koffi.decode(buffer, 'void*') as Ptr;
+
+  function readPlan(context: Ptr): PlanNode[] {
+    const ctx = koffi.decode(context, Context) as Record<string, Ptr>;
+    const out = Buffer.alloc(8);
+    if (koffi.call(ctx.GetExecutionPlan, GetPlanFn, context, out) !== 0) throw new Error('GetExecutionPlan failed');
+    const plan = pointerAt(out);
+    const size = koffi.decode(plan, 'int') as number;
+    const indices = size > 0 ? Array.from(koffi.decode(plan, 4, 'int', size) as ArrayLike<number>) : [];
+    return indices.map((index) => {
+      const node = Buffer.alloc(8);
+      const reg = Buffer.alloc(8);
+      if (koffi.call(ctx.GetNodeAndRegistration, GetNodeFn, context, index, node, reg) !== 0)
+        throw new Error(`GetNodeAndRegistration(${index}) failed`);
+      const r = koffi.decode(pointerAt(reg), Registration) as { builtin_code: number; custom_name: string | null };
+      return { index, builtinCode: r.builtin_code, customName: r.custom_name };
+    });
+  }
+
+  return {
+    koffi,
+    version: () => version() as string,
+    modelCreate: fn('void* TfLiteModelCreate(void* data, size_t bytes)'),
+    modelDelete: fn('void TfLiteModelDelete(void* model)'),
+    optionsCreate: fn('void* TfLiteInterpreterOptionsCreate()'),
+    optionsDelete: fn('void TfLiteInterpreterOptionsDelete(void* o)'),
+    optionsSetNumThreads: fn('void TfLiteInterpreterOptionsSetNumThreads(void* o, int32_t n)'),
+    optionsAddDelegate: fn('void TfLiteInterpreterOptionsAddDelegate(void* o, void* d)'),
+    optionsSetErrorSink(options, sink) {
+      const cb = koffi.register((_user: Ptr, format: string) => sink(format), koffi.pointer(ReporterFn));
+      setReporter(options, cb, null);
+      return () => koffi.unregister(cb);
+    },
+    interpreterCreate: fn('void* TfLiteInterpreterCreate(void* model, void* options)'),
+    interpreterDelete: fn('void TfLiteInterpreterDelete(void* i)'),
+    allocateTensors: fn('int TfLiteInterpreterAllocateTensors(void* i)'),
+    invoke: fn('int TfLiteInterpreterInvoke(void* i)'),
+    inputCount: fn('int32_t TfLiteInterpreterGetInputTensorCount(void* i)'),
+    input: fn('void* TfLiteInterpreterGetInputTensor(void* i, int32_t k)'),
+    outputCount: fn('int32_t TfLiteInterpreterGetOutputTensorCount(void* i)'),
+    output: fn('void* TfLiteInterpreterGetOutputTensor(void* i, int32_t k)'),
+    tensorName: fn('const char* TfLiteTensorName(void* t)'),
+    tensorType: fn('int TfLiteTensorType(void* t)'),
+    tensorDims: (t) => Array.from({ length: numDims(t) as number }, (_, i) => dim(t, i) as number),
+    tensorData: fn('void* TfLiteTensorData(void* t)'),
+    tensorByteSize: (t) => Number(fn('size_t TfLiteTensorByteSize(void* t)')(t)),
+    xnnpackCreate: (threads, flags) => xnnCreate({ num_threads: threads, flags }) as Ptr,
+    xnnpackThreadPool: fn('void* TfLiteXNNPackDelegateGetThreadPool(void* d)'),
+    xnnpackDelete: fn('void TfLiteXNNPackDelegateDelete(void* d)'),
+    readExecutionPlan(interpreter) {
+      // The plan may only be read from inside a delegate's Prepare: a delegate that takes nothing reads it.
+      let plan: PlanNode[] | undefined;
+      let failure: unknown;
+      const prepare = koffi.register((context: Ptr) => {
+        try {
+          plan = readPlan(context);
+        } catch (e) {
+          failure = e;
+        }
+        return 0;
+      }, koffi.pointer(PrepareFn));
+      const spy = koffi.alloc(Delegate, 1) as Ptr;
+      const release = () => {
+        koffi.unregister(prepare);
+        koffi.free(spy);
+      };
+      try {
+        koffi.encode(spy, Delegate, {
+          data_: null,
+          Prepare: prepare,
+          CopyFromBufferHandle: null,
+          CopyToBufferHandle: null,
+          FreeBufferHandle: null,
+          flags: 0n,
+        });
+        if (modify(interpreter, spy) !== 0) throw new Error('applying the plan-reading delegate failed');
+        if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+        if (!plan) throw new Error('the plan-reading delegate was never prepared');
+      } catch (e) {
+        release();
+        throw e;
+      }
+      return { plan, release };
+    },
+  };
+}
