@@ -36,6 +36,8 @@ const RUNTIMES: PeakRuntime[] = [
   'tfjs-tflite',
   'onnxruntime',
   'onnxruntime-web',
+  'tflite-native-xnnpack',
+  'tflite-native-builtin',
   ...(liteRtLoader ? ['litert' as const] : []),
 ];
 
@@ -115,7 +117,7 @@ for (const runtime of RUNTIMES)
       }
     });
 
-for (const runtime of ['tfjs-tflite', 'onnxruntime'] as const)
+for (const runtime of ['tfjs-tflite', 'onnxruntime', 'tflite-native-xnnpack'] as const)
   test.serial(`${runtime}: the real probe returns positive finite GMAC/s for int8 and fp32`, async (t) => {
     const p = await probePeak(runtime, { threads: 1, durationMs: 50 });
     t.is(p.runtime, runtime);
@@ -136,6 +138,8 @@ test('each backend is set beside the probe of its runtime and of the arithmetic 
   t.deepEqual(probeFor('tfjs-tflite', true), { runtime: 'tfjs-tflite', dtype: 'int8' });
   t.deepEqual(probeFor('litert', false), { runtime: 'litert', dtype: 'fp32' });
   t.deepEqual(probeFor('onnxruntime', true), { runtime: 'onnxruntime', dtype: 'int8' });
+  t.deepEqual(probeFor('tflite-native-xnnpack', true), { runtime: 'tflite-native-xnnpack', dtype: 'int8' });
+  t.deepEqual(probeFor('tflite-native-builtin', false), { runtime: 'tflite-native-builtin', dtype: 'fp32' });
   t.deepEqual(probeFor('onnxruntime-float', true), { runtime: 'onnxruntime', dtype: 'fp32' });
   // The exact graph emulates int8 arithmetic with fp32 ops.
   t.deepEqual(probeFor('onnxruntime-exact', true), { runtime: 'onnxruntime', dtype: 'fp32' });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { removeQuietly } from '../util/atomic-write.js';
 import { download, DownloadError, downloadLog, formatBytes, isOffline } from '../util/download.js';
-import { errorMessage } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { cacheDir } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
 
@@ -61,8 +61,11 @@ export interface NativeLibrary {
   source: string;
 }
 
-/** The native runtime cannot run here (platform, offline with nothing cached, a failed fetch): a skip, not a crash. */
-export class RuntimeUnavailable extends Error {
+/**
+ * The native runtime cannot run here (platform, offline with nothing cached, a failed fetch): a skipped pair
+ * where pairs are planned, one line and exit 2 where a single backend was asked for.
+ */
+export class RuntimeUnavailable extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'RuntimeUnavailable';

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Skipped } from '../core/results.js';
 import { serializeReport, type Report } from '../report/schema.js';
 import { reportTable } from '../report/table.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
@@ -59,8 +60,20 @@ const distinct = (items: string[]) => [...new Set(items)];
  * signal exits as the shell expects of that signal (130 for SIGINT), with the
  * report of what ran, or with none when no frame was processed.
  */
+/** What was skipped for being absent: model files, runtimes that cannot run here, or both. */
+function skippedWhat(missing: readonly Skipped[]): string {
+  const models = distinct(missing.filter((s) => s.cause === 'missing').map((s) => s.model));
+  const runtimes = distinct(missing.filter((s) => s.cause === 'runtime').map((s) => `${s.backend} (${s.reason})`));
+  return [
+    models.length ? `missing models were skipped: ${models.join(', ')}` : '',
+    runtimes.length ? `backends whose runtime is unavailable were skipped: ${runtimes.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
 export function reportVerdict(report: Report, policy: ReportPolicy): { code: number; message?: string } {
-  const missing = report.skipped.filter((s) => s.cause === 'missing');
+  const missing = report.skipped.filter((s) => s.cause === 'missing' || s.cause === 'runtime');
   const corrupt = report.skipped.filter((s) => s.cause === 'corrupt');
   const interrupted = report.kind === 'live' && report.interrupted;
   const stoppedCode = signalExitCode(policy.signal ?? 'SIGINT');
@@ -98,7 +111,7 @@ export function reportVerdict(report: Report, policy: ReportPolicy): { code: num
   if (missing.length && !policy.skipMissing) {
     return {
       code: EXIT_BAD_INPUT,
-      message: `missing models were skipped: ${distinct(missing.map((s) => s.model)).join(', ')} (exit 2; pass --skip-missing to accept that)`,
+      message: `${skippedWhat(missing)} (exit 2; pass --skip-missing to accept that)`,
     };
   }
   return { code: EXIT_OK };

@@ -117,8 +117,11 @@ export type LatencyStats = z.infer<typeof LatencyStatsSchema>;
 export const SkippedSchema = z.object({
   model: z.string(),
   backend: z.string(),
-  /** A missing file may be skipped on request (--skip-missing); a corrupt one never is. */
-  cause: z.enum(['missing', 'corrupt']),
+  /**
+   * A missing file, or a runtime that cannot run here (schema 3 on), may be skipped on request
+   * (--skip-missing); a corrupt file never is.
+   */
+  cause: z.enum(['missing', 'corrupt', 'runtime']),
   reason: z.string(),
 });
 export type Skipped = z.infer<typeof SkippedSchema>;

@@ -47,12 +47,7 @@ export async function resolveRequested(
       check?.(m);
       models.push(m);
       for (const a of absent)
-        skipped.push({
-          model: m.id,
-          backend: a.backend.name,
-          cause: 'missing',
-          reason: `runtime unavailable: ${a.reason}`,
-        });
+        skipped.push({ model: m.id, backend: a.backend.name, cause: 'runtime', reason: a.reason });
     } catch (e) {
       if (!(e instanceof ModelUnavailableError)) throw e;
       for (const b of named) skipped.push({ model: e.model, backend: b.name, cause: e.reason, reason: e.message });
