@@ -32,6 +32,8 @@ export const EnvironmentSchema = z.object({
   ffmpeg: z.string(),
   gitCommit: z.string().nullable(),
   ci: z.boolean(),
+  /** 1, 5 and 15 minute load averages when the command started (schema 3 on; 0s where the OS has none). */
+  loadAverage: z.tuple([z.number(), z.number(), z.number()]).optional(),
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
 

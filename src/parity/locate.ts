@@ -147,10 +147,7 @@ async function onnxTensors(
   };
 }
 
-/**
- * The native TFLite runtime's tensors, read as the reference's are (the tensor made the graph output). With
- * XNNPACK, a tensor made an output ends a delegate partition there; the int8 kernels compute it the same way.
- */
+/** The native TFLite runtime's tensors (built-in kernels), read as the reference's are: the tensor made the graph output. */
 async function nativeTensors(
   model: ResolvedModel,
   variant: NativeVariant,
@@ -182,6 +179,12 @@ async function locateTensor(
     return { tensorNote: `${backend} is neither an ONNX graph nor native TFLite: no probes` };
   if (reference !== 'tfjs-tflite')
     return { tensorNote: 'intermediate tensors of the reference are read from tfjs-tflite only' };
+  if (native === 'xnnpack')
+    return {
+      tensorNote:
+        "intermediate tensors are not read from native XNNPACK: TFLite 2.9's delegate crashes the process when an " +
+        'intermediate tensor is made the graph output (seen on A0 and both fine-tuned builds)',
+    };
   const sg = model.graph.subgraphs[0]!;
   const producer = new Map<number, TfliteOperator>();
   for (const op of sg.operators) for (const o of op.outputs) producer.set(o, op);

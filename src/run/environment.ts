@@ -8,7 +8,16 @@ import { ffmpegVersion } from '../video/ffmpeg.js';
 import type { Environment } from '../core/results.js';
 import { SCHEMA_VERSION, type ReportHeader } from '../report/schema.js';
 
-const RUNTIME_PACKAGES = ['@tensorflow/tfjs-tflite', '@tensorflow/tfjs-core', '@litertjs/core', 'onnxruntime-node'];
+const RUNTIME_PACKAGES = [
+  '@tensorflow/tfjs-tflite',
+  '@tensorflow/tfjs-core',
+  '@litertjs/core',
+  'onnxruntime-node',
+  'koffi',
+];
+
+/** The machine's load when this process started, before its own work could count in it. */
+const LOAD_AT_START = os.loadavg();
 
 function gitCommit(): string | null {
   const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
@@ -37,6 +46,7 @@ export function environmentFingerprint(): Environment {
     ffmpeg: ffmpegVersion(),
     gitCommit: gitCommit(),
     ci: Boolean(process.env.CI),
+    loadAverage: [LOAD_AT_START[0]!, LOAD_AT_START[1]!, LOAD_AT_START[2]!],
   };
 }
 
