@@ -169,7 +169,15 @@ test('a native row in a real bench report: kernels recorded and validated, GC-qu
   // Nothing but the logits is allocated per frame: no full collection in 300 frames is the expectation, 2 the bound.
   t.true((row.gc?.major ?? 0) <= 2, `major GCs: ${row.gc?.major}`);
   t.truthy(row.overhead);
-  t.regex(r.stdout, /tflite-native-xnnpack/);
+  const k = row.runtime.kernels!;
+  // The table and the page say it too.
+  t.true(r.stdout.includes(`took ${k.delegatedNodes}/${k.nodes} nodes in ${k.partitions} partitions`), r.stdout);
+  const html = path.join(dir, 'summary.html');
+  t.is(cli(['report', out, '--out', html]).code, 0);
+  const page = fs.readFileSync(html, 'utf8');
+  t.regex(page, /Which kernels ran \(native TFLite\)/);
+  t.true(page.includes(`${k.delegatedNodes} / ${k.nodes}`));
+  t.true(page.includes(k.library.sha256));
 });
 
 test('without the library (offline, empty cache) the pair is skipped with its cause; the others run', (t) => {

@@ -4,6 +4,7 @@ import { liveSection } from './html/live.js';
 import { buildContext, renderPage, type Section } from './html/page.js';
 import { paretoSection } from './html/pareto.js';
 import { profileSection } from './html/profile.js';
+import { kernelsSection } from './html/kernels.js';
 import { rooflineSection } from './html/roofline.js';
 import { accuracySection, benchTablesSection, paritySection } from './html/sections.js';
 import { headerSection, summarySection } from './html/summary.js';
@@ -26,6 +27,7 @@ export const SECTIONS: readonly Section[] = [
   paretoSection,
   benchTablesSection,
   profileSection,
+  kernelsSection,
   rooflineSection,
   accuracySection,
   paritySection,

@@ -20,12 +20,28 @@ function profileLine(model: string, p: OpProfile): string {
 }
 
 /** Achieved GMAC/s beside the runtime's probed peak, one line per row that has it. */
+/** The probe's peak for the arithmetic the row does not run in, for scale. */
+function otherPeak(x: NonNullable<BenchResult['roofline']>): string {
+  return x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`;
+}
+
 function rooflineLine(r: BenchResult): string[] {
   const x = r.roofline;
   if (!x) return [];
-  return [
-    `roofline ${r.model.id} ${r.backend}: ${x.achievedGmacPerS.toFixed(2)} GMAC/s at p50 = ${rooflineVerdict(x)} (probe: ${x.probe.op}; ${x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`})`,
-  ];
+  const achieved = `${x.achievedGmacPerS.toFixed(2)} GMAC/s at p50 = ${rooflineVerdict(x)}`;
+  return [`roofline ${r.model.id} ${r.backend}: ${achieved} (probe: ${x.probe.op}; ${otherPeak(x)})`];
+}
+
+/** Native TFLite rows: what the delegate took and what stayed on built-in kernels. */
+function kernelsLine(r: BenchResult): string[] {
+  const k = r.runtime.kernels;
+  if (!k) return [];
+  const delegate = k.delegate
+    ? `${k.delegate} (${k.delegateFlags.join('+')}) took ${k.delegatedNodes}/${k.nodes} nodes in ${k.partitions} partitions`
+    : `no delegate: all ${k.nodes} nodes on built-in kernels`;
+  const left = k.builtinOps.map((o) => `${o.op}×${o.nodes}`).join(' ');
+  const builtin = k.delegate && left ? `; built-in: ${left} (${pct(k.builtinMacShare)} of MACs)` : '';
+  return [`kernels ${r.model.id} ${r.backend}: TFLite ${k.tfliteVersion}, ${delegate}${builtin}`];
 }
 
 /** The source page's figures, once per model, under the table instead of in four columns of every row. */
@@ -83,6 +99,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
     report.results.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
+    report.results.flatMap(kernelsLine),
     report.results.flatMap(rooflineLine),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
     referenceLines(
