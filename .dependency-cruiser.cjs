@@ -14,7 +14,7 @@ const LAYERS = [
   ['bench', 'accuracy', 'parity', 'live', 'browser'],
   ['report'],
   ['run'],
-  ['cli'],
+  ['cli', 'api'],
 ];
 
 const layerRules = LAYERS.flatMap((folders, i) =>

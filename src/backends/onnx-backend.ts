@@ -33,6 +33,8 @@ export interface OrtPackage {
   profiler?: (session: InferenceSession, dir: string) => OpProfiler;
   /** Why there is no profiler, when there is none. */
   noProfiler?: string;
+  /** For a package that may be absent (an optional dependency): null when it loads, else why not. */
+  available?(): Promise<string | null>;
 }
 
 /** onnxruntime's own errors name neither the backend nor the file; a failed load says both. */
@@ -60,6 +62,7 @@ export function onnxBackend(name: string, pkg: OrtPackage, precision: 'native' |
     maxThreads: pkg.maxThreads,
     ...(pkg.maxThreadsWhy ? { maxThreadsWhy: pkg.maxThreadsWhy } : {}),
     ...(pkg.noProfiler ? { noProfiler: pkg.noProfiler } : {}),
+    ...(pkg.available ? { available: pkg.available } : {}),
     async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
       const p = graphPrecision(model.graph, precision);
       const onnx = convertCached(model, p, opts.cache ?? true);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { NodeTime } from '../metrics/profile.js';
 import type { OpProfiler } from './backend.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { onnxBackend, type OrtPackage } from './onnx-backend.js';
 
 /** onnxruntime's trace (Chrome trace format): node events carry their op type and duration in µs. */
@@ -36,10 +37,35 @@ function traceProfiler(session: InferenceSession, dir: string): OpProfiler {
   };
 }
 
+type OrtNode = typeof import('onnxruntime-node');
+
+/**
+ * onnxruntime-node is an optional dependency: npm drops it when its install script fails (npm 10 runs it,
+ * and on linux x64 it downloads CUDA binaries from outside the registry). Then its pairs are skipped.
+ */
+export async function loadOrtNode(): Promise<OrtNode> {
+  try {
+    return (await import('onnxruntime-node')).default;
+  } catch (e) {
+    throw new UserError(
+      `onnxruntime-node is not installed or cannot load here (${errorMessage(e).split('\n')[0]}); ` +
+        'npm drops it when its install script fails: reinstall movinet-bench with --ignore-scripts',
+    );
+  }
+}
+
 /** onnxruntime's native build, as its backends (and the roofline probe) load it. */
 export const NODE: OrtPackage = {
   name: 'onnxruntime-node',
-  load: async () => (await import('onnxruntime-node')).default,
+  load: loadOrtNode,
+  async available() {
+    try {
+      await loadOrtNode();
+      return null;
+    } catch (e) {
+      return errorMessage(e);
+    }
+  },
   build: 'CPU EP (MLAS)',
   preallocatedOutputs: true,
   maxThreads: os.availableParallelism(),

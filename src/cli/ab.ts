@@ -5,7 +5,7 @@ import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { comparisonTable } from '../report/table.js';
 import { runAb } from '../run/ab.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { PROJECT_ROOT } from '../util/paths.js';
+import { reportsDir } from '../util/paths.js';
 import { createProgress } from '../util/progress.js';
 import { addCompareOptions, compareOptions, emitComparison, type CompareFlags } from './compare.js';
 import { assertWritable } from './emit.js';
@@ -43,7 +43,7 @@ export function registerAb(program: Command): void {
     .option(
       '--out-dir <dir>',
       'where baseline.json, candidate.json and comparison.md go',
-      path.join(PROJECT_ROOT, 'reports', 'ab'),
+      path.join(reportsDir(), 'ab'),
     )
     .option('--report-only', 'print the verdict but exit 0 (where machine noise must not block)', false)
     .option(

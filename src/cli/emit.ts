@@ -5,7 +5,7 @@ import { reportTable } from '../report/table.js';
 import { assertWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { signalExitCode } from '../util/child.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../util/errors.js';
-import { PROJECT_ROOT } from '../util/paths.js';
+import { reportsDir } from '../util/paths.js';
 import { logLine } from '../util/progress.js';
 
 export { assertWritable };
@@ -134,5 +134,5 @@ export function emitReport(report: Report, out: string, json: boolean, policy: R
 /** reports/<kind>-<time>.json; the milliseconds and pid keep two runs in the same second apart. */
 export function defaultReportPath(kind: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '').replace(/Z$/, '');
-  return path.join(PROJECT_ROOT, 'reports', `${kind}-${stamp}-${process.pid}.json`);
+  return path.join(reportsDir(), `${kind}-${stamp}-${process.pid}.json`);
 }

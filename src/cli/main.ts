@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { toolVersion } from '../run/environment.js';
+import { runtimeVersions, toolVersion } from '../run/environment.js';
 import { setDownloadsQuiet } from '../util/download.js';
 import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
 import { registerAb } from './ab.js';
@@ -19,7 +19,7 @@ const program = new Command('movinet-bench')
   .description(
     'Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.',
   )
-  .version(toolVersion())
+  .version([`movinet-bench ${toolVersion()}`, ...runtimeVersions()].join('\n'))
   .option(
     '--offline',
     'never touch the network: missing models and clips are reported, not fetched (MOVINET_OFFLINE=1)',

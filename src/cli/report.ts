@@ -7,7 +7,7 @@ import { mergeReports } from '../report/merge.js';
 import { readReport, type Report } from '../report/schema.js';
 import { reportTable } from '../report/table.js';
 import { UserError } from '../util/errors.js';
-import { PROJECT_ROOT } from '../util/paths.js';
+import { reportsDir } from '../util/paths.js';
 import { assertWritable, emit, emitReport } from './emit.js';
 import { choiceParser } from './options.js';
 
@@ -43,13 +43,13 @@ export function registerReport(program: Command): void {
     .description(
       'a self-contained HTML summary (default: the newest report of each kind in reports/), and the tables on stdout',
     )
-    .option('--out <file>', 'HTML path', path.join(PROJECT_ROOT, 'reports', 'summary.html'))
+    .option('--out <file>', 'HTML path', path.join(reportsDir(), 'summary.html'))
     .option('--baseline <report>', 'an earlier bench report: the page lists regressions against it')
     .option('--format <format>', 'tables on stdout as text, md or csv', choiceParser('--format', TABLE_FORMATS), 'text')
     .option('--wide', 'every column in the text tables, reference figures included', false)
     .option('--json', 'print the validated reports as JSON instead of tables', false)
     .action(async (files: string[], flags: ReportFlags) => {
-      const chosen = files.length ? files : latestReports(path.join(PROJECT_ROOT, 'reports'));
+      const chosen = files.length ? files : latestReports(reportsDir());
       if (chosen.length === 0)
         throw new UserError('no report given and none found in reports/; run bench or accuracy first');
       assertWritable(flags.out);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { runSuite } from '../run/suite.js';
-import { PROJECT_ROOT } from '../util/paths.js';
+import { reportsDir } from '../util/paths.js';
 import { assertWritable, emit } from './emit.js';
 
 export function registerSuite(program: Command): void {
@@ -14,7 +14,7 @@ export function registerSuite(program: Command): void {
     .option('--out-dir <dir>', 'where the reports go (default reports/<suite>)')
     .option('--json', 'print the step outcomes as JSON', false)
     .action(async (ref: string, flags: { outDir?: string; json: boolean }) => {
-      const dir = path.resolve(flags.outDir ?? path.join(PROJECT_ROOT, 'reports', path.basename(ref, '.json')));
+      const dir = path.resolve(flags.outDir ?? path.join(reportsDir(), path.basename(ref, '.json')));
       assertWritable(path.join(dir, 'summary.html'));
       const cli = fileURLToPath(new URL('./main.js', import.meta.url));
       const outcome = await runSuite(ref, dir, cli, flags.json);

@@ -1,6 +1,7 @@
-import ort from 'onnxruntime-node';
+import type { Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
 import { quantize } from '../backends/onnx-session.js';
+import { loadOrtNode } from '../backends/onnxruntime.js';
 import { createInterpreter, loadNativeTflite, type NativeVariant } from '../backends/tflite-native.js';
 import { stateCodes } from '../convert/int8-states.js';
 import { convertToOnnx, graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
@@ -119,6 +120,7 @@ async function onnxTensors(
   // The graph the backend runs, so the probes see its tensors (a float source is fp32 in every variant).
   const p = graphPrecision(model.graph, precision);
   const { bytes } = convertToOnnx(model.graph, model.signature, p, computing);
+  const ort = await loadOrtNode();
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
@@ -127,7 +129,7 @@ async function onnxTensors(
     logSeverityLevel: 3,
   });
   const sig = model.signature;
-  const feeds: Record<string, ort.Tensor> = { [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape) };
+  const feeds: Record<string, OrtTensor> = { [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape) };
   const coded = stateCodes(p, model.graph, sig);
   for (const st of sig.states) {
     const v = states.get(st.name)!;

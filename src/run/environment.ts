@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageVersion } from '../backends/package-info.js';
-import { PROJECT_ROOT } from '../util/paths.js';
+import { NATIVE_TFLITE_SOURCE } from '../backends/tflite-native-lib.js';
+import { isCheckout, PROJECT_ROOT } from '../util/paths.js';
 import { ffmpegVersion } from '../video/ffmpeg.js';
 import type { Environment } from '../core/results.js';
 import { SCHEMA_VERSION, type ReportHeader } from '../report/schema.js';
@@ -19,7 +20,9 @@ const RUNTIME_PACKAGES = [
 /** The machine's load when this process started, before its own work could count in it. */
 const LOAD_AT_START = os.loadavg();
 
+/** The checkout's commit; null for an installed package (a git repository around node_modules is not ours). */
 function gitCommit(): string | null {
+  if (!isCheckout()) return null;
   const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   if (r.status !== 0) return null;
   const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
@@ -27,6 +30,15 @@ function gitCommit(): string | null {
     encoding: 'utf8',
   }).stdout.trim();
   return r.stdout.trim() + (dirty ? '-dirty' : '');
+}
+
+/** The runtimes' versions, for `--version`: the figures rest on them. */
+export function runtimeVersions(): string[] {
+  const installed = RUNTIME_PACKAGES.map((p) => `${p} ${packageVersion(p)}`);
+  return [
+    ...installed,
+    `native TFLite ${NATIVE_TFLITE_SOURCE.tfliteVersion} (${NATIVE_TFLITE_SOURCE.package}@${NATIVE_TFLITE_SOURCE.version}, fetched on first use)`,
+  ];
 }
 
 export function toolVersion(): string {
@@ -61,7 +73,14 @@ export function reportHeader(command: string = commandLine()): ReportHeader {
   };
 }
 
-/** The command line as the user typed it, recorded in every report. */
+let libraryCall: string | undefined;
+
+/** A report made through the library records the call, not the host program's command line. */
+export function recordLibraryCall(call: string): void {
+  libraryCall = call;
+}
+
+/** The command line as the user typed it (or the library call), recorded in every report. */
 export function commandLine(): string {
-  return ['movinet-bench', ...process.argv.slice(2)].join(' ');
+  return libraryCall ?? ['movinet-bench', ...process.argv.slice(2)].join(' ');
 }

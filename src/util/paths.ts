@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from './errors.js';
@@ -11,10 +12,24 @@ export const PROJECT_ROOT = (() => {
   return parts.slice(0, upTo).join(path.sep) || path.sep;
 })();
 
-/** Where models and datasets are read from: $MOVINET_DATA_DIR, or ../shared beside the checkout. */
+/** A git checkout of the project (a clone or a worktree), not an installed package. */
+export function isCheckout(): boolean {
+  return fs.existsSync(path.join(PROJECT_ROOT, '.git'));
+}
+
+/**
+ * Where models and datasets are read from: $MOVINET_DATA_DIR; in a checkout, ../shared beside it; installed,
+ * the user cache (where first use fetches them).
+ */
 export function dataDir(): string {
   const env = process.env.MOVINET_DATA_DIR;
-  return env ? path.resolve(env) : path.resolve(PROJECT_ROOT, '..', 'shared');
+  if (env) return path.resolve(env);
+  return isCheckout() ? path.resolve(PROJECT_ROOT, '..', 'shared') : cacheDir();
+}
+
+/** Where reports are written and looked up by default: ./reports of the directory the command runs in. */
+export function reportsDir(): string {
+  return path.resolve(process.cwd(), 'reports');
 }
 
 /** Converted-model cache: $MOVINET_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, under movinet-bench. */

@@ -1,0 +1,137 @@
+/**
+ * movinet-bench as a library: the functions the CLI calls, with the CLI's defaults, each returning the
+ * validated report object the CLI would write. Nothing here prints, draws a progress bar or writes a file.
+ *
+ *   import { bench, accuracy, compare, readReport } from 'movinet-bench';
+ */
+import { fileURLToPath } from 'node:url';
+import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
+import type { ResizeMode } from '../core/results.js';
+import { compareReports, DEFAULT_COMPARE, type CompareOptions, type Comparison } from '../report/compare.js';
+import {
+  validateReport,
+  type AccuracyReport,
+  type BenchReport,
+  type ParityReport,
+  type Report,
+} from '../report/schema.js';
+import { accuracyReport } from '../run/accuracy.js';
+import { benchReport } from '../run/bench.js';
+import { recordLibraryCall } from '../run/environment.js';
+import { parityReport } from '../run/parity.js';
+import { createProgress } from '../util/progress.js';
+
+export { readReport, writeReport, validateReport, SCHEMA_VERSION } from '../report/schema.js';
+export type { AccuracyReport, BenchReport, ParityReport, Report } from '../report/schema.js';
+export type { Comparison, CompareOptions, ComparisonRow, Verdict } from '../report/compare.js';
+export type * from '../core/results.js';
+export { BACKEND_NAMES, DEFAULT_BACKENDS };
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const silent = () => createProgress(true, 'frames');
+
+export interface BenchParams {
+  /** Model ids or .tflite paths; default ['a0']. */
+  models?: string[];
+  /** Default: the CLI's default set. */
+  backends?: string[];
+  threads?: number;
+  frames?: number;
+  warmup?: number;
+  repeats?: number;
+  /** Processes per pair (above 1: separate `bench` processes, interleaved). */
+  processes?: number;
+  /** 'synthetic' or a video file. */
+  input?: string;
+  percentiles?: number[];
+  /** Time the bare runtime loop for the harness overhead (default true). */
+  overhead?: boolean;
+  /** Probe each runtime's peak after the timed runs (default true). */
+  roofline?: boolean;
+}
+
+/** Per-frame latency of each (model, backend) pair, as `movinet-bench bench`. */
+export async function bench(p: BenchParams = {}): Promise<BenchReport> {
+  recordLibraryCall(`movinet-bench library: bench(${JSON.stringify(p)})`);
+  return validated(
+    await benchReport({
+      models: p.models ?? ['a0'],
+      backends: p.backends ?? DEFAULT_BACKENDS,
+      threads: p.threads ?? 1,
+      frames: p.frames ?? 300,
+      warmup: p.warmup ?? 20,
+      repeats: p.repeats ?? 1,
+      processes: p.processes ?? 1,
+      input: p.input ?? 'synthetic',
+      percentiles: p.percentiles ?? [50, 90, 95, 99],
+      overhead: p.overhead ?? true,
+      roofline: p.roofline ?? true,
+      cli: CLI,
+      progress: silent(),
+    }),
+  );
+}
+
+export interface AccuracyParams {
+  /** A subset shipped with the tool ('kinetics-sample'), or `dataset`: a folder, CSV or JSON of clips. */
+  subset?: string;
+  dataset?: string;
+  models?: string[];
+  backends?: string[];
+  threads?: number;
+  resize?: ResizeMode;
+  fps?: number;
+  labels?: string;
+}
+
+/** Clip-level top-1/top-5 on real clips, as `movinet-bench accuracy`. */
+export async function accuracy(p: AccuracyParams): Promise<AccuracyReport> {
+  recordLibraryCall(`movinet-bench library: accuracy(${JSON.stringify(p)})`);
+  return validated(
+    await accuracyReport({
+      ...(p.subset !== undefined ? { subset: p.subset } : {}),
+      ...(p.dataset !== undefined ? { dataset: p.dataset } : {}),
+      ...(p.labels !== undefined ? { labels: p.labels } : {}),
+      models: p.models ?? ['a0'],
+      backends: p.backends ?? ['tfjs-tflite'],
+      threads: p.threads ?? 1,
+      resize: p.resize ?? 'crop',
+      fps: p.fps ?? 5,
+      progress: silent(),
+    }),
+  );
+}
+
+export interface ParityParams {
+  models?: string[];
+  /** The first is the reference. */
+  backends?: string[];
+  dataset?: string;
+  minAgreement?: number;
+}
+
+/** Every backend on the same decoded frames, compared frame by frame with the first, as `movinet-bench parity`. */
+export async function parity(p: ParityParams = {}): Promise<ParityReport> {
+  recordLibraryCall(`movinet-bench library: parity(${JSON.stringify(p)})`);
+  return validated(
+    await parityReport({
+      models: p.models ?? ['a0'],
+      backends: p.backends ?? DEFAULT_BACKENDS,
+      dataset: p.dataset ?? 'kinetics-sample',
+      minAgreement: p.minAgreement ?? 0.99,
+      threads: 1,
+      resize: 'crop',
+      fps: 5,
+      progress: silent(),
+    }),
+  );
+}
+
+/** Old vs new, as `movinet-bench compare`: `regressions > 0` is what makes the CLI exit 1. */
+export function compare(oldReport: Report, newReport: Report, opts: Partial<CompareOptions> = {}): Comparison {
+  return compareReports(oldReport, newReport, { ...DEFAULT_COMPARE, ...opts });
+}
+
+function validated<R extends Report>(report: R): R {
+  return validateReport(report) as R;
+}
