@@ -35,19 +35,24 @@ export function isOneLineError(stderr: string): boolean {
   return lines.length === 1 && /^movinet-bench: error: /.test(lines[0]!) && !/\n\s+at /.test(stderr);
 }
 
-/** Command lines of live processes that name every one of `needles` (read from /proc). */
-export function processesNaming(...needles: string[]): string[] {
+/** Live processes whose command line names every one of `needles` (read from /proc): pid and command line. */
+export function pidsNaming(...needles: string[]): { pid: number; cmd: string }[] {
   return fs
     .readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .flatMap((pid) => {
       try {
         const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        return needles.every((n) => cmd.includes(n)) ? [cmd] : [];
+        return needles.every((n) => cmd.includes(n)) ? [{ pid: Number(pid), cmd }] : [];
       } catch {
         return [];
       }
     });
+}
+
+/** Command lines of live processes that name every one of `needles`. */
+export function processesNaming(...needles: string[]): string[] {
+  return pidsNaming(...needles).map((p) => p.cmd);
 }
 
 /** Polls `check` every `stepMs` until it holds or `ms` have passed; its last answer. */

@@ -1,5 +1,4 @@
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { esc, type Html, type PageContext } from './page.js';
 
 /**
@@ -57,6 +56,8 @@ export interface ChartOptions {
 
 /** A figure: the SVG drawn from the spec, its caption, and the spec itself as data. */
 export async function chart(spec: ChartSpec, opts: ChartOptions): Promise<Html> {
+  // Loaded on the first chart: every other command (and every CLI start) is spared their load time.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const full = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: opts.description,
