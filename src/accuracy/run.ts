@@ -7,6 +7,7 @@ import { modelInfo } from '../models/info.js';
 import { className, type ResolvedModel } from '../models/resolve.js';
 import { errorMessage, UserError } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
+import type { Journal } from './journal.js';
 import type { FrameCacheOptions } from '../video/frame-cache.js';
 import { ClipFeed, openClip, type ClipRun, type OpenedClip } from './clip.js';
 
@@ -18,6 +19,8 @@ export interface AccuracyOptions {
   cache?: boolean;
   /** Decoded clips read from and kept in this cache (--frame-cache). */
   frameCache?: FrameCacheOptions;
+  /** Per-clip results appended as they finish; clips it already holds are taken from it (--resume). */
+  journal?: Journal;
   progress: Progress;
 }
 
@@ -122,9 +125,12 @@ export async function evaluateTogether(
     members.splice(members.indexOf(m), 1);
     m.session.dispose();
   };
+  // Clips a resumed run already has for every backend are neither decoded nor run again.
+  const names = backends.map((b) => b.name);
+  const journaled = ds.clips.map((c) => opts.journal?.done(model, clipName(ds, c), names) ?? null);
   // Decoding starts while the models load.
   const queue = new ClipQueue(
-    ds.clips.map((c) => c.file),
+    ds.clips.filter((_, i) => !journaled[i]).map((c) => c.file),
     (file) => openClip(model, file, { ...opts, maxAhead: FRAMES_AHEAD }),
   );
   const closeAhead = () => queue.close();
@@ -137,8 +143,10 @@ export async function evaluateTogether(
         failed.push({ model: model.id, backend: backend.name, error: errorMessage(e) });
       }
     }
+    for (const m of members) opts.journal?.checkRuntime(model, m.backend.name, m.session.runtime);
   } catch (e) {
     await closeAhead();
+    for (const m of members) m.session.dispose();
     throw e;
   }
   if (members.length === 0) {
@@ -154,6 +162,12 @@ export async function evaluateTogether(
     for (const [i, clip] of ds.clips.entries()) {
       // Every backend failed: the other clips would be decoded for nobody.
       if (members.length === 0) break;
+      const done = journaled[i];
+      if (done) {
+        for (const m of members) m.clips.push(done.get(m.backend.name)!);
+        opts.progress.update(i + 1);
+        continue;
+      }
       const opened = queue.take();
       const labelIndex = indices[i]!;
       const base = { file: clipName(ds, clip), label: labels[labelIndex]!, labelIndex };
@@ -166,6 +180,11 @@ export async function evaluateTogether(
         if (!(e instanceof UserError)) throw e;
         for (const m of members) m.clips.push(errorClip(base, e.message));
       }
+      opts.journal?.record(
+        model,
+        base.file,
+        members.map((m) => ({ backend: m.backend.name, runtime: m.session.runtime, clip: m.clips.at(-1)! })),
+      );
       opts.progress.update(i + 1);
     }
   } finally {

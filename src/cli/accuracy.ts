@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import type { ResizeMode } from '../core/results.js';
-import type { ShardSpec } from '../report/schema.js';
-import { accuracyReport } from '../run/accuracy.js';
+import type { ShardRequest } from '../run/shard.js';
+import { accuracyReport, journalFileOf } from '../run/accuracy.js';
 import { createProgress } from '../util/progress.js';
+import { UserError } from '../util/errors.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import {
   frameCacheOptions,
@@ -23,7 +24,8 @@ interface AccuracyFlags extends FrameCacheFlags {
   resize: ResizeMode;
   fps: number;
   threads: number;
-  shard?: ShardSpec;
+  shard?: ShardRequest;
+  resume: boolean;
   allowMissingClips: boolean;
   labels?: string;
   out?: string;
@@ -47,22 +49,33 @@ export function registerAccuracy(program: Command): void {
     .option('--resize <mode>', 'crop or squash', parseResize, 'crop')
     .option('--fps <n>', 'decode rate (the models are trained at 5)', intParser('--fps', 1, 60), 5)
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
-    .option('--shard <i/n>', 'evaluate the deterministic slice i of n (merge with `reports merge`)', parseShard)
+    .option(
+      '--shard <i/n|auto|auto/n>',
+      'evaluate the deterministic slice i of n (merge with `reports merge`); auto: the index (and count) from a Slurm job array or, with auto/n, a Kubernetes Indexed Job',
+      parseShard,
+    )
     .option(
       '--allow-missing-clips',
       'leave out listed clips that are not found (the report counts them) instead of stopping',
       false,
     )
     .option('--labels <file>', 'label file for a model given by path')
-    .option('--out <file>', 'report path (default reports/accuracy-<time>.json)')
+    .option(
+      '--out <file>',
+      'report path (default reports/accuracy-<time>.json); per-clip results go to <file>.journal.jsonl as they finish',
+    )
+    .option('--resume', 'continue the run whose journal is beside --out: clips it holds are not run again', false)
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--json', 'print the report as JSON on stdout', false)
     .option('--skip-missing', 'exit 0 when requested models are missing', false)
     .action(async (flags: AccuracyFlags) => {
+      if (flags.resume && !flags.out)
+        throw new UserError('--resume needs --out: the journal it continues sits beside the report');
       const out = flags.out ?? defaultReportPath('accuracy');
       assertWritable(out);
       const report = await accuracyReport({
         ...withFrameCache(flags),
+        journal: { file: journalFileOf(out), resume: flags.resume },
         progress: createProgress(flags.json, 'clips'),
       });
       emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });

@@ -1,4 +1,5 @@
 import { ResizeModeSchema, type ResizeMode } from '../core/results.js';
+import type { ShardRequest } from '../run/shard.js';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { cacheDir } from '../util/paths.js';
@@ -41,14 +42,20 @@ export function parseResize(value: string): ResizeMode {
   return choiceParser('--resize', ResizeModeSchema.options)(value);
 }
 
-/** "i/n" with 0 <= i < n. */
-export function parseShard(value: string): { index: number; count: number } {
+/** "i/n" with 0 <= i < n, or "auto" / "auto/n" (the index from the engine's environment). */
+export function parseShard(value: string): ShardRequest {
+  const auto = /^auto(?:\/(\d+))?$/.exec(value);
+  if (auto) {
+    const count = auto[1] === undefined ? null : Number(auto[1]);
+    if (count === 0) throw new InvalidArgumentError(`--shard auto/n needs n >= 1, got '${value}'`);
+    return { kind: 'auto', count };
+  }
   const m = /^(\d+)\/(\d+)$/.exec(value);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
   if (!m || count < 1 || index >= count)
-    throw new InvalidArgumentError(`--shard must be i/n with 0 <= i < n, got '${value}'`);
-  return { index, count };
+    throw new InvalidArgumentError(`--shard must be i/n with 0 <= i < n, auto or auto/n, got '${value}'`);
+  return { kind: 'explicit', index, count };
 }
 
 /** A finite number in [min, max], e.g. a fraction or a percentage. */

@@ -37,6 +37,19 @@ interface ReportFlags {
   baseline?: string;
 }
 
+/** A report file, or every .json in a folder (not the merge's own output, not journals), in name order. */
+function reportFiles(ref: string, out: string): string[] {
+  if (!fs.existsSync(ref) || !fs.statSync(ref).isDirectory()) return [ref];
+  const files = fs
+    .readdirSync(ref)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => path.join(ref, f))
+    .filter((f) => path.resolve(f) !== out);
+  if (files.length === 0) throw new UserError(`${ref} holds no report (.json)`);
+  return files;
+}
+
 export function registerReport(program: Command): void {
   program
     .command('report [reports...]')
@@ -72,14 +85,15 @@ export function registerReport(program: Command): void {
   program
     .command('reports')
     .description('report utilities')
-    .command('merge <shards...>')
+    .command('merge <reports...>')
     .description(
-      'combine accuracy shards (--shard i/n) or bench reports of separate processes into the report of a single run',
+      'combine accuracy shards (--shard) or bench reports of separate processes into the report of a single run; a folder stands for every report (.json) in it',
     )
     .requiredOption('--out <file>', 'merged report path')
     .option('--json', 'print the merged report as JSON', false)
-    .action((shards: string[], flags: { out: string; json: boolean }) => {
+    .action((refs: string[], flags: { out: string; json: boolean }) => {
       assertWritable(flags.out);
-      emitReport(mergeReports(shards.map(readReport), shards), flags.out, flags.json, { skipMissing: true });
+      const files = refs.flatMap((r) => reportFiles(r, path.resolve(flags.out)));
+      emitReport(mergeReports(files.map(readReport), files), flags.out, flags.json, { skipMissing: true });
     });
 }

@@ -2,7 +2,7 @@ import { combineProcesses } from '../bench/combine.js';
 import type { AccuracyRun, BenchResult, ClipResult } from '../core/results.js';
 import { agreement, completeRun } from '../metrics/accuracy.js';
 import { UserError } from '../util/errors.js';
-import type { AccuracyReport, BenchReport, Report } from './schema.js';
+import type { AccuracyReport, BenchReport, Report, Shard } from './schema.js';
 
 /** Items once each, by value (the same skipped entry from two shards is one entry). */
 const distinct = <T>(items: T[]): T[] => [...new Map(items.map((x) => [JSON.stringify(x), x])).values()];
@@ -33,8 +33,21 @@ function checkShards(acc: readonly AccuracyReport[], files: readonly string[]): 
     seen.set(s!.index, files[k]!);
   }
   const missing = [...Array(first.count).keys()].filter((k) => !seen.has(k));
-  if (missing.length)
-    throw new UserError(`only ${seen.size} of ${first.count} shards given; missing ${missing.join(', ')}`);
+  if (missing.length) {
+    const named = missing.map((k) => {
+      const task = expectedTask(first, k);
+      return task ? `${k} (${task})` : String(k);
+    });
+    throw new UserError(`only ${seen.size} of ${first.count} shards given; missing shard ${named.join(', ')}`);
+  }
+}
+
+/** The engine task that should have written shard `index`, from a sibling shard's record of its own. */
+function expectedTask(sibling: Shard, index: number): string | null {
+  if (sibling.scheme === 'k8s-indexed-job') return `kubernetes indexed job, completion index ${index}`;
+  if (sibling.scheme !== 'slurm-array') return null;
+  const job = /slurm job (\S+),/.exec(sibling.task ?? '')?.[1];
+  return job ? `slurm job ${job}, array task ${index}` : `slurm array task ${index}`;
 }
 
 /**

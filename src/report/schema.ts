@@ -73,6 +73,12 @@ export const ShardSchema = z.object({
   count: z.number().int().positive(),
   /** Clips in the whole dataset before sharding, so a merge can check that the shards cover it exactly. */
   datasetClips: z.number().int().nonnegative().nullable(),
+  /** Where the index came from (schema 3 on): `--shard i/n`, a Slurm job array, a Kubernetes Indexed Job. */
+  scheme: z.enum(['explicit', 'slurm-array', 'k8s-indexed-job']).optional(),
+  /** The variables or flag it was read from. */
+  source: z.string().optional(),
+  /** The engine's name for the task that ran this slice (null for an explicit one). */
+  task: z.string().nullable().optional(),
 });
 export type Shard = z.infer<typeof ShardSchema>;
 

@@ -1,6 +1,7 @@
+import { Journal } from '../accuracy/journal.js';
 import { evaluateTogether, type AccuracyOptions } from '../accuracy/run.js';
 import type { AccuracyRun, Decoding, Failed } from '../core/results.js';
-import type { ShardSpec } from '../report/schema.js';
+import { resolveShard, type ResolvedShard, type ShardRequest } from './shard.js';
 import {
   datasetRef,
   labelIndices,
@@ -16,6 +17,7 @@ import { refuseArchitectureOnly } from '../models/resolve.js';
 import { agreement } from '../metrics/accuracy.js';
 import { validateReport, type AccuracyReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
+import { logLine } from '../util/progress.js';
 import { reportHeader } from './environment.js';
 import { resolveRequested } from './requested.js';
 
@@ -23,7 +25,7 @@ export interface DatasetRequest {
   /** A subset shipped with the project, or the user's clips (a subset name works there too). */
   subset?: string;
   dataset?: string;
-  shard?: ShardSpec;
+  shard?: ShardRequest;
   /** Leave out listed clips that are not found (counted in the report) instead of refusing the list. */
   allowMissingClips?: boolean;
 }
@@ -32,7 +34,9 @@ export interface DatasetRequest {
  * Loads, verifies and shards the clips before any model is loaded, so a bad list costs nothing. A project
  * subset whose clips are missing is fetched first (unless offline).
  */
-export async function loadRequestedDataset(req: DatasetRequest): Promise<{ ds: Dataset; datasetClips: number }> {
+export async function loadRequestedDataset(
+  req: DatasetRequest,
+): Promise<{ ds: Dataset; datasetClips: number; shard: ResolvedShard | null }> {
   if (!!req.subset === !!req.dataset)
     throw new UserError('give exactly one of --subset <name> or --dataset <dir|csv|json>');
   const subset = req.subset ?? subsetNameOfRef(req.dataset!);
@@ -41,18 +45,24 @@ export async function loadRequestedDataset(req: DatasetRequest): Promise<{ ds: D
     ? loadSubset(req.subset)
     : loadDatasetRef(req.dataset!, { allowMissing: req.allowMissingClips ?? false });
   verifyClips(full);
-  return { ds: shardClips(full, req.shard ?? null), datasetClips: full.clips.length };
+  const shard = req.shard ? resolveShard(req.shard) : null;
+  return { ds: shardClips(full, shard), datasetClips: full.clips.length, shard };
 }
 
-export interface AccuracyRequest extends AccuracyOptions, DatasetRequest {
+export interface AccuracyRequest extends Omit<AccuracyOptions, 'journal'>, DatasetRequest {
   models: string[];
   backends: string[];
   labels?: string;
+  /** Per-clip results appended here as they finish; with `resume`, clips it holds are not run again. */
+  journal?: { file: string; resume: boolean };
 }
+
+/** The journal of a run: beside its report, `<report>.journal.jsonl`. */
+export const journalFileOf = (report: string): string => `${report}.journal.jsonl`;
 
 export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
   const header = reportHeader();
-  const { ds, datasetClips } = await loadRequestedDataset(req);
+  const { ds, datasetClips, shard } = await loadRequestedDataset(req);
   const { models, backends, skipped } = await resolveRequested(
     req.models,
     req.backends,
@@ -68,12 +78,24 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
   const runs: AccuracyRun[] = [];
   const failed: Failed[] = [];
   const decoding: Decoding[] = [];
-  for (const model of models) {
-    const out = await evaluateTogether(model, backends, ds, req);
-    runs.push(...out.runs);
-    failed.push(...out.failed);
-    if (out.decoding) decoding.push(out.decoding);
+  const settings = {
+    dataset: ds.name,
+    resize: req.resize,
+    fps: req.fps,
+    shard: shard && { index: shard.index, count: shard.count },
+  };
+  const journal = req.journal ? Journal.open(req.journal.file, settings, req.journal.resume) : undefined;
+  try {
+    for (const model of models) {
+      const out = await evaluateTogether(model, backends, ds, { ...req, journal });
+      runs.push(...out.runs);
+      failed.push(...out.failed);
+      if (out.decoding) decoding.push(out.decoding);
+    }
+  } finally {
+    journal?.close();
   }
+  if (journal?.resumed) logLine(false, `resumed: ${journal.resumed} clip result(s) taken from ${journal.file}`);
   return validateReport({
     ...header,
     kind: 'accuracy',
@@ -83,7 +105,7 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
       backends: req.backends,
       resize: req.resize,
       fps: req.fps,
-      shard: req.shard ? { ...req.shard, datasetClips } : null,
+      shard: shard ? { ...shard, datasetClips } : null,
     },
     runs,
     skipped,
