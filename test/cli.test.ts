@@ -229,7 +229,7 @@ test('compare tests process-level values: a slower pair is a regression, a vanis
     t.deepEqual(verdicts, ['p50 ms unchanged', 'p90 ms regression']);
   } else t.log(`per-metric threshold check skipped: a ${above} % threshold is above the 1000 % the option takes`);
   const md = cli(['compare', base, file, '--format', 'md']);
-  t.regex(md.stdout, /^\| model \| backend \| metric/m);
+  t.regex(md.stdout, /^\| machine \| model \| backend \| metric/m);
   t.regex(md.stdout, /\*\*\d+ regression\(s\)\*\*/);
 });
 
@@ -297,10 +297,10 @@ test('bench tables fit 100 columns; --wide and md/csv exports carry every column
     .trim()
     .split('\n')
     .filter((l) => l.includes(','));
-  t.regex(rows[0]!, /^model,backend,thr,procs,load ms/);
+  t.regex(rows[0]!, /^machine,model,backend,thr,procs,load ms/);
   t.is(rows.length, 3);
   const md = cli(['report', base, '--format', 'md', '--out', path.join(tmp, 'w.html')]);
-  t.regex(md.stdout, /^\| model \| backend \|/m);
+  t.regex(md.stdout, /^\| machine \| model \| backend \|/m);
 });
 
 test('--percentiles shows exactly the percentiles asked for', (t) => {

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { Backend, Session } from '../backends/backend.js';
 import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import type { BenchResult, GcCount, OpProfile, Overhead } from '../core/results.js';
+import type { BenchResult, GcCount, Machine, OpProfile, Overhead } from '../core/results.js';
+import { localMachine } from '../core/machine.js';
 import { noProfile, summarizeProfile } from '../metrics/profile.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
@@ -25,6 +26,8 @@ export interface BenchOptions {
   /** After the timed runs, a separate profiling run with the runtime's op profiler. */
   profile?: boolean;
   progress: Progress;
+  /** The machine the results are labelled with (default: this one, `localMachine()`). */
+  machine?: Machine;
 }
 
 /** Identifies this process in every result it measures, so merges can tell processes apart. */
@@ -96,6 +99,7 @@ export async function benchOne(
     return {
       model: modelInfo(model),
       backend: backend.name,
+      machine: opts.machine ?? localMachine(),
       runtime: { backend: backend.name, ...session.runtime, threads: session.threads },
       input: opts.input,
       loadMs,

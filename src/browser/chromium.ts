@@ -3,7 +3,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { packageVersion } from '../backends/package-info.js';
-import type { BenchResult, Overhead } from '../core/results.js';
+import { localMachine } from '../core/machine.js';
+import type { BenchResult, Machine, Overhead } from '../core/results.js';
 import { latencyStats, median } from '../metrics/stats.js';
 import { measurementWarnings } from '../metrics/warnings.js';
 import { modelInfo } from '../models/info.js';
@@ -182,6 +183,7 @@ export interface BrowserBenchOptions {
   input: string;
   overhead: boolean;
   progress: Progress;
+  machine?: Machine;
 }
 
 export interface OpenPage {
@@ -330,6 +332,7 @@ export class ChromiumTarget {
         timerResolutionMs: Math.round(env.timerResolutionMs * 1000) / 1000,
         gpu: gpuSummary(env),
       },
+      machine: opts.machine ?? localMachine(),
       input: opts.input,
       loadMs: r.loadMs,
       firstInferenceMs: r.firstInferenceMs,

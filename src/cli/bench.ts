@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { BACKEND_NAMES, BROWSER_DEFAULT_BACKENDS, DEFAULT_BACKENDS } from '../backends/index.js';
 import { TARGETS, type Target } from '../browser/chromium.js';
 import { benchReport } from '../run/bench.js';
@@ -33,6 +33,7 @@ interface BenchFlags {
   profile: boolean;
   cache: boolean;
   target: Target;
+  machine?: string;
 }
 
 export function registerBench(program: Command): void {
@@ -59,6 +60,14 @@ export function registerBench(program: Command): void {
     .option('--input <src>', "'synthetic' or a video file (decoded before timing)", 'synthetic')
     .option('--percentiles <list>', 'percentiles to report', parsePercentiles, [50, 90, 95, 99])
     .option('--out <file>', 'report path (default reports/bench-<time>.json)')
+    .option(
+      '--machine <label>',
+      'label the results with this machine name (default: MOVINET_MACHINE, else CPU model and core count)',
+      (v: string) => {
+        if (!v.trim()) throw new InvalidArgumentError('--machine needs a non-empty label');
+        return v.trim();
+      },
+    )
     .option('--json', 'print the report as JSON on stdout; progress and logs stay on stderr', false)
     .option('--skip-missing', 'exit 0 when requested models are missing (they are still listed as skipped)', false)
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
@@ -87,10 +96,13 @@ export function registerBench(program: Command): void {
           `--frames x --repeats x --processes is ${measured}; at most ${MAX_MEASURED} frames are measured in one run`,
         );
       }
+      // Through the environment, so the processes of --processes and the browser target carry it too.
+      if (flags.machine) process.env.MOVINET_MACHINE = flags.machine;
       const out = flags.out ?? defaultReportPath('bench');
       assertWritable(out);
+      const { machine: _label, ...settings } = flags;
       const report = await benchReport({
-        ...flags,
+        ...settings,
         percentiles: [...new Set(flags.percentiles)].sort((a, b) => a - b),
         cli: fileURLToPath(new URL('./main.js', import.meta.url)),
         progress: createProgress(flags.json, 'frames'),

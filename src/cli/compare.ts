@@ -14,6 +14,7 @@ export interface CompareFlags {
   minEffect: number;
   top1Tolerance: number;
   paired: boolean;
+  acrossMachines?: boolean;
   strict: boolean;
   format: TableFormat;
   json: boolean;
@@ -50,6 +51,7 @@ export function compareOptions(flags: Omit<CompareFlags, 'strict' | 'format' | '
     minEffectMs: flags.minEffect,
     top1Tolerance: flags.top1Tolerance / 100,
     paired: flags.paired,
+    acrossMachines: flags.acrossMachines ?? false,
   };
 }
 
@@ -113,7 +115,12 @@ export function registerCompare(program: Command): void {
   const cmd = program
     .command('compare <old> <new>')
     .description('diff two reports of the same kind; exit 1 on a regression (for CI)')
-    .option('--paired', 'the reports come from one `ab` run: test paired differences of alternating processes', false);
+    .option('--paired', 'the reports come from one `ab` run: test paired differences of alternating processes', false)
+    .option(
+      '--across-machines',
+      'compare bench rows of different machines (by model and backend); without it only rows of the same machine are compared and the others are listed as not compared',
+      false,
+    );
   addCompareOptions(cmd).action((oldFile: string, newFile: string, flags: CompareFlags) => {
     emitComparison(compareReports(readReport(oldFile), readReport(newFile), compareOptions(flags)), flags);
   });

@@ -211,9 +211,30 @@ export const RooflineSchema = z.object({
 });
 export type Roofline = z.infer<typeof RooflineSchema>;
 
+/**
+ * The machine a bench result was measured on. The label names it in tables and keys it in merges and
+ * compare: by default the CPU model and core count (not the host name, so two identical CI runners are
+ * one machine), or what `--machine` / MOVINET_MACHINE says.
+ */
+export const MachineSchema = z.object({
+  label: z.string().min(1),
+  cpuModel: z.string(),
+  cpuCores: z.number().int(),
+  os: z.string(),
+  node: z.string(),
+});
+export type Machine = z.infer<typeof MachineSchema>;
+
+/** The label a machine gets when nobody names it. */
+export function defaultMachineLabel(cpuModel: string, cpuCores: number): string {
+  return `${cpuModel} ×${cpuCores}`;
+}
+
 export const BenchResultSchema = z
   .object({
     model: ModelInfoSchema,
+    /** Where it was measured (schema 3 on; older reports are labelled from their environment). */
+    machine: MachineSchema,
     backend: z.string(),
     runtime: RuntimeSchema,
     input: z.string(),

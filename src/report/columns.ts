@@ -76,9 +76,11 @@ function medianCICell(r: BenchResult): string {
 }
 
 /** The columns of a bench report: the percentiles it was asked for, p50 always first. */
-export function benchColumns(percentiles: readonly number[]): Column<BenchResult>[] {
+export function benchColumns(percentiles: readonly number[], machines = 1): Column<BenchResult>[] {
   const shown = [50, ...percentiles.filter((p) => p !== 50)];
   return [
+    // Always in exports; in the terminal table only when rows come from several machines.
+    { id: 'machine', header: 'machine', text: true, wide: machines < 2, cell: (r) => r.machine.label },
     { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
     { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
     { id: 'threads', header: 'thr', wide: true, cell: (r) => String(r.runtime.threads.requested) },

@@ -34,6 +34,11 @@ export interface CompareOptions {
    * k-th new, `ab`): test the paired differences instead of two samples.
    */
   paired: boolean;
+  /**
+   * Bench rows are matched by (machine, model, backend); with this, by (model, backend) whatever the
+   * machine, and the verdict says so.
+   */
+  acrossMachines?: boolean;
 }
 
 export const DEFAULT_COMPARE: CompareOptions = {
@@ -48,11 +53,21 @@ export const DEFAULT_COMPARE: CompareOptions = {
 };
 
 /** `inconclusive`: too few processes for the test to reach alpha, so no verdict is possible. */
-export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'inconclusive' | 'missing' | 'new';
+export type Verdict =
+  | 'regression'
+  | 'improvement'
+  | 'unchanged'
+  | 'inconclusive'
+  | 'missing'
+  | 'new'
+  /** A bench row whose pair the other report measured on another machine only (without --across-machines). */
+  | 'not compared';
 
 export interface ComparisonRow {
   model: string;
   backend: string;
+  /** Bench rows: the machine (old → new when compared across machines). */
+  machine?: string;
   metric: string;
   old: number | null;
   new: number | null;
@@ -231,25 +246,75 @@ function latencyRow(
   return { ...base, change, pValue: p, test, verdict };
 }
 
+/** The row of `others` that `r` is compared with: the same machine, or with acrossMachines any (its own first). */
+function benchMatch(r: BenchResult, others: readonly BenchResult[], across: boolean): BenchResult | undefined {
+  const same = others.filter((x) => sameKey(x, r));
+  return same.find((x) => x.machine.label === r.machine.label) ?? (across ? same[0] : undefined);
+}
+
+/** A row the other report has on another machine only: listed, not compared, never failing. */
+function otherMachineRow(
+  column: MetricColumn<BenchResult>,
+  r: BenchResult,
+  others: readonly BenchResult[],
+  side: 'old' | 'new',
+): ComparisonRow {
+  const there = [...new Set(others.filter((x) => sameKey(x, r)).map((x) => x.machine.label))].join(', ');
+  return {
+    ...absentRow(
+      column,
+      r,
+      keysOf(r),
+      side,
+      `measured on ${there} in the ${side === 'old' ? 'new' : 'old'} report (--across-machines compares them)`,
+    ),
+    machine: r.machine.label,
+    verdict: 'not compared',
+    gates: false,
+  };
+}
+
 function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   const p50 = metricColumn([percentileColumn(50)], 'p50');
+  const across = opts.acrossMachines ?? false;
+  const machineOf = (o: BenchResult, n: BenchResult) =>
+    o.machine.label === n.machine.label ? o.machine.label : `${o.machine.label} → ${n.machine.label}`;
   for (const o of a.results) {
-    const n = b.results.find((r) => sameKey(r, o));
+    const n = benchMatch(o, b.results, across);
+    if (!n && b.results.some((x) => sameKey(x, o))) {
+      rows.push(otherMachineRow(p50, o, b.results, 'old'));
+      continue;
+    }
     if (!n) {
       const why = [
         ...b.skipped.map((s) => ({ ...s, why: s.reason })),
         ...b.failed.map((f) => ({ ...f, why: f.error })),
       ].find((s) => s.model === o.model.id && s.backend === o.backend);
-      rows.push(absentRow(p50, o, keysOf(o), 'old', why?.why));
+      rows.push({ ...absentRow(p50, o, keysOf(o), 'old', why?.why), machine: o.machine.label });
       continue;
     }
-    for (const m of opts.metrics)
-      rows.push(
-        latencyRow(metricColumn([percentileColumn(m.percentile)], `p${m.percentile}`), o, n, m.threshold, opts),
+    for (const m of opts.metrics) {
+      const row = latencyRow(
+        metricColumn([percentileColumn(m.percentile)], `p${m.percentile}`),
+        o,
+        n,
+        m.threshold,
+        opts,
       );
+      const crossed = o.machine.label !== n.machine.label;
+      const note = crossed ? [`across machines: ${machineOf(o, n)}`, row.note].filter(Boolean).join('; ') : row.note;
+      rows.push({ ...row, machine: machineOf(o, n), ...(note ? { note } : {}) });
+    }
   }
-  for (const n of b.results) if (!a.results.some((r) => sameKey(r, n))) rows.push(absentRow(p50, n, keysOf(n), 'new'));
+  for (const n of b.results) {
+    if (a.results.some((o) => benchMatch(o, b.results, across) === n)) continue;
+    rows.push(
+      a.results.some((x) => sameKey(x, n))
+        ? otherMachineRow(p50, n, a.results, 'new')
+        : { ...absentRow(p50, n, keysOf(n), 'new'), machine: n.machine.label },
+    );
+  }
   return rows;
 }
 

@@ -10,6 +10,7 @@ function change(r: ComparisonRow): string {
 
 /** The columns of a comparison, for every format. */
 export const comparisonColumns: Column<ComparisonRow>[] = [
+  { id: 'machine', header: 'machine', text: true, wide: true, cell: (r) => r.machine ?? '' },
   { id: 'model', header: 'model', text: true, cell: (r) => r.model },
   { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
   { id: 'metric', header: 'metric', text: true, cell: (r) => r.metric },

@@ -162,13 +162,13 @@ export function mergeBenchReports(reports: readonly Report[], files: readonly st
       );
     }
   }
+  // A row per (machine, model, backend): processes are pooled within one machine, never across two.
   const byPair = new Map<string, BenchResult[]>();
   for (const r of bench)
-    for (const x of r.results)
-      byPair.set(`${x.model.sha256}\u0000${x.backend}`, [
-        ...(byPair.get(`${x.model.sha256}\u0000${x.backend}`) ?? []),
-        x,
-      ]);
+    for (const x of r.results) {
+      const key = `${x.machine.label}\u0000${x.model.sha256}\u0000${x.backend}`;
+      byPair.set(key, [...(byPair.get(key) ?? []), x]);
+    }
   const results = [...byPair.values()].map((parts) => combineProcesses(parts, first.config.percentiles));
   const measured = new Set(results.map((r) => `${r.model.id}\u0000${r.backend}`));
   const notMeasured = <T extends { model: string; backend: string }>(x: T) =>
@@ -181,7 +181,8 @@ export function mergeBenchReports(reports: readonly Report[], files: readonly st
       ...first.config,
       models: [...new Set(bench.flatMap((r) => r.config.models))],
       backends: [...new Set(bench.flatMap((r) => r.config.backends))],
-      processes: Math.min(...results.map((r) => r.processes.length), first.config.processes),
+      // The most any row has; each row's own count is its processes (the table's procs column).
+      processes: Math.max(...results.map((r) => r.processes.length)),
     },
     results,
     skipped: distinct(bench.flatMap((r) => r.skipped)).filter(notMeasured),

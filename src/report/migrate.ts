@@ -1,3 +1,4 @@
+import { defaultMachineLabel } from '../core/results.js';
 import { findModelSpec } from '../models/manifest.js';
 import { UserError } from '../util/errors.js';
 
@@ -61,11 +62,22 @@ function v1ToV2(report: Json): Json {
 }
 
 /**
- * Version 3 added `runtime.kernels` (which kernels ran, native TFLite rows only). No row of an earlier
- * report ran there, so every earlier row is a row without it: nothing to fill in but the version.
+ * Version 3 added `runtime.kernels` (native TFLite rows only: no earlier row ran there) and, on bench
+ * results, the machine they were measured on: an earlier report came from one machine, its environment's.
  */
 function v2ToV3(report: Json): Json {
-  return { ...report, schemaVersion: 3 };
+  if (report.kind !== 'bench') return { ...report, schemaVersion: 3 };
+  const env = isObject(report.environment) ? report.environment : {};
+  const [cpuModel, cpuCores] = [String(env.cpuModel ?? 'unknown'), Number(env.cpuCores ?? 0)];
+  const machine = {
+    label: defaultMachineLabel(cpuModel, cpuCores),
+    cpuModel,
+    cpuCores,
+    os: String(env.os ?? 'unknown'),
+    node: String(env.node ?? 'unknown'),
+  };
+  const results = Array.isArray(report.results) ? report.results.filter(isObject) : [];
+  return { ...report, schemaVersion: 3, results: results.map((r) => ({ ...r, machine })) };
 }
 
 /** Steps from version n to n + 1, by n. */

@@ -6,6 +6,7 @@ import type { Comparison } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
 import { fmt, pct, rooflineVerdict } from './format.js';
+import { byMachine, machinesLine, machinesOf, processesText } from './machines.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
@@ -89,13 +90,12 @@ const withNotes = (opts: TableOptions, table: string, ...notes: (string | string
 
 export function benchTable(report: BenchReport, opts: TableOptions = {}): string {
   const c = report.config;
-  const procs =
-    c.processes > 1
-      ? `, ${c.processes} processes per pair (p50 CI over processes)`
-      : ', 1 process (p50 CI over frames)';
+  const procs = `, ${processesText(report.results)}`;
+  const rows = byMachine(report.results);
   return withNotes(
     opts,
-    renderTable(benchColumns(c.percentiles), report.results, opts),
+    renderTable(benchColumns(c.percentiles, machinesOf(rows).length), rows, opts),
+    machinesLine(rows),
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
     report.results.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),

@@ -1,5 +1,7 @@
 import { accuracyColumns, benchColumns, parityColumns } from '../columns.js';
+import type { Machine } from '../../core/results.js';
 import { fmt, pct } from '../format.js';
+import { machinesOf, processesText } from '../machines.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
 import { chart, colorScale, PLOT, round, slug } from './charts.js';
 import {
@@ -22,6 +24,30 @@ function runHeading(ctx: PageContext, r: Report, many: boolean): Html {
     : `<p class="note"><code>${esc(r.command)}</code> (${esc(r.createdAt)})</p>`;
 }
 
+/** The machines behind the rows, beside the source page's phones: machines too, but quoted, not measured. */
+function machinesTable(machines: readonly Machine[]): Html {
+  const measured = machines.map((m) => [m.label, m.cpuModel, String(m.cpuCores), m.os, m.node, 'measured here']);
+  const quoted = ['Pixel 4', 'Pixel 3'].map((p) => [
+    p,
+    '(phone)',
+    '–',
+    'Android',
+    '–',
+    'quoted from the source page, not measured',
+  ]);
+  return plainTable(
+    [
+      { header: 'machine', text: true },
+      { header: 'CPU', text: true },
+      { header: 'cores' },
+      { header: 'OS', text: true },
+      { header: 'Node', text: true },
+      { header: 'figures', text: true },
+    ],
+    [...measured, ...quoted],
+  );
+}
+
 function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
   const c = r.config;
   const warnings = r.results.flatMap((x) => x.warnings.map((w) => `${x.model.id} ${x.backend}: ${w}`));
@@ -29,10 +55,18 @@ function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
     (x) =>
       `${x.backend}: ${x.runtime.package} ${x.runtime.version} (${x.runtime.build}); threads: ${x.runtime.threads.enforcement}`,
   );
+  const machines = machinesOf(r.results);
+  // One table per machine: rows of two machines are never pooled, and never read as one.
+  const tables = machines.map((m) => {
+    const rows = r.results.filter((x) => x.machine.label === m.label);
+    const heading = machines.length > 1 ? `<h4>${esc(m.label)}</h4>` : '';
+    return `${heading}${columnTable(benchColumns(c.percentiles), rows)}`;
+  });
   return [
     runHeading(ctx, r, many),
-    `<p>${esc(c.threads)} thread(s); ${esc(c.frames)} frames × ${esc(c.repeats)} repeat(s) after ${esc(c.warmup)} warm-up frames, in ${esc(plural(c.processes, 'process', 'processes'))} per pair; input ${esc(c.input)}.</p>`,
-    columnTable(benchColumns(c.percentiles), r.results),
+    `<p>${esc(c.threads)} thread(s); ${esc(c.frames)} frames × ${esc(c.repeats)} repeat(s) after ${esc(c.warmup)} warm-up frames, ${esc(processesText(r.results))}; input ${esc(c.input)}.</p>`,
+    machinesTable(machines),
+    ...tables,
     `<p class="note">p50 CI: over processes when there are several, else over frames. ×RT = frame period / p50. ovh = p50 of the step loop / p50 of the bare runtime loop. The ref and Pixel columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>`,
     notRunDetails(r.skipped, r.failed),
     detailsList(plural(warnings.length, 'measurement warning'), warnings, 'warnings'),

@@ -1,0 +1,34 @@
+import type { BenchResult, Machine } from '../core/results.js';
+
+/** The machines of these results, in first-seen order. */
+export function machinesOf(results: readonly BenchResult[]): Machine[] {
+  const seen = new Map<string, Machine>();
+  for (const r of results) if (!seen.has(r.machine.label)) seen.set(r.machine.label, r.machine);
+  return [...seen.values()];
+}
+
+/** Rows grouped by machine (first-seen order), each group in its own order. */
+export function byMachine(results: readonly BenchResult[]): BenchResult[] {
+  const order = machinesOf(results).map((m) => m.label);
+  return [...results].sort((a, b) => order.indexOf(a.machine.label) - order.indexOf(b.machine.label));
+}
+
+/** How many processes stand behind the rows: one count when every row has it, else the range. */
+export function processesText(results: readonly BenchResult[]): string {
+  const counts = [...new Set(results.map((r) => r.processes.length))].sort((a, b) => a - b);
+  if (counts.length <= 1) {
+    const n = counts[0] ?? 1;
+    return n > 1 ? `${n} processes per pair (p50 CI over processes)` : '1 process per pair (p50 CI over frames)';
+  }
+  return `${counts[0]} to ${counts.at(-1)} processes per row (procs column; p50 CI over processes where there are several)`;
+}
+
+/** One line naming the machines when there are several, for the text above or under a table. */
+export function machinesLine(results: readonly BenchResult[]): string[] {
+  const machines = machinesOf(results);
+  if (machines.length < 2) return [];
+  const rows = (label: string) => results.filter((r) => r.machine.label === label).length;
+  return [
+    `machines: ${machines.map((m) => `${m.label} (${rows(m.label)} rows)`).join('; ')}; rows are per machine, never pooled across machines`,
+  ];
+}
