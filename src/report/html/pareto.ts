@@ -38,6 +38,9 @@ function frontier(points: readonly Measured[]): Measured[] {
 export const paretoSection: Section = async (ctx) => {
   const measured: Measured[] = [];
   const clipCounts = new Set<string>();
+  // Each machine is its own series when there are several (latency is per machine; accuracy is not).
+  const machines = new Set(ctx.benchEntries.map((e) => e.result.machine.label));
+  const onMachine = (label: string, machine: string) => (machines.size > 1 ? `${label} @ ${machine}` : label);
   for (const acc of ctx.accuracy)
     for (const run of acc.runs) {
       if (run.summary.evaluated === 0) continue;
@@ -49,7 +52,10 @@ export const paretoSection: Section = async (ctx) => {
         };
         const top1 = run.summary.top1;
         measured.push({
-          series: ctx.accuracy.length > 1 ? `${e.label} (accuracy ${ctx.runName(acc)})` : e.label,
+          series: onMachine(
+            ctx.accuracy.length > 1 ? `${e.label} (accuracy ${ctx.runName(acc)})` : e.label,
+            e.result.machine.label,
+          ),
           model: run.model.id,
           p50: round(e.result.stats.p50, 3),
           p50Low: round(ci.low, 3),
@@ -150,7 +156,7 @@ export const paretoSection: Section = async (ctx) => {
     layer: layers,
   };
   const threads = [...new Set(ctx.bench.map((b) => b.config.threads))].join('/');
-  const cpu = ctx.bench[0]?.environment.cpuModel ?? 'this machine';
+  const cpu = [...machines].join(', ') || 'this machine';
   const figure = await chart(spec, {
     id: 'accuracy-vs-latency',
     description: 'Top-1 accuracy against p50 latency per model and backend, with the source page figures',
