@@ -26,15 +26,19 @@ function otherPeak(x: NonNullable<BenchResult['roofline']>): string {
   return x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`;
 }
 
-function rooflineLine(r: BenchResult): string[] {
+/** How the lines under a bench table name a row: with its machine when the rows come from several. */
+const rowName = (r: BenchResult, machines: number) =>
+  `${r.model.id} ${r.backend}${machines > 1 ? ` @ ${r.machine.label}` : ''}`;
+
+function rooflineLine(r: BenchResult, machines = 1): string[] {
   const x = r.roofline;
   if (!x) return [];
   const achieved = `${x.achievedGmacPerS.toFixed(2)} GMAC/s at p50 = ${rooflineVerdict(x)}`;
-  return [`roofline ${r.model.id} ${r.backend}: ${achieved} (probe: ${x.probe.op}; ${otherPeak(x)})`];
+  return [`roofline ${rowName(r, machines)}: ${achieved} (probe: ${x.probe.op}; ${otherPeak(x)})`];
 }
 
 /** Native TFLite rows: what the delegate took and what stayed on built-in kernels. */
-function kernelsLine(r: BenchResult): string[] {
+function kernelsLine(r: BenchResult, machines = 1): string[] {
   const k = r.runtime.kernels;
   if (!k) return [];
   const delegate = k.delegate
@@ -42,7 +46,7 @@ function kernelsLine(r: BenchResult): string[] {
     : `no delegate: all ${k.nodes} nodes on built-in kernels`;
   const left = k.builtinOps.map((o) => `${o.op}×${o.nodes}`).join(' ');
   const builtin = k.delegate && left ? `; built-in: ${left} (${pct(k.builtinMacShare)} of MACs)` : '';
-  return [`kernels ${r.model.id} ${r.backend}: TFLite ${k.tfliteVersion}, ${delegate}${builtin}`];
+  return [`kernels ${rowName(r, machines)}: TFLite ${k.tfliteVersion}, ${delegate}${builtin}`];
 }
 
 /** The source page's figures, once per model, under the table instead of in four columns of every row. */
@@ -92,15 +96,16 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
   const c = report.config;
   const procs = `, ${processesText(report.results)}`;
   const rows = byMachine(report.results);
+  const machines = machinesOf(rows).length;
   return withNotes(
     opts,
-    renderTable(benchColumns(c.percentiles, machinesOf(rows).length), rows, opts),
+    renderTable(benchColumns(c.percentiles, machines), rows, opts),
     machinesLine(rows),
     notRunLines(report.skipped, report.failed),
-    report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
-    report.results.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
-    report.results.flatMap(kernelsLine),
-    report.results.flatMap(rooflineLine),
+    rows.flatMap((r) => r.warnings.map((w) => `warning ${rowName(r, machines)}: ${w}`)),
+    rows.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
+    rows.flatMap((r) => kernelsLine(r, machines)),
+    rows.flatMap((r) => rooflineLine(r, machines)),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
     referenceLines(
       report.results.map((r) => r.model),
