@@ -22,7 +22,7 @@ function bench(out: string, machine: string | null, env: Record<string, string> 
       '--backends',
       'tfjs-tflite',
       '--frames',
-      '40',
+      '20',
       '--warmup',
       '5',
       '--no-roofline',
