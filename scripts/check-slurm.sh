@@ -11,13 +11,18 @@ state="$work/slurm"
 t0=$(date +%s)
 fail() { echo "check-slurm: $*" >&2; exit 1; }
 cleanup() {
-  scancel --user=root 2> /dev/null || true
+  # Only this cluster's jobs (SLURM_CONF is set once it is up), and the daemons only once its jobs are gone.
+  if [ -n "${SLURM_CONF:-}" ]; then
+    scancel --user=root 2> /dev/null || true
+    for _ in $(seq 100); do [ -z "$(squeue -h 2> /dev/null)" ] && break; sleep 0.2; done
+  fi
   bash "$root/scripts/cluster/slurm-local.sh" stop "$state"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-eval "$(bash "$root/scripts/cluster/slurm-local.sh" start "$state")"
+started="$(bash "$root/scripts/cluster/slurm-local.sh" start "$state")" || fail "the cluster did not start"
+eval "$started"
 echo "check-slurm: cluster up in $(($(date +%s) - t0)) s ($(sinfo -h -o '%N %c CPUs %t'))"
 export MOVINET_BENCH="node $root/dist/src/cli/main.js"
 export MOVINET_DATA_DIR="${MOVINET_DATA_DIR:-$(cd "$root/.." && pwd)/shared}"

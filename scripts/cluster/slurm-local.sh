@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A single-node Slurm cluster on this machine, for the CI check of the Slurm recipe: Debian's munge,
 # slurmctld and slurmd, run as root without systemd, configured in <state-dir> (nothing under /etc is
-# changed but munge's key, created if absent). `stop` ends every daemon `start` started, by its PID.
+# changed). `stop` ends every daemon `start` started, by its PID.
 #   slurm-local.sh start <state-dir>   # prints the SLURM_CONF to export
 #   slurm-local.sh stop <state-dir>
 set -euo pipefail
@@ -56,6 +56,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 JobRequeue=1
+DependencyParameters=kill_invalid_depend
 ReturnToService=2
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
@@ -64,13 +65,9 @@ NodeName=$host CPUs=$(nproc) RealMemory=$mem_mb State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 
-# munge: the package's key if there is one, else one made here; its socket in the state dir.
-key=/etc/munge/munge.key
-if [ ! -s "$key" ]; then
-  mkdir -p /etc/munge
-  (command -v mungekey > /dev/null && mungekey --create --keyfile="$key") || dd if=/dev/urandom of="$key" bs=1 count=1024 status=none
-fi
-chown root:root "$key" 2>/dev/null || true
+# munge: a key of its own in the state dir (the system's key and daemon are left alone), its socket there too.
+key="$state/munge/munge.key"
+(command -v mungekey > /dev/null && mungekey --create --keyfile="$key" 2> /dev/null) || dd if=/dev/urandom of="$key" bs=1 count=1024 status=none
 chmod 400 "$key"
 socket="$state/munge/munge.socket"
 munged --force --key-file="$key" --socket="$socket" --pid-file="$state/munged.pid" --log-file="$state/log/munged.log" --seed-file="$state/munge/seed"

@@ -181,22 +181,19 @@ export async function bindTfliteCApi(file: string): Promise<TfliteCApi> {
         koffi.unregister(prepare);
         koffi.free(spy);
       };
-      try {
-        koffi.encode(spy, Delegate, {
-          data_: null,
-          Prepare: prepare,
-          CopyFromBufferHandle: null,
-          CopyToBufferHandle: null,
-          FreeBufferHandle: null,
-          flags: 0n,
-        });
-        if (modify(interpreter, spy) !== 0) throw new Error('applying the plan-reading delegate failed');
-        if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
-        if (!plan) throw new Error('the plan-reading delegate was never prepared');
-      } catch (e) {
-        release();
-        throw e;
-      }
+      // On failure nothing is freed: the interpreter may still point at this delegate (a small leak on a
+      // path that ends the load, rather than a dangling pointer).
+      koffi.encode(spy, Delegate, {
+        data_: null,
+        Prepare: prepare,
+        CopyFromBufferHandle: null,
+        CopyToBufferHandle: null,
+        FreeBufferHandle: null,
+        flags: 0n,
+      });
+      if (modify(interpreter, spy) !== 0) throw new Error('applying the plan-reading delegate failed');
+      if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+      if (!plan) throw new Error('the plan-reading delegate was never prepared');
       return { plan, release };
     },
   };

@@ -150,7 +150,8 @@ async function fetchLibrary(): Promise<NativeLibrary> {
       `the native TFLite library is not in the cache (${target}) and the run is offline, so ${name}@${version} was not fetched from ${url}`,
     );
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tarball = path.join(path.dirname(target), `${name}-${version}.tgz`);
+  // Per process: shards starting together on one shared cache each fetch their own copy.
+  const tarball = path.join(path.dirname(target), `.${name}-${version}.${process.pid}-${Date.now()}.tgz`);
   try {
     await download({
       what: `${name}@${version}`,
@@ -161,6 +162,8 @@ async function fetchLibrary(): Promise<NativeLibrary> {
     });
     await extractMember(tarball, `package/cc_deps/${f.dir}/${f.file}`, target);
   } catch (e) {
+    // Another process may have put a good copy in place meanwhile.
+    if (fs.existsSync(target) && sha256File(target) === f.sha256) return describe(f, target);
     const cause = e instanceof DownloadError ? e.detail : errorMessage(e);
     throw new RuntimeUnavailable(`fetching the native TFLite library (${name}@${version}) failed: ${cause}`);
   } finally {

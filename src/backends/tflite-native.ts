@@ -261,14 +261,20 @@ function nativeBackend(name: string, variant: NativeVariant): Backend {
         loaded.runner.cleanUp();
         throw new Error(`${name}: asked for 1 thread, but ${threads.enforcement}`);
       }
-      const version = api.version();
-      const runtime: RuntimeInfo = {
-        package: NATIVE_TFLITE_SOURCE.package,
-        version: NATIVE_TFLITE_SOURCE.version,
-        build: `libtensorflowlite_c ${version} ${library.platformBinary} (${variant === 'xnnpack' ? 'XNNPACK delegate, QS8+QU8' : 'no delegate: built-in kernels'})`,
-        kernels: kernelPlacement(model.graph, loaded.plan, variant, version, library),
-      };
-      return new TfliteRunnerSession(model.signature, loaded.runner, threads, runtime, false);
+      try {
+        const version = api.version();
+        const runtime: RuntimeInfo = {
+          package: NATIVE_TFLITE_SOURCE.package,
+          version: NATIVE_TFLITE_SOURCE.version,
+          build: `libtensorflowlite_c ${version} ${library.platformBinary} (${variant === 'xnnpack' ? 'XNNPACK delegate, QS8+QU8' : 'no delegate: built-in kernels'})`,
+          kernels: kernelPlacement(model.graph, loaded.plan, variant, version, library),
+        };
+        return new TfliteRunnerSession(model.signature, loaded.runner, threads, runtime, false);
+      } catch (e) {
+        // A tensor that does not match the signature: the interpreter is freed before the error goes up.
+        loaded.runner.cleanUp();
+        throw e;
+      }
     },
   };
 }

@@ -3,6 +3,7 @@ import { evaluateTogether, type AccuracyOptions } from '../accuracy/run.js';
 import type { AccuracyRun, Decoding, Failed } from '../core/results.js';
 import { resolveShard, type ResolvedShard, type ShardRequest } from './shard.js';
 import {
+  clipName,
   datasetRef,
   labelIndices,
   loadDatasetRef,
@@ -17,6 +18,7 @@ import { refuseArchitectureOnly } from '../models/resolve.js';
 import { agreement } from '../metrics/accuracy.js';
 import { validateReport, type AccuracyReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
+import { sha256Bytes } from '../util/sha256.js';
 import { logLine } from '../util/progress.js';
 import { reportHeader } from './environment.js';
 import { resolveRequested } from './requested.js';
@@ -60,6 +62,11 @@ export interface AccuracyRequest extends Omit<AccuracyOptions, 'journal'>, Datas
 /** The journal of a run: beside its report, `<report>.journal.jsonl`. */
 export const journalFileOf = (report: string): string => `${report}.journal.jsonl`;
 
+function datasetHash(ds: Dataset): string {
+  const entries = ds.clips.map((c) => `${clipName(ds, c)}\t${c.label}`).join('\n');
+  return sha256Bytes(new TextEncoder().encode(entries)).slice(0, 16);
+}
+
 export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
   const header = reportHeader();
   const { ds, datasetClips, shard } = await loadRequestedDataset(req);
@@ -79,7 +86,8 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
   const failed: Failed[] = [];
   const decoding: Decoding[] = [];
   const settings = {
-    dataset: ds.name,
+    // The clips and their labels, not only the list's name: an edited list is another dataset.
+    dataset: `${ds.name} ${datasetHash(ds)}`,
     resize: req.resize,
     fps: req.fps,
     shard: shard && { index: shard.index, count: shard.count },

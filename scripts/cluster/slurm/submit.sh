@@ -13,9 +13,8 @@ shift 2
 [ "${1:-}" = "--" ] && shift
 [ "$shards" -ge 1 ] || { echo "submit.sh: <shards> must be at least 1" >&2; exit 2; }
 mkdir -p "$out" logs
-export MOVINET_OUT_DIR="$(cd "$out" && pwd)" MOVINET_MERGED="$(cd "$out" && pwd).merged.json"
-export MOVINET_ACCURACY_ARGS="$*"
-array=$(sbatch --parsable --export=ALL --array="0-$((shards - 1))" "$here/accuracy-array.sbatch")
+export MOVINET_OUT_DIR="$(cd "$out" && pwd)"
+array=$(sbatch --parsable --export=ALL --array="0-$((shards - 1))" "$here/accuracy-array.sbatch" "$@")
 array=${array%%;*}
-merge=$(sbatch --parsable --export=ALL --dependency="afterok:${array}" "$here/merge.sbatch")
+merge=$(sbatch --parsable --export=ALL --dependency="afterok:${array}" "$here/merge.sbatch" "$MOVINET_OUT_DIR")
 echo "$array ${merge%%;*}"
