@@ -230,6 +230,8 @@ test('compare tests process-level values: a slower pair is a regression, a vanis
   } else t.log(`per-metric threshold check skipped: a ${above} % threshold is above the 1000 % the option takes`);
   const md = cli(['compare', base, file, '--format', 'md']);
   t.regex(md.stdout, /^\| machine \| model \| backend \| metric/m);
+  // "Unchanged" never hides "could not tell": the smallest slow-down each row's test could catch.
+  t.regex(md.stdout, /^- smallest slow-down this run could detect .*a0-int8 onnxruntime p50 (\+\d+\.\d%|over \+200%)/m);
   t.regex(md.stdout, /\*\*\d+ regression\(s\)\*\*/);
 });
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { DETECTABLE_CAP, detectablePaired, detectableTwoSample } from '../src/metrics/detectable.js';
 import { mannWhitneyP, mcNemarExactP, smallestMannWhitneyP, wilcoxonSignedRankP } from '../src/metrics/hypothesis.js';
 import { latencyStats, medianCIRanks, percentileSorted } from '../src/metrics/stats.js';
 import { wilson, timeToCorrect } from '../src/metrics/accuracy.js';
@@ -83,4 +84,25 @@ test('exact tests match hand-computed null distributions', (t) => {
   // Six clips flipped one way, none back: 2 * (1/2)^6.
   t.true(Math.abs(mcNemarExactP(0, 6) - 2 / 64) < 1e-12);
   t.is(mcNemarExactP(3, 3), 1);
+});
+
+test('the smallest detectable slow-down grows with the spread and needs enough pairs or processes', (t) => {
+  // Ten ab pairs whose ratios spread ±0.5 % or ±10 % around 1.
+  const tight = Array.from({ length: 10 }, (_, i) => 1 + ((i % 5) - 2) * 0.0025);
+  const loose = Array.from({ length: 10 }, (_, i) => 1 + ((i % 5) - 2) * 0.05);
+  const [dt, dl] = [detectablePaired(tight, 0.01), detectablePaired(loose, 0.01)];
+  t.true(dt !== null && dl !== null);
+  t.true(dt! < 0.03, `tight: ${dt}`);
+  t.true(dl! > dt!, `loose ${dl} vs tight ${dt}`);
+  // Deterministic: the same data give the same estimate.
+  t.is(detectablePaired(loose, 0.01), dl);
+  // Seven pairs cannot reach alpha 0.01 with a signed-rank test at all: nothing to estimate.
+  t.is(detectablePaired(tight.slice(0, 7), 0.01), null);
+  // Five processes a side can (Mann-Whitney); four cannot.
+  const a = [3.5, 3.52, 3.49, 3.51, 3.5];
+  const d5 = detectableTwoSample(a, a, 0.01);
+  t.true(d5 !== null && d5 < 0.05, `5 vs 5: ${d5}`);
+  t.is(detectableTwoSample(a.slice(0, 4), a.slice(0, 4), 0.01), null);
+  // A spread too wide for any shift on the grid reads as the cap.
+  t.is(detectablePaired([0.2, 5, 0.3, 4, 0.25, 6, 0.2, 5, 0.3, 4], 0.01), DETECTABLE_CAP);
 });

@@ -7,6 +7,7 @@ import {
   smallestMannWhitneyP,
   wilcoxonSignedRankP,
 } from '../metrics/hypothesis.js';
+import { detectablePaired, detectableTwoSample } from '../metrics/detectable.js';
 import { pairPasses } from '../metrics/parity.js';
 import { median } from '../metrics/stats.js';
 import { UserError } from '../util/errors.js';
@@ -68,6 +69,11 @@ export interface ComparisonRow {
   backend: string;
   /** Bench rows: the machine (old → new when compared across machines). */
   machine?: string;
+  /**
+   * Latency rows: the smallest slow-down this test, at this size and observed spread, catches with 80 %
+   * power at alpha (metrics/detectable.ts); null when it cannot reach alpha at all.
+   */
+  detectable?: number | null;
   metric: string;
   old: number | null;
   new: number | null;
@@ -209,6 +215,7 @@ function latencyRow(
   let test: string;
   let change = om && nm !== null ? nm / om - 1 : null;
   let reachable: boolean;
+  let detectable: number | null;
   if (opts.paired) {
     const k = Math.min(oldVals.length, newVals.length);
     const logRatios = Array.from({ length: k }, (_, i) => Math.log(newVals[i]! / oldVals[i]!));
@@ -216,11 +223,13 @@ function latencyRow(
     test = `Wilcoxon signed-rank, ${k} pairs`;
     if (k > 0) change = Math.exp(median(logRatios)!) - 1;
     if (reachable) p = wilcoxonSignedRankP(logRatios);
+    detectable = reachable ? detectablePaired(logRatios.map(Math.exp), opts.alpha) : null;
   } else {
     reachable =
       oldVals.length > 0 && newVals.length > 0 && smallestMannWhitneyP(oldVals.length, newVals.length) < opts.alpha;
     test = `Mann-Whitney, ${oldVals.length} vs ${newVals.length} processes`;
     if (reachable) p = mannWhitneyP(oldVals, newVals);
+    detectable = reachable ? detectableTwoSample(oldVals, newVals, opts.alpha) : null;
   }
   if (!reachable) {
     const why = opts.paired
@@ -233,6 +242,7 @@ function latencyRow(
       test,
       verdict: 'inconclusive',
       note: `not testable at alpha ${opts.alpha}: needs ${why}`,
+      detectable: null,
     };
   }
   const delta = om !== null && nm !== null ? nm - om : 0;
@@ -243,7 +253,7 @@ function latencyRow(
       : significant && change! < -threshold
         ? 'improvement'
         : 'unchanged';
-  return { ...base, change, pValue: p, test, verdict };
+  return { ...base, change, pValue: p, test, verdict, detectable };
 }
 
 /** The row of `others` that `r` is compared with: the same machine, or with acrossMachines any (its own first). */

@@ -2,7 +2,8 @@ import type { BenchResult, Failed, ModelInfo, OpProfile, Skipped } from '../core
 import type { LiveResult } from '../live/result.js';
 import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
 import { accuracyColumns, benchColumns, liveColumns, parityColumns } from './columns.js';
-import type { Comparison } from './compare.js';
+import { DETECTABLE_CAP } from '../metrics/detectable.js';
+import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
 import { fmt, pct, rooflineVerdict } from './format.js';
@@ -251,6 +252,24 @@ export function comparisonTable(result: Comparison, opts: TableOptions = {}): st
     ratio === null
       ? []
       : `geometric mean of new/old p50 over ${result.rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).length} pair(s): ${ratio.toFixed(3)}`,
+    detectableLine(result.rows, md),
     md ? `**${verdict}**` : verdict,
   );
+}
+
+/** What the run could have seen: per latency row, the smallest slow-down its test catches 80 % of the time. */
+function detectableLine(rows: readonly ComparisonRow[], md: boolean): string[] {
+  const tested = rows.filter((r) => r.detectable !== undefined);
+  if (tested.length === 0) return [];
+  const each = tested.map(
+    (r) => `${r.model} ${r.backend} ${r.metric.replace(/ ms$/, '')} ${detectableText(r.detectable!)}`,
+  );
+  return [
+    `${md ? '- ' : ''}smallest slow-down this run could detect (80 % power at its alpha; resampled from the observed spread, separate from --threshold and --min-effect): ${each.join(', ')}`,
+  ];
+}
+
+function detectableText(d: number | null): string {
+  if (d === null) return 'none (too few processes to test)';
+  return d >= DETECTABLE_CAP ? 'over +200%' : `+${(d * 100).toFixed(1)}%`;
 }
