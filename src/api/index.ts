@@ -1,6 +1,6 @@
 /**
- * movinet-bench as a library: the functions the CLI calls, with the CLI's defaults, each returning the
- * validated report object the CLI would write. Nothing here prints, draws a progress bar or writes a file.
+ * movinet-bench as a library: the functions the CLI calls, with the CLI's defaults (run/defaults.ts), each
+ * returning the validated report object the CLI would write. Nothing here prints, draws a progress bar or writes a file.
  *
  *   import { bench, accuracy, compare, readReport } from 'movinet-bench';
  */
@@ -8,15 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import type { ResizeMode } from '../core/results.js';
 import { compareReports, DEFAULT_COMPARE, type CompareOptions, type Comparison } from '../report/compare.js';
-import {
-  validateReport,
-  type AccuracyReport,
-  type BenchReport,
-  type ParityReport,
-  type Report,
-} from '../report/schema.js';
+import type { AccuracyReport, BenchReport, ParityReport, Report } from '../report/schema.js';
 import { accuracyReport } from '../run/accuracy.js';
 import { benchReport } from '../run/bench.js';
+import { COMMAND_DEFAULTS as D } from '../run/defaults.js';
 import { recordLibraryCall } from '../run/environment.js';
 import { parityReport } from '../run/parity.js';
 import { createProgress } from '../util/progress.js';
@@ -53,23 +48,21 @@ export interface BenchParams {
 /** Per-frame latency of each (model, backend) pair, as `movinet-bench bench`. */
 export async function bench(p: BenchParams = {}): Promise<BenchReport> {
   recordLibraryCall(`movinet-bench library: bench(${JSON.stringify(p)})`);
-  return validated(
-    await benchReport({
-      models: p.models ?? ['a0'],
-      backends: p.backends ?? DEFAULT_BACKENDS,
-      threads: p.threads ?? 1,
-      frames: p.frames ?? 300,
-      warmup: p.warmup ?? 20,
-      repeats: p.repeats ?? 1,
-      processes: p.processes ?? 1,
-      input: p.input ?? 'synthetic',
-      percentiles: p.percentiles ?? [50, 90, 95, 99],
-      overhead: p.overhead ?? true,
-      roofline: p.roofline ?? true,
-      cli: CLI,
-      progress: silent(),
-    }),
-  );
+  return benchReport({
+    models: p.models ?? [...D.models],
+    backends: p.backends ?? [...D.backends],
+    threads: p.threads ?? D.threads,
+    frames: p.frames ?? D.frames,
+    warmup: p.warmup ?? D.warmup,
+    repeats: p.repeats ?? D.repeats,
+    processes: p.processes ?? D.processes,
+    input: p.input ?? D.input,
+    percentiles: p.percentiles ?? [...D.percentiles],
+    overhead: p.overhead ?? true,
+    roofline: p.roofline ?? true,
+    cli: CLI,
+    progress: silent(),
+  });
 }
 
 export interface AccuracyParams {
@@ -87,19 +80,17 @@ export interface AccuracyParams {
 /** Clip-level top-1/top-5 on real clips, as `movinet-bench accuracy`. */
 export async function accuracy(p: AccuracyParams): Promise<AccuracyReport> {
   recordLibraryCall(`movinet-bench library: accuracy(${JSON.stringify(p)})`);
-  return validated(
-    await accuracyReport({
-      ...(p.subset !== undefined ? { subset: p.subset } : {}),
-      ...(p.dataset !== undefined ? { dataset: p.dataset } : {}),
-      ...(p.labels !== undefined ? { labels: p.labels } : {}),
-      models: p.models ?? ['a0'],
-      backends: p.backends ?? ['tfjs-tflite'],
-      threads: p.threads ?? 1,
-      resize: p.resize ?? 'crop',
-      fps: p.fps ?? 5,
-      progress: silent(),
-    }),
-  );
+  return accuracyReport({
+    ...(p.subset !== undefined ? { subset: p.subset } : {}),
+    ...(p.dataset !== undefined ? { dataset: p.dataset } : {}),
+    ...(p.labels !== undefined ? { labels: p.labels } : {}),
+    models: p.models ?? [...D.models],
+    backends: p.backends ?? [...D.backends],
+    threads: p.threads ?? D.threads,
+    resize: p.resize ?? D.resize,
+    fps: p.fps ?? D.fps,
+    progress: silent(),
+  });
 }
 
 export interface ParityParams {
@@ -113,25 +104,19 @@ export interface ParityParams {
 /** Every backend on the same decoded frames, compared frame by frame with the first, as `movinet-bench parity`. */
 export async function parity(p: ParityParams = {}): Promise<ParityReport> {
   recordLibraryCall(`movinet-bench library: parity(${JSON.stringify(p)})`);
-  return validated(
-    await parityReport({
-      models: p.models ?? ['a0'],
-      backends: p.backends ?? DEFAULT_BACKENDS,
-      dataset: p.dataset ?? 'kinetics-sample',
-      minAgreement: p.minAgreement ?? 0.99,
-      threads: 1,
-      resize: 'crop',
-      fps: 5,
-      progress: silent(),
-    }),
-  );
+  return parityReport({
+    models: p.models ?? [...D.models],
+    backends: p.backends ?? [...D.backends],
+    dataset: p.dataset ?? D.dataset,
+    minAgreement: p.minAgreement ?? D.minAgreement,
+    threads: D.threads,
+    resize: D.resize,
+    fps: D.fps,
+    progress: silent(),
+  });
 }
 
 /** Old vs new, as `movinet-bench compare`: `regressions > 0` is what makes the CLI exit 1. */
 export function compare(oldReport: Report, newReport: Report, opts: Partial<CompareOptions> = {}): Comparison {
   return compareReports(oldReport, newReport, { ...DEFAULT_COMPARE, ...opts });
-}
-
-function validated<R extends Report>(report: R): R {
-  return validateReport(report) as R;
 }

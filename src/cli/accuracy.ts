@@ -3,6 +3,7 @@ import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import type { ResizeMode } from '../core/results.js';
 import type { ShardRequest } from '../run/shard.js';
 import { accuracyReport, journalFileOf } from '../run/accuracy.js';
+import { COMMAND_DEFAULTS } from '../run/defaults.js';
 import { createProgress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
@@ -44,11 +45,11 @@ export function registerAccuracy(program: Command): void {
       '--dataset <dir|csv|json>',
       'your clips: <label>/<clip> folders, a path,label CSV, or a JSON manifest (a subset name works too)',
     )
-    .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
+    .option('--models <ids>', 'model ids or .tflite paths', parseList, [...COMMAND_DEFAULTS.models])
     .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)
-    .option('--resize <mode>', 'crop or squash', parseResize, 'crop')
-    .option('--fps <n>', 'decode rate (the models are trained at 5)', intParser('--fps', 1, 60), 5)
-    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
+    .option('--resize <mode>', 'crop or squash', parseResize, COMMAND_DEFAULTS.resize)
+    .option('--fps <n>', 'decode rate (the models are trained at 5)', intParser('--fps', 1, 60), COMMAND_DEFAULTS.fps)
+    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), COMMAND_DEFAULTS.threads)
     .option(
       '--shard <i/n|auto|auto/n>',
       'evaluate the deterministic slice i of n (merge with `reports merge`); auto: the index (and count) from a Slurm job array or, with auto/n, a Kubernetes Indexed Job',

@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { BACKEND_NAMES, BROWSER_DEFAULT_BACKENDS, DEFAULT_BACKENDS } from '../backends/index.js';
 import { TARGETS, type Target } from '../browser/chromium.js';
 import { benchReport } from '../run/bench.js';
+import { COMMAND_DEFAULTS } from '../run/defaults.js';
 import { UserError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
@@ -40,25 +41,35 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('per-frame latency of step() for each model x backend, states carried frame to frame')
-    .option('--models <ids>', 'model ids or .tflite paths, comma-separated', parseList, ['a0'])
+    .option('--models <ids>', 'model ids or .tflite paths, comma-separated', parseList, [...COMMAND_DEFAULTS.models])
     .option(
       '--backends <names>',
       `runtimes: ${BACKEND_NAMES.join(', ')} (default with --target chromium: ${BROWSER_DEFAULT_BACKENDS.join(',')})`,
       parseList,
       DEFAULT_BACKENDS,
     )
-    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
-    .option('--frames <n>', 'measured frames per repeat', intParser('--frames', 1, MAX_FRAMES), 300)
-    .option('--warmup <n>', 'warm-up frames, not measured', intParser('--warmup', 0, MAX_WARMUP), 20)
-    .option('--repeats <n>', 'measured passes, each from zero state', intParser('--repeats', 1, MAX_REPEATS), 1)
+    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), COMMAND_DEFAULTS.threads)
+    .option('--frames <n>', 'measured frames per repeat', intParser('--frames', 1, MAX_FRAMES), COMMAND_DEFAULTS.frames)
+    .option(
+      '--warmup <n>',
+      'warm-up frames, not measured',
+      intParser('--warmup', 0, MAX_WARMUP),
+      COMMAND_DEFAULTS.warmup,
+    )
+    .option(
+      '--repeats <n>',
+      'measured passes, each from zero state',
+      intParser('--repeats', 1, MAX_REPEATS),
+      COMMAND_DEFAULTS.repeats,
+    )
     .option(
       '--processes <n>',
       'separate processes per pair, each with its own load and warm-up (5 or more for reports that compare will test)',
       intParser('--processes', 1, MAX_PROCESSES),
-      1,
+      COMMAND_DEFAULTS.processes,
     )
-    .option('--input <src>', "'synthetic' or a video file (decoded before timing)", 'synthetic')
-    .option('--percentiles <list>', 'percentiles to report', parsePercentiles, [50, 90, 95, 99])
+    .option('--input <src>', "'synthetic' or a video file (decoded before timing)", COMMAND_DEFAULTS.input)
+    .option('--percentiles <list>', 'percentiles to report', parsePercentiles, [...COMMAND_DEFAULTS.percentiles])
     .option('--out <file>', 'report path (default reports/bench-<time>.json)')
     .option(
       '--machine <label>',

@@ -4,6 +4,7 @@ import { TARGETS, type Target } from '../browser/chromium.js';
 import type { ResizeMode } from '../core/results.js';
 import { fmt } from '../report/format.js';
 import type { ParityReport } from '../report/schema.js';
+import { COMMAND_DEFAULTS } from '../run/defaults.js';
 import { parityReport } from '../run/parity.js';
 import { createProgress } from '../util/progress.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
@@ -65,23 +66,23 @@ export function locateText(report: ParityReport): string {
 export function registerParity(program: Command): void {
   frameCacheOptions(program.command('parity'))
     .description('run backends on the same frames and compare them frame by frame; exit 1 on a mismatch (for CI)')
-    .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
+    .option('--models <ids>', 'model ids or .tflite paths', parseList, [...COMMAND_DEFAULTS.models])
     .option(
       '--backends <names>',
       `runtimes, the first is the reference: ${BACKEND_NAMES.join(', ')} (default with --target chromium: ${BROWSER_DEFAULT_BACKENDS.join(',')})`,
       parseList,
       DEFAULT_BACKENDS,
     )
-    .option('--dataset <name|dir|csv|json>', 'a subset name or your clips, as for accuracy', 'kinetics-sample')
+    .option('--dataset <name|dir|csv|json>', 'a subset name or your clips, as for accuracy', COMMAND_DEFAULTS.dataset)
     .option(
       '--min-agreement <fraction>',
       'per-frame top-1 agreement required',
       numberParser('--min-agreement', 0, 1),
-      0.99,
+      COMMAND_DEFAULTS.minAgreement,
     )
-    .option('--resize <mode>', 'crop or squash', parseResize, 'crop')
-    .option('--fps <n>', 'decode rate', intParser('--fps', 1, 60), 5)
-    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), 1)
+    .option('--resize <mode>', 'crop or squash', parseResize, COMMAND_DEFAULTS.resize)
+    .option('--fps <n>', 'decode rate', intParser('--fps', 1, 60), COMMAND_DEFAULTS.fps)
+    .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), COMMAND_DEFAULTS.threads)
     .option('--out <file>', 'report path (default reports/parity-<time>.json)')
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option(
