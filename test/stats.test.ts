@@ -87,9 +87,9 @@ test('exact tests match hand-computed null distributions', (t) => {
 });
 
 test('the smallest detectable slow-down grows with the spread and needs enough pairs or processes', (t) => {
-  // Ten ab pairs whose ratios spread ±0.5 % or ±10 % around 1.
-  const tight = Array.from({ length: 10 }, (_, i) => 1 + ((i % 5) - 2) * 0.0025);
-  const loose = Array.from({ length: 10 }, (_, i) => 1 + ((i % 5) - 2) * 0.05);
+  // Ten ab pairs whose log ratios spread ±0.5 % or ±10 % around 0.
+  const tight = Array.from({ length: 10 }, (_, i) => Math.log(1 + ((i % 5) - 2) * 0.0025));
+  const loose = Array.from({ length: 10 }, (_, i) => Math.log(1 + ((i % 5) - 2) * 0.05));
   const [dt, dl] = [detectablePaired(tight, 0.01), detectablePaired(loose, 0.01)];
   t.true(dt !== null && dl !== null);
   t.true(dt! < 0.03, `tight: ${dt}`);
@@ -104,5 +104,5 @@ test('the smallest detectable slow-down grows with the spread and needs enough p
   t.true(d5 !== null && d5 < 0.05, `5 vs 5: ${d5}`);
   t.is(detectableTwoSample(a.slice(0, 4), a.slice(0, 4), 0.01), null);
   // A spread too wide for any shift on the grid reads as the cap.
-  t.is(detectablePaired([0.2, 5, 0.3, 4, 0.25, 6, 0.2, 5, 0.3, 4], 0.01), DETECTABLE_CAP);
+  t.is(detectablePaired([0.2, 5, 0.3, 4, 0.25, 6, 0.2, 5, 0.3, 4].map(Math.log), 0.01), DETECTABLE_CAP);
 });

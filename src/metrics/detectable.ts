@@ -55,11 +55,11 @@ function smallestDetected(power: (shift: number) => number): number {
   return GRID[lo]!;
 }
 
-/** Paired design (`ab`): per-pair new/old ratios, Wilcoxon signed-rank. */
-export function detectablePaired(ratios: readonly number[], alpha: number): number | null {
-  const n = ratios.length;
+/** Paired design (`ab`): per-pair log(new/old), Wilcoxon signed-rank. */
+export function detectablePaired(logRatios: readonly number[], alpha: number): number | null {
+  const n = logRatios.length;
   if (n === 0 || 2 / 2 ** n >= alpha) return null;
-  const noise = centred(ratios.map(Math.log));
+  const noise = centred(logRatios);
   return smallestDetected((s) => {
     const next = generator(n * 7919);
     let hits = 0;

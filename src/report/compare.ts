@@ -223,7 +223,7 @@ function latencyRow(
     test = `Wilcoxon signed-rank, ${k} pairs`;
     if (k > 0) change = Math.exp(median(logRatios)!) - 1;
     if (reachable) p = wilcoxonSignedRankP(logRatios);
-    detectable = reachable ? detectablePaired(logRatios.map(Math.exp), opts.alpha) : null;
+    detectable = reachable ? detectablePaired(logRatios, opts.alpha) : null;
   } else {
     reachable =
       oldVals.length > 0 && newVals.length > 0 && smallestMannWhitneyP(oldVals.length, newVals.length) < opts.alpha;
@@ -288,10 +288,10 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
   const rows: ComparisonRow[] = [];
   const p50 = metricColumn([percentileColumn(50)], 'p50');
   const across = opts.acrossMachines ?? false;
-  const machineOf = (o: BenchResult, n: BenchResult) =>
-    o.machine.label === n.machine.label ? o.machine.label : `${o.machine.label} → ${n.machine.label}`;
+  const matched = new Set<BenchResult>();
   for (const o of a.results) {
     const n = benchMatch(o, b.results, across);
+    if (n) matched.add(n);
     if (!n && b.results.some((x) => sameKey(x, o))) {
       rows.push(otherMachineRow(p50, o, b.results, 'old'));
       continue;
@@ -304,6 +304,8 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
       rows.push({ ...absentRow(p50, o, keysOf(o), 'old', why?.why), machine: o.machine.label });
       continue;
     }
+    const crossed = o.machine.label !== n.machine.label;
+    const machine = crossed ? `${o.machine.label} → ${n.machine.label}` : o.machine.label;
     for (const m of opts.metrics) {
       const row = latencyRow(
         metricColumn([percentileColumn(m.percentile)], `p${m.percentile}`),
@@ -312,13 +314,12 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
         m.threshold,
         opts,
       );
-      const crossed = o.machine.label !== n.machine.label;
-      const note = crossed ? [`across machines: ${machineOf(o, n)}`, row.note].filter(Boolean).join('; ') : row.note;
-      rows.push({ ...row, machine: machineOf(o, n), ...(note ? { note } : {}) });
+      const note = crossed ? [`across machines: ${machine}`, row.note].filter(Boolean).join('; ') : row.note;
+      rows.push({ ...row, machine, ...(note ? { note } : {}) });
     }
   }
   for (const n of b.results) {
-    if (a.results.some((o) => benchMatch(o, b.results, across) === n)) continue;
+    if (matched.has(n)) continue;
     rows.push(
       a.results.some((x) => sameKey(x, n))
         ? otherMachineRow(p50, n, a.results, 'new')

@@ -21,7 +21,6 @@ function profileLine(model: string, p: OpProfile): string {
   return `profile ${model} ${p.backend} (${p.source}, separate untimed run of ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of nodes per frame): ${ops}${top ? `; slowest node ${top.node} (${top.op}) ${top.msPerFrame.toFixed(2)} ms` : ''}`;
 }
 
-/** Achieved GMAC/s beside the runtime's probed peak, one line per row that has it. */
 /** The probe's peak for the arithmetic the row does not run in, for scale. */
 function otherPeak(x: NonNullable<BenchResult['roofline']>): string {
   return x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`;
@@ -31,6 +30,7 @@ function otherPeak(x: NonNullable<BenchResult['roofline']>): string {
 const rowName = (r: BenchResult, machines: number) =>
   `${r.model.id} ${r.backend}${machines > 1 ? ` @ ${r.machine.label}` : ''}`;
 
+/** Achieved GMAC/s beside the runtime's probed peak, one line per row that has it. */
 function rooflineLine(r: BenchResult, machines = 1): string[] {
   const x = r.roofline;
   if (!x) return [];
