@@ -27,6 +27,20 @@ import { TfliteRunnerSession, type Runner, type RunnerTensor } from './tflite-ru
 export type NativeVariant = 'xnnpack' | 'builtin';
 
 const XNNPACK_FLAGS = { QS8: XNNPACK_FLAG_QS8, QU8: XNNPACK_FLAG_QU8 } as const;
+const XNNPACK_FLAG_BITS = Object.values(XNNPACK_FLAGS).reduce((a, b) => a | b, 0);
+
+/** The backends by name, and the variant each runs. */
+export const NATIVE_VARIANTS = { 'tflite-native-xnnpack': 'xnnpack', 'tflite-native-builtin': 'builtin' } as const;
+export type NativeBackendName = keyof typeof NATIVE_VARIANTS;
+
+export function isNativeBackend(name: string): name is NativeBackendName {
+  return Object.hasOwn(NATIVE_VARIANTS, name);
+}
+
+/** A failure of the C API, with what TFLite's error reporter said about it. */
+function nativeError(what: string, messages: readonly string[]): Error {
+  return new Error(`native TFLite: ${what} failed${messages.length ? `: ${messages.join('; ')}` : ''}`);
+}
 
 let apiPromise: Promise<{ api: TfliteCApi; library: NativeLibrary }> | undefined;
 
@@ -145,7 +159,7 @@ class NativeRunner implements Runner {
 
   infer(): boolean {
     if (this.api.invoke(this.interpreter) === 0) return true;
-    throw new Error(`native TFLite: Invoke failed${this.messages.length ? `: ${this.messages.join('; ')}` : ''}`);
+    throw nativeError('Invoke', this.messages);
   }
 
   getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[] {
@@ -157,7 +171,7 @@ class NativeRunner implements Runner {
   }
 }
 
-export interface NativeInterpreter {
+interface NativeInterpreter {
   runner: Runner;
   plan: PlanNode[];
   /** The XNNPACK delegate's thread pool was created (it is not at one thread). */
@@ -167,7 +181,7 @@ export interface NativeInterpreter {
 }
 
 /** An interpreter on these model bytes, with or without the XNNPACK delegate, tensors allocated. */
-export function createInterpreter(
+function createInterpreter(
   api: TfliteCApi,
   bytes: Uint8Array,
   variant: NativeVariant,
@@ -179,9 +193,9 @@ export function createInterpreter(
     for (const step of undo.splice(0).reverse()) step();
   };
   const messages: string[] = [];
+  // Thrown inside the try below, whose catch frees what was made so far.
   const fail = (what: string): never => {
-    release();
-    throw new Error(`native TFLite: ${what} failed${messages.length ? `: ${messages.join('; ')}` : ''}`);
+    throw nativeError(what, messages);
   };
   try {
     // TFLite keeps a pointer to the model bytes for the model's lifetime: they live in native memory it cannot outlive.
@@ -197,7 +211,7 @@ export function createInterpreter(
     api.optionsSetNumThreads(options, threads);
     let delegate: Ptr = null;
     if (variant === 'xnnpack') {
-      delegate = api.xnnpackCreate(threads, XNNPACK_FLAG_QS8 | XNNPACK_FLAG_QU8);
+      delegate = api.xnnpackCreate(threads, XNNPACK_FLAG_BITS);
       if (!delegate) fail('creating the XNNPACK delegate');
       undo.push(() => api.xnnpackDelete(delegate));
       api.optionsAddDelegate(options, delegate);
@@ -224,6 +238,17 @@ export function createInterpreter(
   }
 }
 
+const KERNELS_LABEL: Record<NativeVariant, string> = {
+  xnnpack: `XNNPACK delegate, ${Object.keys(XNNPACK_FLAGS).join('+')}`,
+  builtin: 'no delegate: built-in kernels',
+};
+
+/** A runner on these model bytes (a graph the tools build, e.g. a probe), as the backends load models. */
+export async function loadNativeRunner(bytes: Uint8Array, variant: NativeVariant, threads: number): Promise<Runner> {
+  const { api } = await loadNativeTflite();
+  return createInterpreter(api, bytes, variant, threads).runner;
+}
+
 function threadInfo(variant: NativeVariant, threads: number, loaded: NativeInterpreter): ThreadInfo {
   const pool =
     variant === 'xnnpack'
@@ -239,7 +264,7 @@ function threadInfo(variant: NativeVariant, threads: number, loaded: NativeInter
   };
 }
 
-function nativeBackend(name: string, variant: NativeVariant): Backend {
+function nativeBackend(name: NativeBackendName, variant: NativeVariant): Backend {
   return {
     name,
     noProfiler: "TFLite 2.9's C API has no op profiler",
@@ -257,21 +282,19 @@ function nativeBackend(name: string, variant: NativeVariant): Backend {
       const { api, library } = await loadNativeTflite();
       const loaded = createInterpreter(api, model.bytes, variant, opts.threads);
       const threads = threadInfo(variant, opts.threads, loaded);
-      if (opts.threads === 1 && loaded.xnnpackThreadPool) {
-        loaded.runner.cleanUp();
-        throw new Error(`${name}: asked for 1 thread, but ${threads.enforcement}`);
-      }
       try {
+        if (opts.threads === 1 && loaded.xnnpackThreadPool)
+          throw new Error(`${name}: asked for 1 thread, but ${threads.enforcement}`);
         const version = api.version();
         const runtime: RuntimeInfo = {
           package: NATIVE_TFLITE_SOURCE.package,
           version: NATIVE_TFLITE_SOURCE.version,
-          build: `libtensorflowlite_c ${version} ${library.platformBinary} (${variant === 'xnnpack' ? 'XNNPACK delegate, QS8+QU8' : 'no delegate: built-in kernels'})`,
+          build: `libtensorflowlite_c ${version} ${library.platformBinary} (${KERNELS_LABEL[variant]})`,
           kernels: kernelPlacement(model.graph, loaded.plan, variant, version, library),
         };
         return new TfliteRunnerSession(model.signature, loaded.runner, threads, runtime, false);
       } catch (e) {
-        // A tensor that does not match the signature: the interpreter is freed before the error goes up.
+        // A thread pool where none was asked for, or a tensor that does not match the signature.
         loaded.runner.cleanUp();
         throw e;
       }
@@ -280,6 +303,12 @@ function nativeBackend(name: string, variant: NativeVariant): Backend {
 }
 
 /** Native TFLite with the XNNPACK delegate and its int8 kernels: what the source page's table measured. */
-export const tfliteNativeXnnpackBackend = nativeBackend('tflite-native-xnnpack', 'xnnpack');
+export const tfliteNativeXnnpackBackend = nativeBackend(
+  'tflite-native-xnnpack',
+  NATIVE_VARIANTS['tflite-native-xnnpack'],
+);
 /** Native TFLite with no delegate: TFLite's built-in (reference and optimized) kernels. */
-export const tfliteNativeBuiltinBackend = nativeBackend('tflite-native-builtin', 'builtin');
+export const tfliteNativeBuiltinBackend = nativeBackend(
+  'tflite-native-builtin',
+  NATIVE_VARIANTS['tflite-native-builtin'],
+);

@@ -5,7 +5,7 @@ import type { OrtPackage } from '../backends/onnx-backend.js';
 import { NODE } from '../backends/onnxruntime.js';
 import { WEB } from '../backends/onnxruntime-web.js';
 import { loadTfliteRunner } from '../backends/tfjs-tflite.js';
-import { createInterpreter, loadNativeTflite, type NativeVariant } from '../backends/tflite-native.js';
+import { loadNativeRunner, type NativeVariant } from '../backends/tflite-native.js';
 import {
   dequantize,
   onnxConvProbe,
@@ -61,8 +61,7 @@ export async function tfliteNativeProbe(
   dtype: ProbeDtype,
   threads: number,
 ): Promise<ProbeSession> {
-  const { api } = await loadNativeTflite();
-  const { runner } = createInterpreter(api, tfliteConvProbe(spec, dtype, 'int8'), variant, threads);
+  const runner = await loadNativeRunner(tfliteConvProbe(spec, dtype, 'int8'), variant, threads);
   const x = runner.getInputs()[0]!;
   const y = runner.getOutputs()[0]!;
   const kernels = variant === 'xnnpack' ? 'XNNPACK delegate' : 'built-in kernels';

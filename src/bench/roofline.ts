@@ -1,4 +1,5 @@
 import { checkThreads, getBackend } from '../backends/index.js';
+import { isNativeBackend, NATIVE_VARIANTS } from '../backends/tflite-native.js';
 import { loadLiteRtRuntime } from '../backends/litert.js';
 import type { Roofline } from '../core/results.js';
 import { median } from '../metrics/stats.js';
@@ -102,9 +103,8 @@ export async function openProbe(
     case 'onnxruntime-web':
       return onnxRuntimeWebProbe(spec, dtype, threads);
     case 'tflite-native-xnnpack':
-      return tfliteNativeProbe('xnnpack', spec, dtype, threads);
     case 'tflite-native-builtin':
-      return tfliteNativeProbe('builtin', spec, dtype, threads);
+      return tfliteNativeProbe(NATIVE_VARIANTS[runtime], spec, dtype, threads);
   }
 }
 
@@ -171,12 +171,7 @@ export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promis
 export function probeFor(backend: string, int8Model: boolean): { runtime: PeakRuntime; dtype: ProbeDtype } | null {
   const web = backend.startsWith('onnxruntime-web');
   const variant = backend.replace(/^onnxruntime(-web)?/, '');
-  if (
-    backend === 'tfjs-tflite' ||
-    backend === 'litert' ||
-    backend === 'tflite-native-xnnpack' ||
-    backend === 'tflite-native-builtin'
-  )
+  if (backend === 'tfjs-tflite' || backend === 'litert' || isNativeBackend(backend))
     return { runtime: backend, dtype: int8Model ? 'int8' : 'fp32' };
   if (!backend.startsWith('onnxruntime') || !['', '-float', '-exact'].includes(variant)) return null;
   return { runtime: web ? 'onnxruntime-web' : 'onnxruntime', dtype: int8Model && variant === '' ? 'int8' : 'fp32' };

@@ -2,7 +2,7 @@ import type { Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
 import { quantize } from '../backends/onnx-session.js';
 import { loadOrtNode } from '../backends/onnxruntime.js';
-import { createInterpreter, loadNativeTflite, type NativeVariant } from '../backends/tflite-native.js';
+import { isNativeBackend, loadNativeRunner, NATIVE_VARIANTS, type NativeVariant } from '../backends/tflite-native.js';
 import { stateCodes } from '../convert/int8-states.js';
 import { convertToOnnx, graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ParityLocate, ParityTensor } from '../core/results.js';
@@ -16,12 +16,6 @@ const ONNX_PRECISION: Record<string, Precision | 'native'> = {
   onnxruntime: 'native',
   'onnxruntime-exact': 'int8-exact',
   'onnxruntime-float': 'float',
-};
-
-/** The native TFLite backends, whose intermediate tensors are read like tfjs-tflite's. */
-const NATIVE_VARIANT: Record<string, NativeVariant> = {
-  'tflite-native-xnnpack': 'xnnpack',
-  'tflite-native-builtin': 'builtin',
 };
 
 /** How many states the report lists, the most drifted first. */
@@ -156,10 +150,7 @@ async function nativeTensors(
   frame: Float32Array,
   states: StateArrays,
 ): Promise<TensorRead> {
-  const { api } = await loadNativeTflite();
-  const reader = new TfliteTensorReader(model, frame, states, async (bytes) => {
-    return createInterpreter(api, bytes, variant, 1).runner;
-  });
+  const reader = new TfliteTensorReader(model, frame, states, (bytes) => loadNativeRunner(bytes, variant, 1));
   return (t) => reader.read(t);
 }
 
@@ -176,7 +167,7 @@ async function locateTensor(
   states: StateArrays,
 ): Promise<Pick<ParityLocate, 'tensor' | 'tensorNote'>> {
   const precision = ONNX_PRECISION[backend];
-  const native = NATIVE_VARIANT[backend];
+  const native = isNativeBackend(backend) ? NATIVE_VARIANTS[backend] : undefined;
   if (precision === undefined && native === undefined)
     return { tensorNote: `${backend} is neither an ONNX graph nor native TFLite: no probes` };
   if (reference !== 'tfjs-tflite')
