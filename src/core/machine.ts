@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { defaultMachineLabel, type Machine } from './results.js';
+import { labelledMachine, type Machine } from './results.js';
 
 /**
  * This machine, as results are labelled with it: `label`, else MOVINET_MACHINE (so processes a run
@@ -8,11 +8,8 @@ import { defaultMachineLabel, type Machine } from './results.js';
 export function localMachine(label: string | undefined = process.env.MOVINET_MACHINE): Machine {
   const cpuModel = os.cpus()[0]?.model.trim() ?? 'unknown';
   const cpuCores = os.availableParallelism();
-  return {
-    label: label?.trim() || defaultMachineLabel(cpuModel, cpuCores),
-    cpuModel,
-    cpuCores,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  };
+  return labelledMachine(
+    { cpuModel, cpuCores, os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version },
+    label,
+  );
 }

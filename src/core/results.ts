@@ -230,6 +230,11 @@ export function defaultMachineLabel(cpuModel: string, cpuCores: number): string 
   return `${cpuModel} ×${cpuCores}`;
 }
 
+/** A machine as results record it: `label` when one is given, else the default label. */
+export function labelledMachine(m: Omit<Machine, 'label'>, label?: string): Machine {
+  return { label: label?.trim() || defaultMachineLabel(m.cpuModel, m.cpuCores), ...m };
+}
+
 export const BenchResultSchema = z
   .object({
     model: ModelInfoSchema,

@@ -1,4 +1,4 @@
-import { defaultMachineLabel } from '../core/results.js';
+import { labelledMachine } from '../core/results.js';
 import { findModelSpec } from '../models/manifest.js';
 import { UserError } from '../util/errors.js';
 
@@ -68,14 +68,12 @@ function v1ToV2(report: Json): Json {
 function v2ToV3(report: Json): Json {
   if (report.kind !== 'bench') return { ...report, schemaVersion: 3 };
   const env = isObject(report.environment) ? report.environment : {};
-  const [cpuModel, cpuCores] = [String(env.cpuModel ?? 'unknown'), Number(env.cpuCores ?? 0)];
-  const machine = {
-    label: defaultMachineLabel(cpuModel, cpuCores),
-    cpuModel,
-    cpuCores,
+  const machine = labelledMachine({
+    cpuModel: String(env.cpuModel ?? 'unknown'),
+    cpuCores: Number(env.cpuCores ?? 0),
     os: String(env.os ?? 'unknown'),
     node: String(env.node ?? 'unknown'),
-  };
+  });
   const results = Array.isArray(report.results) ? report.results.filter(isObject) : [];
   return { ...report, schemaVersion: 3, results: results.map((r) => ({ ...r, machine })) };
 }

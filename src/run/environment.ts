@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageVersion } from '../backends/package-info.js';
+import { localMachine } from '../core/machine.js';
 import { NATIVE_TFLITE_SOURCE } from '../backends/tflite-native-lib.js';
 import { isCheckout, PROJECT_ROOT } from '../util/paths.js';
 import { ffmpegVersion } from '../video/ffmpeg.js';
@@ -46,13 +47,14 @@ export function toolVersion(): string {
 }
 
 export function environmentFingerprint(): Environment {
-  const cpus = os.cpus();
+  // The same CPU, OS and Node fields as every result's machine records.
+  const { cpuModel, cpuCores, os: system, node } = localMachine();
   return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCores: os.availableParallelism?.() ?? cpus.length,
+    cpuModel,
+    cpuCores,
     totalMemGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
+    os: system,
+    node,
     v8: process.versions.v8,
     packages: Object.fromEntries(RUNTIME_PACKAGES.map((p) => [p, packageVersion(p)])),
     ffmpeg: ffmpegVersion(),
