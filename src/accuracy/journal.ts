@@ -96,17 +96,25 @@ export class Journal {
     return { lines, goodBytes };
   }
 
+  /** A model's labels as the journal keeps them (a hash), computed once per model, not per clip. */
+  private readonly labelHashes = new Map<string, string>();
+  private labelsOf(model: ResolvedModel): string {
+    let h = this.labelHashes.get(model.id);
+    if (h === undefined) this.labelHashes.set(model.id, (h = labelsHash(model)));
+    return h;
+  }
+
   /** Refuses to continue a journal written with another model file, labels or runtime build. */
   checkRuntime(model: ResolvedModel, backend: string, runtime: RuntimeInfo): void {
     const now = runtimeId(runtime);
+    const labels = this.labelsOf(model);
     for (const l of this.lines.values()) {
       if (l.model.id !== model.id) continue;
       if (l.model.sha256 !== model.sha256)
         throw new UserError(
           `--resume: ${this.file} has ${model.id} with sha256 ${l.model.sha256}, this run ${model.sha256}`,
         );
-      if (l.model.labels !== labelsHash(model))
-        throw new UserError(`--resume: ${this.file} has ${model.id} with other labels`);
+      if (l.model.labels !== labels) throw new UserError(`--resume: ${this.file} has ${model.id} with other labels`);
       const was = l.runtimes[backend];
       if (was && JSON.stringify(was) !== JSON.stringify(now))
         throw new UserError(
@@ -129,7 +137,7 @@ export class Journal {
     results: readonly { backend: string; runtime: RuntimeInfo; clip: ClipResult }[],
   ): void {
     const line: Line = {
-      model: { id: model.id, sha256: model.sha256, labels: labelsHash(model) },
+      model: { id: model.id, sha256: model.sha256, labels: this.labelsOf(model) },
       file,
       runtimes: Object.fromEntries(results.map((r) => [r.backend, runtimeId(r.runtime)])),
       results: Object.fromEntries(results.map((r) => [r.backend, r.clip])),

@@ -139,10 +139,9 @@ export function ensureNativeLibrary(): Promise<NativeLibrary> {
 async function fetchLibrary(): Promise<NativeLibrary> {
   const f = platformFile();
   const target = nativeLibraryPath();
-  if (fs.existsSync(target)) {
-    if (sha256File(target) === f.sha256) return describe(f, target);
-    removeQuietly(target);
-  }
+  const intact = () => fs.existsSync(target) && sha256File(target) === f.sha256;
+  if (intact()) return describe(f, target);
+  removeQuietly(target);
   const url = registryUrl();
   const { package: name, version } = NATIVE_TFLITE_SOURCE;
   if (isOffline())
@@ -163,7 +162,7 @@ async function fetchLibrary(): Promise<NativeLibrary> {
     await extractMember(tarball, `package/cc_deps/${f.dir}/${f.file}`, target);
   } catch (e) {
     // Another process may have put a good copy in place meanwhile.
-    if (fs.existsSync(target) && sha256File(target) === f.sha256) return describe(f, target);
+    if (intact()) return describe(f, target);
     const cause = e instanceof DownloadError ? e.detail : errorMessage(e);
     throw new RuntimeUnavailable(`fetching the native TFLite library (${name}@${version}) failed: ${cause}`);
   } finally {
