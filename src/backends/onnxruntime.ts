@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { NodeTime } from '../metrics/profile.js';
 import type { OpProfiler } from './backend.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
+import { RuntimeUnavailable, whyUnavailable } from './package-info.js';
 import { onnxBackend, type OrtPackage } from './onnx-backend.js';
 
 /** onnxruntime's trace (Chrome trace format): node events carry their op type and duration in µs. */
@@ -47,7 +48,7 @@ export async function loadOrtNode(): Promise<OrtNode> {
   try {
     return (await import('onnxruntime-node')).default;
   } catch (e) {
-    throw new UserError(
+    throw new RuntimeUnavailable(
       `onnxruntime-node is not installed or cannot load here (${errorMessage(e).split('\n')[0]}); ` +
         'npm drops it when its install script fails: reinstall movinet-bench with --ignore-scripts',
     );
@@ -58,14 +59,7 @@ export async function loadOrtNode(): Promise<OrtNode> {
 export const NODE: OrtPackage = {
   name: 'onnxruntime-node',
   load: loadOrtNode,
-  async available() {
-    try {
-      await loadOrtNode();
-      return null;
-    } catch (e) {
-      return errorMessage(e);
-    }
-  },
+  available: () => whyUnavailable(loadOrtNode),
   build: 'CPU EP (MLAS)',
   preallocatedOutputs: true,
   maxThreads: os.availableParallelism(),

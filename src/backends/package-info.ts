@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { UserError } from '../util/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,3 +29,25 @@ export function packageVersion(name: string): string {
 }
 
 export { require as requireCjs };
+
+/**
+ * A runtime that cannot run here (a platform it has no build for, a package npm dropped, a library that
+ * could not be fetched): a skipped pair where pairs are planned, one line and exit 2 for a single backend.
+ */
+export class RuntimeUnavailable extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeUnavailable';
+  }
+}
+
+/** For `Backend.available`: null when `load` succeeds, else why not; any other failure is a bug and goes up. */
+export async function whyUnavailable(load: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await load();
+    return null;
+  } catch (e) {
+    if (e instanceof RuntimeUnavailable) return e.message;
+    throw e;
+  }
+}

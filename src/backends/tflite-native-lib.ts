@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { removeQuietly } from '../util/atomic-write.js';
 import { download, DownloadError, downloadLog, formatBytes, isOffline } from '../util/download.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
+import { RuntimeUnavailable } from './package-info.js';
 import { cacheDir } from '../util/paths.js';
 import { sha256File } from '../util/sha256.js';
 
@@ -59,17 +60,6 @@ export interface NativeLibrary {
   /** e.g. 'linux_amd64/libtensorflowlite_c.so' of tfjs-tflite-node@0.0.2. */
   platformBinary: string;
   source: string;
-}
-
-/**
- * The native runtime cannot run here (platform, offline with nothing cached, a failed fetch): a skipped pair
- * where pairs are planned, one line and exit 2 where a single backend was asked for.
- */
-export class RuntimeUnavailable extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RuntimeUnavailable';
-  }
 }
 
 export function platformKey(): string {

@@ -15,12 +15,8 @@ import {
   type Ptr,
   type TfliteCApi,
 } from './tflite-native-capi.js';
-import {
-  ensureNativeLibrary,
-  NATIVE_TFLITE_SOURCE,
-  RuntimeUnavailable,
-  type NativeLibrary,
-} from './tflite-native-lib.js';
+import { RuntimeUnavailable, whyUnavailable } from './package-info.js';
+import { ensureNativeLibrary, NATIVE_TFLITE_SOURCE, type NativeLibrary } from './tflite-native-lib.js';
 import { TfliteRunnerSession, type Runner, type RunnerTensor } from './tflite-runner-session.js';
 
 /** With the XNNPACK delegate and its int8 kernels, as TFLite's benchmark tool and the example apps run; or none. */
@@ -269,15 +265,7 @@ function nativeBackend(name: NativeBackendName, variant: NativeVariant): Backend
     name,
     noProfiler: "TFLite 2.9's C API has no op profiler",
     maxThreads: os.availableParallelism(),
-    async available(): Promise<string | null> {
-      try {
-        await loadNativeTflite();
-        return null;
-      } catch (e) {
-        if (e instanceof RuntimeUnavailable) return e.message;
-        throw e;
-      }
-    },
+    available: () => whyUnavailable(loadNativeTflite),
     async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
       const { api, library } = await loadNativeTflite();
       const loaded = createInterpreter(api, model.bytes, variant, opts.threads);
