@@ -11,6 +11,7 @@ import { latencyStats, median } from '../metrics/stats.js';
 import { measurementWarnings } from '../metrics/warnings.js';
 import { StreamStepper } from '../stream/stream.js';
 import type { Progress } from '../util/progress.js';
+import { allowedCpus, type StartGate } from '../util/start-gate.js';
 
 export interface BenchOptions {
   threads: number;
@@ -28,6 +29,8 @@ export interface BenchOptions {
   progress: Progress;
   /** The machine the results are labelled with (default: this one, `localMachine()`). */
   machine?: Machine;
+  /** ab's duet mode: start measuring on the partner's signal, and keep the core busy until it is done too. */
+  gate?: StartGate;
 }
 
 /** Identifies this process in every result it measures, so merges can tell processes apart. */
@@ -56,6 +59,21 @@ async function timedPass(
   return times;
 }
 
+/** Unmeasured frames until `done` settles, yielding to the event loop each frame so the order to stop is heard. */
+async function stepUntil(session: Session, frames: readonly Float32Array[], done: Promise<void>): Promise<void> {
+  let over = false;
+  void done.then(() => (over = true));
+  const stepper = new StreamStepper(session);
+  try {
+    for (let i = 0; !over; i++) {
+      await stepper.step(frameAt(frames, i));
+      await new Promise(setImmediate);
+    }
+  } finally {
+    stepper.close();
+  }
+}
+
 /**
  * One (model, backend) latency run: load, first inference (cold), warm-up
  * (excluded), then `repeats` passes of `frames` steps, each pass from zero
@@ -76,6 +94,8 @@ export async function benchOne(
     const firstInferenceMs = (await warm.step(frameAt(frames, 0))).ms;
     for (let i = 1; i <= opts.warmup; i++) await warm.step(frameAt(frames, i));
     warm.close();
+    await opts.gate?.ready();
+    const cpus = allowedCpus();
 
     const samples: number[] = [];
     const repeatP50Ms: number[] = [];
@@ -91,6 +111,7 @@ export async function benchOne(
     }
     const collections = gc.stop();
     opts.progress.stop();
+    if (opts.gate) await stepUntil(session, frames, opts.gate.measured());
     const stats = latencyStats(samples, opts.percentiles);
     const overhead = opts.overhead ? await measureOverhead(session, frames, opts.frames) : null;
     peakRss = Math.max(peakRss, rssMB());
@@ -118,6 +139,7 @@ export async function benchOne(
           percentiles: stats.percentiles,
           overheadRatio: overhead?.ratio ?? null,
           gc: collections,
+          ...(cpus ? { cpus } : {}),
         },
       ],
       processMedianCI: null,

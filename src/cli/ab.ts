@@ -3,13 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { comparisonTable } from '../report/table.js';
-import { runAb } from '../run/ab.js';
+import { AB_MODES, runAb, type AbMode } from '../run/ab.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { reportsDir } from '../util/paths.js';
 import { createProgress } from '../util/progress.js';
 import { addCompareOptions, compareOptions, emitComparison, type CompareFlags } from './compare.js';
 import { assertWritable } from './emit.js';
-import { intParser, numberParser, parseList } from './options.js';
+import { choiceParser, intParser, numberParser, parseList } from './options.js';
 
 interface AbFlags extends CompareFlags {
   baseline: string;
@@ -19,6 +19,7 @@ interface AbFlags extends CompareFlags {
   frames: number;
   warmup: number;
   processes: number;
+  mode: AbMode;
   outDir: string;
   reportOnly: boolean;
   selfTestSlowdown: number;
@@ -35,8 +36,14 @@ export function registerAb(program: Command): void {
     .option('--frames <n>', 'measured frames per process', intParser('--frames', 1, 100_000), 200)
     .option('--warmup <n>', 'warm-up frames per process', intParser('--warmup', 0, 10_000), 20)
     .option(
+      '--mode <mode>',
+      `${AB_MODES.join(' or ')}: the sides take turns one process at a time, or run each pair at once on CPUs of their own (needs 2 x --threads CPUs and a baseline that has --mode duet)`,
+      choiceParser('--mode', AB_MODES),
+      'interleaved',
+    )
+    .option(
       '--processes <n>',
-      'processes per side, alternating (8 or more can reach alpha 0.01)',
+      'pairs to compare (8 or more can reach alpha 0.01); interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once',
       intParser('--processes', 2, 100),
       10,
     )

@@ -6,6 +6,7 @@ import { benchReport } from '../run/bench.js';
 import { COMMAND_DEFAULTS } from '../run/defaults.js';
 import { UserError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
+import { stdioStartGate } from '../util/start-gate.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
 import { choiceParser, intParser, parseList, parsePercentiles } from './options.js';
 
@@ -35,6 +36,7 @@ interface BenchFlags {
   cache: boolean;
   target: Target;
   machine?: string;
+  startSignal: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -93,6 +95,11 @@ export function registerBench(program: Command): void {
       "skip the peak probe (a 1x1 conv through each runtime, after the timed runs) that puts each row's GMAC/s beside this CPU's",
     )
     .option(
+      '--start-signal',
+      "for ab's duet mode: after warm-up say so on stderr and wait for 'go' on stdin; after the measured frames keep stepping until 'stop'",
+      false,
+    )
+    .option(
       '--target <where>',
       `where step() runs: ${TARGETS.join(' or ')} (headless Chromium, the runtimes' browser builds)`,
       choiceParser('--target', TARGETS),
@@ -107,16 +114,19 @@ export function registerBench(program: Command): void {
           `--frames x --repeats x --processes is ${measured}; at most ${MAX_MEASURED} frames are measured in one run`,
         );
       }
+      if (flags.startSignal && (flags.processes > 1 || flags.target !== 'node'))
+        throw new UserError('--start-signal measures in this process: it needs --processes 1 and --target node');
       // Through the environment, so the processes of --processes and the browser target carry it too.
       if (flags.machine) process.env.MOVINET_MACHINE = flags.machine;
       const out = flags.out ?? defaultReportPath('bench');
       assertWritable(out);
-      const { machine: _label, ...settings } = flags;
+      const { machine: _label, startSignal, ...settings } = flags;
       const report = await benchReport({
         ...settings,
         percentiles: [...new Set(flags.percentiles)].sort((a, b) => a - b),
         cli: fileURLToPath(new URL('./main.js', import.meta.url)),
         progress: createProgress(flags.json, 'frames'),
+        ...(startSignal ? { gate: stdioStartGate() } : {}),
       });
       emitReport(report, out, flags.json, { skipMissing: flags.skipMissing });
     });

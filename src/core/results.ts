@@ -34,6 +34,8 @@ export const EnvironmentSchema = z.object({
   ci: z.boolean(),
   /** 1, 5 and 15 minute load averages when the command started (schema 3 on; 0s where the OS has none). */
   loadAverage: z.tuple([z.number(), z.number(), z.number()]).optional(),
+  /** How the machine was emulated, when it was (schema 4 on): the run's timings mean nothing. */
+  emulated: z.string().optional(),
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
@@ -179,6 +181,8 @@ export const ProcessRunSchema = z.object({
   percentiles: z.record(z.string(), Ms),
   overheadRatio: z.number().positive().nullable(),
   gc: GcCountSchema.optional(),
+  /** The CPUs the process was allowed to run on while it measured (Linux affinity; schema 4 on). */
+  cpus: z.array(z.number().int().nonnegative()).optional(),
 });
 export type ProcessRun = z.infer<typeof ProcessRunSchema>;
 
@@ -222,6 +226,8 @@ export const MachineSchema = z.object({
   cpuCores: z.number().int(),
   os: z.string(),
   node: z.string(),
+  /** How this machine was emulated (an arm64 Node under qemu-user, say): its latency means nothing. */
+  emulated: z.string().optional(),
 });
 export type Machine = z.infer<typeof MachineSchema>;
 
@@ -268,6 +274,11 @@ export const BenchResultSchema = z
     profile: OpProfileSchema.optional(),
     /** Achieved GMAC/s beside the runtime's probed peak (node target; absent with --no-roofline). */
     roofline: RooflineSchema.optional(),
+    /**
+     * `ab --mode duet`: every process ran at the same time as one of the other build's, on another core.
+     * Its absolute figures include that neighbour; only the ratio of paired processes is meant to be read.
+     */
+    duet: z.object({ partner: z.string() }).optional(),
   })
   .refine((r) => r.stats.count === r.samplesMs.length, { message: 'stats.count differs from the number of samples' })
   .refine((r) => r.processes.reduce((n, p) => n + p.samples, 0) === r.samplesMs.length, {

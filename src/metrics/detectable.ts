@@ -15,7 +15,7 @@ const DRAWS = 200;
 const GRID = Array.from({ length: 100 }, (_, i) => 0.005 * 1.06 ** i).filter((s) => s <= 2);
 
 /** A small seeded generator (mulberry32): the same inputs give the same estimate. */
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -36,7 +36,7 @@ const centred = (logs: readonly number[]) => {
  * less than any real difference: ties that only the resampling made would push the rank tests off their
  * exact path.
  */
-function draw(pool: readonly number[], n: number, next: () => number): number[] {
+export function draw(pool: readonly number[], n: number, next: () => number): number[] {
   return Array.from({ length: n }, () => pool[Math.floor(next() * pool.length)]! + (next() - 0.5) * 1e-9);
 }
 

@@ -75,6 +75,27 @@ function medianCICell(r: BenchResult): string {
   return ci ? `${range(ci.low, ci.high)} (${r.processes.length}p)` : range(...r.stats.medianCI95);
 }
 
+/** What a timing cell of an emulated machine's row reads: an emulator's clock says nothing of the CPU it imitates. */
+export const NOT_MEANINGFUL = 'n/m';
+
+/** A timing column whose cells read n/m on the rows `emulated` picks, and whose values compare never sees there. */
+function timing<Row>(col: Column<Row>, emulated: (r: Row) => boolean): Column<Row> {
+  const m = col.metric;
+  return {
+    ...col,
+    cell: (r) => (emulated(r) ? NOT_MEANINGFUL : col.cell(r)),
+    ...(m && {
+      metric: {
+        ...m,
+        value: (r: Row) => (emulated(r) ? null : m.value(r)),
+        ...(m.perProcess && { perProcess: (r: Row) => (emulated(r) ? [] : m.perProcess!(r)) }),
+      },
+    }),
+  };
+}
+
+const onEmulatedMachine = (r: BenchResult) => Boolean(r.machine.emulated);
+
 /** The columns of a bench report: the percentiles it was asked for, p50 always first. */
 export function benchColumns(percentiles: readonly number[], machines = 1): Column<BenchResult>[] {
   const shown = [50, ...percentiles.filter((p) => p !== 50)];
@@ -85,15 +106,17 @@ export function benchColumns(percentiles: readonly number[], machines = 1): Colu
     { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
     { id: 'threads', header: 'thr', wide: true, cell: (r) => String(r.runtime.threads.requested) },
     { id: 'processes', header: 'procs', wide: true, cell: (r) => String(r.processes.length) },
-    measured('load', 'load ms', (r) => r.loadMs, ms(0)),
-    measured('first', '1st ms', (r) => r.firstInferenceMs, ms(1), { wide: true }),
-    ...shown.map(percentileColumn),
-    { id: 'medianCI', header: 'p50 CI', cell: medianCICell },
-    measured('fps', 'fps', (r) => r.fps, ms(1), { wide: true }),
-    measured('realtime', '×RT', (r) => r.realtimeFactor, ms(1)),
-    measured('gflops', 'GFLOP/s', (r) => r.gflopsPerSecond, ms(1), { wide: true }),
+    ...[
+      measured('load', 'load ms', (r: BenchResult) => r.loadMs, ms(0)),
+      measured('first', '1st ms', (r: BenchResult) => r.firstInferenceMs, ms(1), { wide: true }),
+      ...shown.map(percentileColumn),
+      { id: 'medianCI', header: 'p50 CI', cell: medianCICell },
+      measured('fps', 'fps', (r: BenchResult) => r.fps, ms(1), { wide: true }),
+      measured('realtime', '×RT', (r: BenchResult) => r.realtimeFactor, ms(1)),
+      measured('gflops', 'GFLOP/s', (r: BenchResult) => r.gflopsPerSecond, ms(1), { wide: true }),
+    ].map((col) => timing(col, onEmulatedMachine)),
     measured('rss', 'RSS MB', (r) => r.peakRssMB, ms(0)),
-    { id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) },
+    timing({ id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) }, onEmulatedMachine),
     {
       id: 'gc',
       header: 'full GCs',
@@ -103,6 +126,14 @@ export function benchColumns(percentiles: readonly number[], machines = 1): Colu
     ...referenceColumns<BenchResult>((r) => r.model.reference),
   ];
 }
+
+/** The accuracy columns of a run made on an emulated machine: its latency and time columns read n/m. */
+export function accuracyColumnsOn(emulated: boolean): Column<AccuracyRun>[] {
+  return emulated
+    ? accuracyColumns.map((c) => (TIMED_ACCURACY.has(c.id) ? timing(c, () => true) : c))
+    : accuracyColumns;
+}
+const TIMED_ACCURACY = new Set(['p50', 'time']);
 
 export const accuracyColumns: Column<AccuracyRun>[] = [
   { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },

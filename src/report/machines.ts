@@ -32,3 +32,27 @@ export function machinesLine(results: readonly BenchResult[]): string[] {
     `machines: ${machines.map((m) => `${m.label} (${rows(m.label)} rows)`).join('; ')}; rows are per machine, never pooled across machines`,
   ];
 }
+
+/** Rows whose latency can be read as it stands: not from an emulated machine. Charts of time plot these only. */
+export function timedResults(results: readonly BenchResult[]): BenchResult[] {
+  return results.filter((r) => !r.machine.emulated);
+}
+
+/**
+ * Why some rows' timings must not be read as they stand: an emulated machine (its latency cells read n/m)
+ * and duet rows (each process had the other build's running beside it: the A/B ratio is the figure).
+ */
+export function measurementCaveats(results: readonly BenchResult[]): string[] {
+  const emulated = machinesOf(results).filter((m) => m.emulated);
+  const duet = [...new Set(results.flatMap((r) => (r.duet ? [r.duet.partner] : [])))];
+  return [
+    ...emulated.map(
+      (m) =>
+        `n/m: ${m.label} is emulated (${m.emulated}); its latency is not meaningful and is neither shown nor compared, its logits are`,
+    ),
+    ...duet.map(
+      (partner) =>
+        `duet: every process ran at the same time as one of ${partner}'s on another CPU; its absolute figures include that neighbour, only the A/B ratios are meant to be read`,
+    ),
+  ];
+}

@@ -78,8 +78,15 @@ function v2ToV3(report: Json): Json {
   return { ...report, schemaVersion: 3, results: results.map((r) => ({ ...r, machine })) };
 }
 
+/**
+ * Version 4 marks measurements whose latency must not be read as a plain figure: a duet row (measured
+ * beside the other build) and an emulated machine. No earlier report was either, so nothing changes;
+ * the bump keeps an older reader from showing such a row as an ordinary one.
+ */
+const v3ToV4 = (report: Json): Json => ({ ...report, schemaVersion: 4 });
+
 /** Steps from version n to n + 1, by n. */
-const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2, 2: v2ToV3 };
+const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2, 2: v2ToV3, 3: v3ToV4 };
 
 /** Brings a parsed report of any earlier schema version up to `current`; refuses newer or unknown versions. */
 export function migrate(raw: unknown, label: string, current: number): unknown {

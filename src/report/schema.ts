@@ -24,7 +24,7 @@ import { migrate } from './migrate.js';
  * previous commit's report. Bump SCHEMA_VERSION on any incompatible change and
  * add a step to migrate.ts.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const Header = {
   schemaVersion: z.literal(SCHEMA_VERSION),

@@ -1,13 +1,13 @@
 import type { BenchResult, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
 import type { LiveResult } from '../live/result.js';
 import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
-import { accuracyColumns, benchColumns, liveColumns, parityColumns } from './columns.js';
+import { accuracyColumnsOn, benchColumns, liveColumns, parityColumns } from './columns.js';
 import { DETECTABLE_CAP } from '../metrics/detectable.js';
 import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
 import { fmt, pct, rooflineVerdict } from './format.js';
-import { byMachine, machinesLine, machinesOf, processesText } from './machines.js';
+import { byMachine, machinesLine, machinesOf, measurementCaveats, processesText } from './machines.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
@@ -93,6 +93,12 @@ const lines = (...parts: (string | string[])[]) => parts.flat().join('\n');
 const withNotes = (opts: TableOptions, table: string, ...notes: (string | string[])[]) =>
   opts.format === 'csv' ? table : lines(table, ...notes);
 
+/** The line under a table of a run made on an emulated machine. */
+function emulatedLine(report: Report): string[] {
+  const e = report.environment.emulated;
+  return e ? [`n/m: this run was emulated (${e}); its timings are not meaningful, its results are`] : [];
+}
+
 export function benchTable(report: BenchReport, opts: TableOptions = {}): string {
   const c = report.config;
   const procs = `, ${processesText(report.results)}`;
@@ -102,6 +108,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     opts,
     renderTable(benchColumns(c.percentiles, machines), rows, opts),
     machinesLine(rows),
+    measurementCaveats(rows),
     notRunLines(report.skipped, report.failed),
     rows.flatMap((r) => r.warnings.map((w) => `warning ${rowName(r, machines)}: ${w}`)),
     rows.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
@@ -132,7 +139,8 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
   );
   return withNotes(
     opts,
-    renderTable(accuracyColumns, report.runs, opts),
+    renderTable(accuracyColumnsOn(Boolean(report.environment.emulated)), report.runs, opts),
+    emulatedLine(report),
     notRunLines(report.skipped, report.failed),
     misses.length ? ['wrong or failed clips:', ...misses] : [],
     report.agreement.map(
@@ -164,6 +172,7 @@ export function parityTable(report: ParityReport, opts: TableOptions = {}): stri
   return withNotes(
     opts,
     renderTable(parityColumns(min), report.pairs, opts),
+    emulatedLine(report),
     notRunLines(report.skipped, report.failed),
     bad,
     `parity ${report.passed ? 'passed' : 'FAILED'} (every clip's final top-1 must match; per-frame top-1 agreement >= ${pct(min)})`,

@@ -8,6 +8,7 @@ import { readReport, writeReport, type BenchReport } from '../report/schema.js';
 import { removeQuietly } from '../util/atomic-write.js';
 import { runChild, signalExitCode } from '../util/child.js';
 import { UserError } from '../util/errors.js';
+import { duetCpus, runDuetPair, type DuetSide } from './duet.js';
 import type { Progress } from '../util/progress.js';
 
 export interface AbRequest {
@@ -20,8 +21,9 @@ export interface AbRequest {
   threads: number;
   frames: number;
   warmup: number;
-  /** Processes per side; processes alternate between the sides. */
+  /** Pairs: processes per side (and per backend in a duet); each pair is one process of each side. */
   processes: number;
+  mode: AbMode;
   outDir: string;
   compare: CompareOptions;
   /** Self-test only: slow the candidate's steps by this fraction. */
@@ -48,61 +50,104 @@ function knowsFlag(cli: string, flag: string): boolean {
   return help.stdout.includes(flag);
 }
 
+/** How the two builds share the machine: one process at a time, or both at once on their own cores. */
+export const AB_MODES = ['interleaved', 'duet'] as const;
+export type AbMode = (typeof AB_MODES)[number];
+
+type Side = 'baseline' | 'candidate';
+
+/** One process of one side: the bench arguments it needs and where its report goes. */
+interface Job {
+  side: Side;
+  args: string[];
+  out: string;
+  env: NodeJS.ProcessEnv;
+}
+
 /**
- * An interleaved A/B run: baseline and candidate `bench` processes alternate
- * one at a time (who goes first alternates too), so a slow minute of a shared
- * machine lands on both sides. Each side's processes become one report, and
- * the two are compared on paired differences. Only flags every version of
- * `bench` understands are passed, so an older baseline runs too.
+ * An A/B run. Interleaved: baseline and candidate `bench` processes alternate one at a time (who goes
+ * first alternates too), so a slow minute of a shared machine lands on both sides. Duet: each pair is
+ * one backend's baseline and candidate processes at the same time, pinned to their own CPUs (swapped
+ * from pair to pair), so both meet the same interference and their ratio cancels it. Each side's
+ * processes become one report, and the two are compared on paired differences. Only flags every
+ * version of `bench` understands are passed, so an older baseline runs too (interleaved).
  */
 export async function runAb(req: AbRequest): Promise<AbOutcome> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ab-'));
   const baseCli = cliOf(req.baseline);
-  const args = [
-    'bench',
-    ...['--models', req.models.join(','), '--backends', req.backends.join(',')],
-    ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
-    ...['--no-overhead', '--skip-missing', '--json'],
-  ];
+  const cpus = req.mode === 'duet' ? duetCpus(req.threads) : null;
+  if (cpus && !knowsFlag(baseCli, '--start-signal'))
+    throw new UserError(
+      `baseline ${req.baseline} cannot take part in a duet: its bench has no --start-signal (it predates --mode duet); use --mode interleaved`,
+    );
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ab-'));
   // The roofline probe is not compared and costs seconds a process; a version that knows it is told to skip it.
-  const flags = (cli: string) => (knowsFlag(cli, '--no-roofline') ? ['--no-roofline'] : []);
+  const flags = (cli: string) => [
+    ...(knowsFlag(cli, '--no-roofline') ? ['--no-roofline'] : []),
+    ...(cpus ? ['--start-signal'] : []),
+  ];
   const sides = {
     baseline: { cli: baseCli, files: [] as string[], flags: flags(baseCli) },
     candidate: { cli: req.candidate, files: [] as string[], flags: flags(req.candidate) },
   };
-  req.progress.start(2 * req.processes, 'A/B processes');
+  const job = (side: Side, k: number, models: readonly string[], backends: readonly string[]): Job => {
+    const out = path.join(work, `${side}-${k}-${sides[side].files.length}.json`);
+    const slow = side === 'candidate' && req.selfTestSlowdown ? String(req.selfTestSlowdown) : '';
+    return {
+      side,
+      out,
+      env: { ...process.env, MOVINET_SELFTEST_SLOWDOWN: slow },
+      args: [
+        sides[side].cli,
+        'bench',
+        ...['--models', models.join(','), '--backends', backends.join(',')],
+        ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
+        ...['--no-overhead', '--skip-missing', '--json'],
+        ...sides[side].flags,
+        ...['--out', out],
+      ],
+    };
+  };
+  const done = (j: Job) => {
+    if (!fs.existsSync(j.out)) throw new UserError(`${j.side} process wrote no report`, 1);
+    sides[j.side].files.push(j.out);
+  };
+  const backendsPerPair = cpus ? req.backends.map((b) => [b]) : [req.backends];
+  const modelsPerPair = cpus ? req.models.map((m) => [m]) : [req.models];
+  const units = modelsPerPair.flatMap((models) => backendsPerPair.map((backends) => ({ models, backends })));
+  req.progress.start(req.processes * units.length, cpus ? 'A/B duet pairs' : 'A/B processes');
   try {
+    let finished = 0;
     for (let k = 0; k < req.processes; k++) {
-      const order = k % 2 === 0 ? (['baseline', 'candidate'] as const) : (['candidate', 'baseline'] as const);
-      for (const side of order) {
-        const out = path.join(work, `${side}-${k}.json`);
-        const env = {
-          ...process.env,
-          MOVINET_SELFTEST_SLOWDOWN: side === 'candidate' && req.selfTestSlowdown ? String(req.selfTestSlowdown) : '',
-        };
-        const r = await runChild(process.execPath, [sides[side].cli, ...args, ...sides[side].flags, '--out', out], {
-          stdout: 'ignore',
-          stderr: 'pipe',
-          env,
-        });
-        if (r.signal) throw new UserError(`ab stopped by ${r.signal}`, signalExitCode(r.signal));
-        if (r.code !== 0 || !fs.existsSync(out)) {
-          throw new UserError(
-            `${side} process ${k + 1} failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`,
-            1,
-          );
+      for (const { models, backends } of units) {
+        const order: [Side, Side] = k % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
+        const jobs = order.map((side) => job(side, k, models, backends)) as [Job, Job];
+        if (cpus) {
+          // Swapping the CPUs pair by pair keeps a faster or quieter core from favouring one side.
+          const [first, second] = k % 2 === 0 ? [cpus.baseline, cpus.candidate] : [cpus.candidate, cpus.baseline];
+          const pinned = (side: Side, on: number[]): DuetSide => {
+            const j = jobs.find((x) => x.side === side)!;
+            return { side, args: [process.execPath, ...j.args], cpus: on, env: j.env };
+          };
+          await runDuetPair([pinned('baseline', first), pinned('candidate', second)]);
+          jobs.forEach(done);
+        } else {
+          for (const j of jobs) {
+            await runSolo(j, k);
+            done(j);
+          }
         }
-        sides[side].files.push(out);
-        req.progress.update(2 * k + (side === order[0] ? 1 : 2));
+        req.progress.update(++finished);
       }
     }
     req.progress.stop();
-    const merge = (side: 'baseline' | 'candidate') => {
+    const merge = (side: Side) => {
       const files = sides[side].files;
       const report = mergeBenchReports(files.map(readReport), files) as BenchReport;
+      const other = side === 'baseline' ? 'this checkout' : req.baseline;
       return {
         ...report,
-        command: `movinet-bench ab (${side}: ${side === 'baseline' ? req.baseline : 'this checkout'})`,
+        results: cpus ? report.results.map((r) => ({ ...r, duet: { partner: other } })) : report.results,
+        command: `movinet-bench ab --mode ${req.mode} (${side}: ${side === 'baseline' ? req.baseline : 'this checkout'})`,
       };
     };
     const [base, cand] = [merge('baseline'), merge('candidate')];
@@ -115,5 +160,17 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
     req.progress.stop();
     for (const f of fs.readdirSync(work)) removeQuietly(path.join(work, f));
     fs.rmdirSync(work);
+  }
+}
+
+/** One interleaved process, alone on the machine. */
+async function runSolo(j: Job, k: number): Promise<void> {
+  const r = await runChild(process.execPath, j.args, { stdout: 'ignore', stderr: 'pipe', env: j.env });
+  if (r.signal) throw new UserError(`ab stopped by ${r.signal}`, signalExitCode(r.signal));
+  if (r.code !== 0) {
+    throw new UserError(
+      `${j.side} process ${k + 1} failed (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`,
+      1,
+    );
   }
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Backend } from '../backends/backend.js';
+import { slowedBackend } from '../backends/slowed.js';
 import { combineProcesses } from '../bench/combine.js';
 import { benchOne, type BenchOptions } from '../bench/run.js';
 import { probeFor, probePeak, roofline, type PeakProbe, type PeakRuntime } from '../bench/roofline.js';
@@ -119,7 +120,11 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   const header = reportHeader();
   const chromium = req.target === 'chromium';
   // Node's thread limits come from its shims; the browser's threaded builds are checked per runtime instead.
-  const { models, backends, skipped } = await resolveRequested(req.models, req.backends, chromium ? 1 : req.threads);
+  const requested = await resolveRequested(req.models, req.backends, chromium ? 1 : req.threads);
+  const { models, skipped } = requested;
+  // `ab --self-test-slowdown` reaches the candidate's processes through the environment.
+  const slowdown = Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0) || 0;
+  const backends = slowdown > 0 ? requested.backends.map((b) => slowedBackend(b, slowdown)) : requested.backends;
   if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
   let outcome: { results: BenchResult[]; failed: Failed[] };
   if (req.processes > 1) {

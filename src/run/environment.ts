@@ -48,7 +48,7 @@ export function toolVersion(): string {
 
 export function environmentFingerprint(): Environment {
   // The same CPU, OS and Node fields as every result's machine records.
-  const { cpuModel, cpuCores, os: system, node } = localMachine();
+  const { cpuModel, cpuCores, os: system, node, emulated } = localMachine();
   return {
     cpuModel,
     cpuCores,
@@ -61,6 +61,7 @@ export function environmentFingerprint(): Environment {
     gitCommit: gitCommit(),
     ci: Boolean(process.env.CI),
     loadAverage: [LOAD_AT_START[0]!, LOAD_AT_START[1]!, LOAD_AT_START[2]!],
+    ...(emulated ? { emulated } : {}),
   };
 }
 

@@ -14,14 +14,6 @@ export interface StepTiming {
  * backend's bare loop deliberately does not use this: it is the reference the
  * harness overhead is measured against.
  */
-/**
- * A calibration slow-down for the `ab` self-test only: each step spins until it
- * has taken this fraction longer, so the A/B mode can be shown to catch a known
- * regression. Unset (0) everywhere else.
- */
-const SELFTEST_SLOWDOWN =
-  (typeof process === 'undefined' ? 0 : Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0)) || 0;
-
 export class StreamStepper {
   /** The state the next step consumes; null once a step has taken it and failed (nothing left to free). */
   private state: State | null;
@@ -39,10 +31,6 @@ export class StreamStepper {
     this.state = null;
     const t0 = performance.now();
     const out = await this.session.step(frame, state);
-    if (SELFTEST_SLOWDOWN > 0) {
-      const until = t0 + (performance.now() - t0) * (1 + SELFTEST_SLOWDOWN);
-      while (performance.now() < until);
-    }
     const ms = performance.now() - t0;
     this.state = out.state;
     this.frames++;

@@ -1,3 +1,4 @@
+import { timedResults } from '../machines.js';
 import type { BenchResult, Failed, Skipped } from '../../core/results.js';
 import type { Column } from '../columns.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
@@ -23,6 +24,7 @@ export interface PageContext {
   baseline: Report | undefined;
   /** Model ids in the order first met, so every section lists models alike. */
   models: readonly string[];
+  /** Bench rows whose time can be read: every machine but an emulated one. */
   benchEntries: readonly BenchEntry[];
   /** One color per series label (backend), the same in every chart. */
   colors: { domain: string[]; range: string[] };
@@ -62,7 +64,8 @@ export function buildContext(reports: readonly Report[], baseline: Report | unde
   const accuracy = reports.filter((r): r is AccuracyReport => r.kind === 'accuracy');
   const parity = reports.filter((r): r is ParityReport => r.kind === 'parity');
   const runName = (r: Report) => `run ${reports.indexOf(r) + 1}`;
-  const pairs = bench.flatMap((report) => report.results.map((result) => ({ report, result })));
+  // Charts and the summary read time; an emulated machine's rows have none worth reading (its tables say n/m).
+  const pairs = bench.flatMap((report) => timedResults(report.results).map((result) => ({ report, result })));
   const seen = (model: string, backend: string) =>
     pairs.filter((p) => p.result.model.id === model && p.result.backend === backend).length;
   const benchEntries = pairs.map(({ report, result }) => ({
