@@ -7,12 +7,14 @@
 # THRESHOLD; by default the goals' cases: 5 % on a quiet machine, 10 % under interference). dist/scripts/ab-power.js then turns the A/A ratios into power by resampling.
 #
 #   [MODES="interleaved duet"] [CONDITIONS="quiet cpu intermittent memory"] [PAIRS=20] [CONFIRM="0.10"]
-#   [THRESHOLD=2] scripts/ab-power.sh [out-dir]
+#   [AA=1 (0: seeded runs only)] [CONFIRM_PAIRS=10] [CONFIRM_RUNS=1] [THRESHOLD=2] [THRESHOLD_P90=$THRESHOLD] scripts/ab-power.sh [out-dir]
+# PAIRS and CONFIRM_PAIRS take what `ab --processes` takes (`20,onnxruntime=60`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mkdir -p "${1:-reports/ab-power}" && cd "${1:-reports/ab-power}" && pwd)
 export MOVINET_DATA_DIR=${MOVINET_DATA_DIR:-$(cd .. && pwd)/shared}
 threshold=${THRESHOLD:-2}
+threshold_p90=${THRESHOLD_P90:-$threshold}
 
 work=$(mktemp -d)
 load_pid=
@@ -37,22 +39,27 @@ for condition in ${CONDITIONS:-quiet cpu intermittent memory}; do
     sleep 5
   fi
   for mode in ${MODES:-interleaved duet}; do
-    dir="$out/$mode-$condition"; rm -rf "$dir"; mkdir -p "$dir"
-    before=$(loadavg); start=$(date +%s)
-    node "$cli" ab --baseline "$work/base" --mode "$mode" --processes "${PAIRS:-20}" --report-only --json \
-      --out-dir "$dir" > "$dir/comparison.stdout.json"
-    meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" > "$dir/meta.json"
-    echo "ab-power: $mode $condition A/A, ${PAIRS:-20} pairs: $(( $(date +%s) - start )) s" >&2
+    if [ "${AA:-1}" = 1 ]; then
+      dir="$out/$mode-$condition"; rm -rf "$dir"; mkdir -p "$dir"
+      before=$(loadavg); start=$(date +%s)
+      node "$cli" ab --baseline "$work/base" --mode "$mode" --processes "${PAIRS:-20}" --report-only --json \
+        --out-dir "$dir" > "$dir/comparison.stdout.json"
+      meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" > "$dir/meta.json"
+      echo "ab-power: $mode $condition A/A, ${PAIRS:-20} pairs: $(( $(date +%s) - start )) s" >&2
+    fi
     effects=${CONFIRM:-$([ "$condition" = quiet ] && echo 0.05 || echo 0.10)}
     for effect in $effects; do
-      dir="$out/confirm-$mode-$condition-$effect"; rm -rf "$dir"; mkdir -p "$dir"
-      before=$(loadavg); start=$(date +%s); code=0
-      node "$cli" ab --baseline "$work/base" --mode "$mode" --threshold "$threshold" --self-test-slowdown "$effect" \
-        --json --out-dir "$dir" > /dev/null || code=$?
-      meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" "$effect" "$code" > "$dir/meta.json"
-      echo "ab-power: $mode $condition +$effect: exit $code in $(( $(date +%s) - start )) s" >&2
+      for run in $(seq 1 "${CONFIRM_RUNS:-1}"); do
+        dir="$out/confirm-$mode-$condition-$effect-$run"; rm -rf "$dir"; mkdir -p "$dir"
+        before=$(loadavg); start=$(date +%s); code=0
+        node "$cli" ab --baseline "$work/base" --mode "$mode" --processes "${CONFIRM_PAIRS:-10}" \
+          --threshold "p50=$threshold,p90=$threshold_p90" --self-test-slowdown "$effect" \
+          --json --out-dir "$dir" > /dev/null || code=$?
+        meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" "$effect" "$code" > "$dir/meta.json"
+        echo "ab-power: $mode $condition +$effect run $run: exit $code in $(( $(date +%s) - start )) s" >&2
+      done
     done
   done
   stop_load
 done
-node "$work/base/dist/scripts/ab-power.js" "$out" --threshold "$threshold" | tee "$out/power.md"
+node "$work/base/dist/scripts/ab-power.js" "$out" --threshold "$threshold" --threshold-p90 "$threshold_p90" | tee "$out/power.md"

@@ -180,8 +180,8 @@ export function tfliteConvProbe(spec: ConvProbeSpec, dtype: ProbeDtype, io: Tfli
 export function onnxConvProbe(spec: ConvProbeSpec, dtype: ProbeDtype): Uint8Array {
   const { size: n, inChannels: cin, outChannels: cout } = spec.shape;
   const g = new OnnxGraphBuilder();
-  // int8 arithmetic as onnxruntime runs it on x86 and as the converted graphs feed it: uint8 activations
-  // (code + 128, zero point + 128) against int8 weights, MLAS's fast path (int8 activations are its slow one).
+  // int8 arithmetic as the converted graphs feed it: uint8 activations (code + 128, zero point + 128) against
+  // int8 weights: on x86 MLAS's fast path (int8 activations are its slow one there); the same graph on arm64.
   const type = dtype === 'int8' ? 'uint8' : 'float';
   g.input({ name: 'x', type, shape: [1, cin, n, n] });
   g.reserve('y');

@@ -5,6 +5,7 @@ import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { comparisonTable } from '../report/table.js';
 import { AB_MODES, runAb, type AbMode } from '../run/ab.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { UserError } from '../util/errors.js';
 import { reportsDir } from '../util/paths.js';
 import { createProgress } from '../util/progress.js';
 import { addCompareOptions, compareOptions, emitComparison, type CompareFlags } from './compare.js';
@@ -18,11 +19,28 @@ interface AbFlags extends CompareFlags {
   threads: number;
   frames: number;
   warmup: number;
-  processes: number;
+  processes: PairCounts;
   mode: AbMode;
   outDir: string;
   reportOnly: boolean;
   selfTestSlowdown: number;
+}
+
+interface PairCounts {
+  all: number;
+  byBackend: Record<string, number>;
+}
+
+/** `10`, or `10,onnxruntime=40`: pairs for every backend, then for the ones named. */
+function parsePairs(value: string): PairCounts {
+  const count = intParser('--processes', 2, 200);
+  const out: PairCounts = { all: 10, byBackend: {} };
+  for (const item of parseList(value)) {
+    const at = item.indexOf('=');
+    if (at < 0) out.all = count(item);
+    else out.byBackend[item.slice(0, at).trim()] = count(item.slice(at + 1).trim());
+  }
+  return out;
 }
 
 export function registerAb(program: Command): void {
@@ -42,10 +60,10 @@ export function registerAb(program: Command): void {
       'interleaved',
     )
     .option(
-      '--processes <n>',
-      'pairs to compare (8 or more can reach alpha 0.01); interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once',
-      intParser('--processes', 2, 100),
-      10,
+      '--processes <n[,backend=n…]>',
+      'pairs to compare (8 or more can reach alpha 0.01), and more for the backends named; interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once',
+      parsePairs,
+      { all: 10, byBackend: {} },
     )
     .option(
       '--out-dir <dir>',
@@ -60,10 +78,17 @@ export function registerAb(program: Command): void {
       0,
     );
   addCompareOptions(cmd).action(async (flags: AbFlags) => {
+    const stray = Object.keys(flags.processes.byBackend).filter((b) => !flags.backends.includes(b));
+    if (stray.length)
+      throw new UserError(
+        `--processes names ${stray.join(', ')}, which --backends does not list (${flags.backends.join(',')})`,
+      );
     const outDir = path.resolve(flags.outDir);
     assertWritable(path.join(outDir, 'comparison.md'));
     const outcome = await runAb({
       ...flags,
+      processes: flags.processes.all,
+      processesFor: flags.processes.byBackend,
       outDir,
       candidate: fileURLToPath(new URL('./main.js', import.meta.url)),
       compare: compareOptions({ ...flags, paired: true }),

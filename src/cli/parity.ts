@@ -32,6 +32,8 @@ interface ParityFlags extends FrameCacheFlags {
   cache: boolean;
   target: Target;
   locate: boolean;
+  logitsOut?: string;
+  against?: string;
 }
 
 /** The --locate findings as text: one block per clip and backend that parts from the reference. */
@@ -89,6 +91,14 @@ export function registerParity(program: Command): void {
       '--locate',
       'for each clip whose logits differ: the first frame where they part, the states that drift, the first differing tensor (ONNX backends)',
       false,
+    )
+    .option(
+      '--logits-out <dir>',
+      "keep every backend's logits there, for a run on another platform to compare with (--against)",
+    )
+    .option(
+      '--against <dir>',
+      "also compare each backend with its own logits kept there by another platform's run (--logits-out): pairs name@there vs name@here",
     )
     .option('--json', 'print the report as JSON on stdout', false)
     .option(

@@ -11,6 +11,7 @@ import { decodeFrames, type DecodeOptions } from '../video/decode.js';
 import type { FrameCacheOptions } from '../video/frame-cache.js';
 import { collect } from '../video/frames.js';
 import { locateClip } from './locate.js';
+import { readRecorded, recordLogits, thisPlatform } from './recorded.js';
 import { checkVideoFile } from '../video/probe.js';
 
 export interface ParityOptions {
@@ -23,6 +24,10 @@ export interface ParityOptions {
   locate?: boolean;
   /** Decoded clips read from and kept in this cache (--frame-cache). */
   frameCache?: FrameCacheOptions;
+  /** Keep every backend's logits in this folder, for another machine's run to compare with (--logits-out). */
+  logitsOut?: string;
+  /** Also compare each backend with its own logits kept there by another run (--against). */
+  against?: string;
   progress: Progress;
 }
 
@@ -84,6 +89,32 @@ async function locateAll(
   }
 }
 
+/** Each backend of this run against its own logits from another run (another platform): `name@there` vs `name@here`. */
+function againstRecorded(
+  dir: string,
+  model: ResolvedModel,
+  names: readonly string[],
+  clips: readonly ClipLogits[],
+  opts: ParityOptions,
+): ParityPair[] {
+  const kept = readRecorded(
+    dir,
+    model,
+    clips.map((c) => c.file),
+    opts,
+  );
+  const here = thisPlatform();
+  const pairs = names.flatMap((name, b) => {
+    const theirs = kept.byBackend.get(name);
+    if (!theirs) return [];
+    const both: ClipLogits[] = clips.map((c, k) => ({ ...c, byBackend: [theirs[k] ?? [], c.byBackend[b] ?? []] }));
+    return [compareBackends(modelInfo(model), `${name}@${kept.platform}`, `${name}@${here}`, both, 0, 1)];
+  });
+  if (pairs.length === 0)
+    throw new UserError(`--against ${dir}: none of ${names.join(', ')} was kept there for ${model.id}`);
+  return pairs;
+}
+
 export interface ParityOutcome {
   pairs: ParityPair[];
   /** Backends that could not be loaded; with the reference among them, no pair is compared. */
@@ -111,7 +142,7 @@ export async function runParity(
       }
     }
     const reference = loaded[0];
-    if (!reference || reference.backend !== backends[0] || loaded.length < 2) {
+    if (!reference || reference.backend !== backends[0] || loaded.length < (opts.against ? 1 : 2)) {
       const missing = new Set(failed.map((f) => f.backend));
       for (const b of backends)
         if (!missing.has(b.name))
@@ -136,9 +167,12 @@ export async function runParity(
       opts.progress.update(k + 1);
     }
     const info = modelInfo(model);
+    const names = loaded.map((l) => l.backend.name);
+    if (opts.logitsOut) recordLogits(opts.logitsOut, model, names, clips, opts);
     const pairs = loaded
       .slice(1)
       .map((l, i) => compareBackends(info, reference.backend.name, l.backend.name, clips, 0, i + 1));
+    if (opts.against) pairs.push(...againstRecorded(opts.against, model, names, clips, opts));
     if (opts.locate) await locateAll(model, loaded, pairs, ds, opts);
     return { pairs, failed };
   } finally {

