@@ -74,28 +74,66 @@ function power(logRatios: readonly number[], n: number, effect: number, threshol
   return hits / DRAWS;
 }
 
-const rows: Record<string, unknown>[] = [];
-const confirms: Record<string, unknown>[] = [];
+interface PowerRow {
+  mode: string;
+  condition: string;
+  load: number;
+  seconds: number;
+  backend: string;
+  metric: string;
+  pairs: number;
+  medianRatio: number;
+  iqrPct: number;
+  sdPct: number;
+  aaFlagged: [boolean, boolean];
+  /** By pairs, then by seeded effect: the fraction of resampled runs the gate flags. */
+  power: Record<number, Record<number, number>>;
+}
+
+interface ConfirmRow {
+  mode: string;
+  condition: string;
+  effect: number;
+  run: string;
+  backend: string;
+  metric: string;
+  change: number | null;
+  p: number | null;
+  verdict: string;
+  exit: number | undefined;
+  seconds: number;
+}
+
+const rows: PowerRow[] = [];
+const confirms: ConfirmRow[] = [];
 for (const name of fs.readdirSync(dir).sort()) {
   const run = path.join(dir, name);
   const metaFile = path.join(run, 'meta.json');
   if (!fs.existsSync(metaFile)) continue;
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Meta & { effect?: number; exit?: number };
   if (meta.effect !== undefined) {
-    const c = JSON.parse(fs.readFileSync(path.join(run, 'comparison.json'), 'utf8')) as Comparison;
-    for (const r of c.rows)
+    const file = path.join(run, 'comparison.json');
+    // A run that crashed left no comparison: listed as such, never skipped.
+    const c: Comparison | null = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Comparison) : null;
+    const judged = c?.rows ?? [{ backend: '(run failed)', metric: '–', change: null, pValue: null, verdict: 'none' }];
+    for (const r of judged)
       confirms.push({
         mode: meta.mode,
         condition: meta.condition,
         effect: meta.effect,
+        run: name,
         backend: r.backend,
-        metric: r.metric.split(' ')[0],
+        metric: r.metric.split(' ')[0] ?? r.metric,
         change: r.change,
         p: r.pValue,
         verdict: r.verdict,
         exit: meta.exit,
         seconds: meta.seconds,
       });
+    continue;
+  }
+  if (!fs.existsSync(path.join(run, 'baseline.json'))) {
+    console.error(`ab-power: ${name} has no reports (its run failed); left out`);
     continue;
   }
   const base = readReport(path.join(run, 'baseline.json')) as BenchReport;
@@ -113,7 +151,7 @@ for (const name of fs.readdirSync(dir).sort()) {
       rows.push({
         mode: meta.mode,
         condition: meta.condition,
-        load: meta.loadBefore[0],
+        load: meta.loadBefore[0] ?? 0,
         seconds: meta.seconds,
         backend: b.backend,
         metric: m.name,
@@ -131,32 +169,60 @@ for (const name of fs.readdirSync(dir).sort()) {
   }
 }
 
+const pct = (v: number) => `${Math.round(v * 100)}%`;
+const signedPct = (v: number | null, digits = 1) => (v === null ? '–' : `${(v * 100).toFixed(digits)}%`);
+const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
+const rule = (n: number) => `|${' --- |'.repeat(n)}`;
+
+function powerTable(): string[] {
+  const head = PAIRS.flatMap((n) => EFFECTS.map((e) => `${n}p ${e ? `+${e * 100}%` : 'A/A'}`));
+  const fixed = [
+    'mode',
+    'condition',
+    'load',
+    'backend',
+    'metric',
+    'ratio IQR',
+    'A/A offset',
+    'A/A run flagged (all / 10 pairs)',
+  ];
+  const cells = (r: PowerRow) => [
+    r.mode,
+    r.condition,
+    r.load.toFixed(1),
+    r.backend,
+    r.metric,
+    `${r.iqrPct.toFixed(1)}%`,
+    signedPct(r.medianRatio - 1),
+    r.aaFlagged.map((f) => (f ? 'yes' : 'no')).join(' / '),
+    ...PAIRS.flatMap((n) => EFFECTS.map((e) => pct(r.power[n]![e]!))),
+  ];
+  return [line([...fixed, ...head]), rule(fixed.length + head.length), ...rows.map((r) => line(cells(r)))];
+}
+
+function confirmTable(): string[] {
+  const head = ['mode', 'condition', 'seeded', 'run', 'backend', 'metric', 'change', 'p', 'verdict', 'exit', 's'];
+  const cells = (c: ConfirmRow) => [
+    c.mode,
+    c.condition,
+    `+${c.effect * 100}%`,
+    c.run,
+    c.backend,
+    c.metric,
+    signedPct(c.change),
+    c.p === null ? '–' : c.p.toPrecision(2),
+    c.verdict,
+    String(c.exit),
+    c.seconds,
+  ];
+  return [line(head), rule(head.length), ...confirms.map((c) => line(cells(c)))];
+}
+
 if (values.json) {
   console.log(JSON.stringify({ threshold: THRESHOLD, alpha: ALPHA, draws: DRAWS, rows, confirms }, null, 1));
 } else {
-  const pct = (v: number) => `${Math.round(v * 100)}%`;
-  console.log(
-    `Power by resampling (${DRAWS} draws; regression = Wilcoxon p < ${ALPHA} and median change > ${THRESHOLD.p50! * 100}% on p50, ${THRESHOLD.p90! * 100}% on p90):\n`,
-  );
-  const head = PAIRS.flatMap((n) => EFFECTS.map((e) => `${n}p ${e ? `+${e * 100}%` : 'A/A'}`));
-  console.log(
-    `| mode | condition | load | backend | metric | ratio IQR | A/A offset | A/A run flagged (all / 10 pairs) | ${head.join(' | ')} |`,
-  );
-  console.log(`|${' --- |'.repeat(8 + head.length)}`);
-  for (const r of rows) {
-    const p = r.power as Record<number, Record<number, number>>;
-    const cells = PAIRS.flatMap((n) => EFFECTS.map((e) => pct(p[n]![e]!)));
-    console.log(
-      `| ${String(r.mode)} | ${String(r.condition)} | ${(r.load as number).toFixed(1)} | ${String(r.backend)} | ${String(r.metric)} | ${(r.iqrPct as number).toFixed(1)}% | ${(((r.medianRatio as number) - 1) * 100).toFixed(1)}% | ${(r.aaFlagged as boolean[]).map((f) => (f ? 'yes' : 'no')).join(' / ')} | ${cells.join(' | ')} |`,
-    );
-  }
-  if (confirms.length) {
-    console.log('\nReal seeded runs:\n');
-    console.log('| mode | condition | seeded | backend | metric | change | p | verdict | exit | s |');
-    console.log(`|${' --- |'.repeat(10)}`);
-    for (const c of confirms)
-      console.log(
-        `| ${String(c.mode)} | ${String(c.condition)} | +${(c.effect as number) * 100}% | ${String(c.backend)} | ${String(c.metric)} | ${c.change === null ? '–' : `${((c.change as number) * 100).toFixed(1)}%`} | ${c.p === null ? '–' : (c.p as number).toPrecision(2)} | ${String(c.verdict)} | ${String(c.exit)} | ${String(c.seconds)} |`,
-      );
-  }
+  const gate = `Wilcoxon p < ${ALPHA} and median change > ${THRESHOLD.p50! * 100}% on p50, ${THRESHOLD.p90! * 100}% on p90`;
+  if (rows.length)
+    console.log([`Power by resampling (${DRAWS} draws; regression = ${gate}):`, '', ...powerTable()].join('\n'));
+  if (confirms.length) console.log(['', 'Real seeded runs:', '', ...confirmTable()].join('\n'));
 }

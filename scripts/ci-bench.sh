@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The latency gate CI runs: build the base commit beside this checkout, run the interleaved A/B
-# mode (`movinet-bench ab`) against it, render summary.html, and write the markdown verdict to
-# $GITHUB_STEP_SUMMARY when there is one. Exits 1 on a regression (0 with --report-only).
+# The latency gate CI runs: build the base commit beside this checkout, run `movinet-bench ab` against
+# it, render summary.html, and write the markdown verdict to $GITHUB_STEP_SUMMARY when there is one.
+# Exits 1 on a regression (0 with --report-only). The mode and sizes are ab's defaults (AB_DEFAULTS in
+# src/run/defaults.ts), the ones the power measurement in RESULTS.md ("ab power") favours. Options after
+# -- override them.
 #
 #   scripts/ci-bench.sh [--base REV] [--report-only] [--out-dir DIR] [-- extra ab options]
 set -euo pipefail

@@ -21,38 +21,41 @@ test('cpu lists parse as the kernel writes them', (t) => {
   t.true((allowedCpus() ?? []).length >= 1);
 });
 
-test('bench --start-signal waits after warm-up for go, measures, keeps stepping until stop, then reports', async (t) => {
-  const out = path.join(tmp, 'gated.json');
-  const gated = spawn(
-    process.execPath,
-    [
-      MAIN,
-      'bench',
-      ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '10', '--warmup', '2'],
-      ...['--no-roofline', '--no-overhead', '--start-signal', '--json', '--out', out],
-    ],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
-  );
-  let said = '';
-  gated.stderr.on('data', (d: Buffer) => (said += d.toString()));
-  const closed = new Promise<number | null>((r) => gated.on('close', r));
-  t.true(await waitFor(() => said.includes(GATE.ready), 60_000), said);
-  // Ready but not told to go: it must neither measure nor finish.
-  await new Promise((r) => setTimeout(r, 1500));
-  t.false(said.includes(GATE.measured));
-  t.false(fs.existsSync(out));
-  gated.stdin.write(`${GATE.go}\n`);
-  t.true(await waitFor(() => said.includes(GATE.measured), 60_000), said);
-  // Measured, and still stepping for the partner: no report until stop.
-  await new Promise((r) => setTimeout(r, 500));
-  t.false(fs.existsSync(out));
-  gated.stdin.end(`${GATE.stop}\n`);
-  t.is(await closed, 0, said);
-  const r = readReport(out) as BenchReport;
-  const proc = r.results[0]!.processes[0]!;
-  t.is(proc.samples, 10);
-  t.deepEqual(proc.cpus, allowedCpus()!);
-});
+test.serial(
+  'bench --start-signal waits after warm-up for go, measures, keeps stepping until stop, then reports',
+  async (t) => {
+    const out = path.join(tmp, 'gated.json');
+    const gated = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'bench',
+        ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '10', '--warmup', '2'],
+        ...['--no-roofline', '--no-overhead', '--start-signal', '--json', '--out', out],
+      ],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    let said = '';
+    gated.stderr.on('data', (d: Buffer) => (said += d.toString()));
+    const closed = new Promise<number | null>((r) => gated.on('close', r));
+    t.true(await waitFor(() => said.includes(GATE.ready), 60_000), said);
+    // Ready but not told to go: it must neither measure nor finish.
+    await new Promise((r) => setTimeout(r, 1500));
+    t.false(said.includes(GATE.measured));
+    t.false(fs.existsSync(out));
+    gated.stdin.write(`${GATE.go}\n`);
+    t.true(await waitFor(() => said.includes(GATE.measured), 60_000), said);
+    // Measured, and still stepping for the partner: no report until stop.
+    await new Promise((r) => setTimeout(r, 500));
+    t.false(fs.existsSync(out));
+    gated.stdin.end(`${GATE.stop}\n`);
+    t.is(await closed, 0, said);
+    const r = readReport(out) as BenchReport;
+    const proc = r.results[0]!.processes[0]!;
+    t.is(proc.samples, 10);
+    t.deepEqual(proc.cpus, allowedCpus()!);
+  },
+);
 
 test('bench --start-signal is refused with several processes or in Chromium', (t) => {
   for (const extra of [
@@ -77,22 +80,37 @@ function oldBaseline(): string {
   return dir;
 }
 
-test('ab --mode duet refuses in one line what cannot take part: too few CPUs, an older baseline', (t) => {
+test.serial('ab --mode duet refuses in one line what cannot take part: too few CPUs, an older baseline', (t) => {
   const outDir = path.join(tmp, 'refused-ab');
   // One CPU allowed: the two sides cannot have one each.
+  const first = String(allowedCpus()![0]);
   const one = spawnSync(
     'taskset',
-    ['-c', '0', process.execPath, MAIN, 'ab', '--baseline', PROJECT_ROOT, '--mode', 'duet', '--out-dir', outDir],
+    ['-c', first, process.execPath, MAIN, 'ab', '--baseline', PROJECT_ROOT, '--mode', 'duet', '--out-dir', outDir],
     {
       encoding: 'utf8',
     },
   );
   t.is(one.status, 2);
   t.true(isOneLineError(one.stderr), one.stderr);
-  t.regex(one.stderr, /needs 2 CPUs, 1 per side; this process may use 1 \(0\)/);
-  const threads = cli(['ab', '--baseline', PROJECT_ROOT, '--mode', 'duet', '--threads', '64', '--out-dir', outDir]);
+  t.regex(one.stderr, new RegExp(`needs 2 CPUs, 1 per side; this process may use 1 \\(${first}\\)`));
+  const n = allowedCpus()!.length;
+  const threads = cli([
+    'ab',
+    '--baseline',
+    PROJECT_ROOT,
+    '--mode',
+    'duet',
+    '--threads',
+    String(n),
+    '--out-dir',
+    outDir,
+  ]);
   t.is(threads.code, 2);
-  t.regex(threads.stderr, /--threads 64 needs 128 CPUs/);
+  t.regex(threads.stderr, new RegExp(`--threads ${n} needs ${2 * n} CPUs`));
+  const odd = cli(['ab', '--baseline', PROJECT_ROOT, '--mode', 'duet', '--processes', '9', '--out-dir', outDir]);
+  t.is(odd.code, 2);
+  t.regex(odd.stderr, /needs even counts/);
   if (twoCpus) {
     const old = cli(['ab', '--baseline', oldBaseline(), '--mode', 'duet', '--out-dir', outDir]);
     t.is(old.code, 2);
@@ -102,45 +120,82 @@ test('ab --mode duet refuses in one line what cannot take part: too few CPUs, an
   t.false(fs.existsSync(path.join(outDir, 'comparison.md')));
 });
 
-test('ab --mode duet: pairs run at once on their own CPUs, swapped pair by pair; rows say only ratios count', async (t) => {
+test.serial(
+  'ab --mode duet: pairs run at once on their own CPUs, swapped pair by pair; rows say only ratios count',
+  async (t) => {
+    if (!twoCpus) return t.fail('this check needs 2 CPUs');
+    const outDir = path.join(tmp, 'duet');
+    const args = [
+      'ab',
+      '--baseline',
+      PROJECT_ROOT,
+      '--mode',
+      'duet',
+      '--processes',
+      '2',
+      '--frames',
+      '20',
+      '--warmup',
+      '2',
+    ];
+    const r = cli([...args, '--backends', 'tfjs-tflite,onnxruntime', '--out-dir', outDir, '--json']);
+    t.is(r.code, 0, r.stderr);
+    const base = readReport(path.join(outDir, 'baseline.json')) as BenchReport;
+    const cand = readReport(path.join(outDir, 'candidate.json')) as BenchReport;
+    const cpus = allowedCpus()!;
+    for (const backend of ['tfjs-tflite', 'onnxruntime']) {
+      const [b, c] = [base, cand].map((x) => x.results.find((row) => row.backend === backend)!);
+      t.is(b!.processes.length, 2);
+      // Pair k: the two sides on different CPUs, and each side changes CPU from pair to pair.
+      for (let k = 0; k < 2; k++) t.notDeepEqual(b!.processes[k]!.cpus, c!.processes[k]!.cpus);
+      t.notDeepEqual(b!.processes[0]!.cpus, b!.processes[1]!.cpus);
+      t.deepEqual(b!.processes[0]!.cpus, [cpus[0]]);
+      t.deepEqual(c!.processes[0]!.cpus, [cpus[1]]);
+      t.truthy(b!.duet);
+      t.truthy(c!.duet);
+    }
+    t.regex(
+      benchTable(cand),
+      /duet: every process ran at the same time as one of .*only the A\/B ratios are meant to be read/,
+    );
+    t.regex(cand.command, /--mode duet/);
+    const comparison = compareReports(base, cand, { ...DEFAULT_COMPARE, paired: true });
+    t.regex(comparisonTable(comparison), /p50/);
+    // No child left behind.
+    t.deepEqual(pidsNaming(MAIN, '--start-signal'), []);
+  },
+);
+
+test.serial('ab --mode duet stopped by SIGTERM mid-pair ends both sides and writes no verdict', async (t) => {
   if (!twoCpus) return t.fail('this check needs 2 CPUs');
-  const outDir = path.join(tmp, 'duet');
-  const args = [
-    'ab',
-    '--baseline',
-    PROJECT_ROOT,
-    '--mode',
-    'duet',
-    '--processes',
-    '2',
-    '--frames',
-    '20',
-    '--warmup',
-    '2',
-  ];
-  const r = cli([...args, '--backends', 'tfjs-tflite,onnxruntime', '--out-dir', outDir, '--json']);
-  t.is(r.code, 0, r.stderr);
-  const base = readReport(path.join(outDir, 'baseline.json')) as BenchReport;
-  const cand = readReport(path.join(outDir, 'candidate.json')) as BenchReport;
-  const cpus = allowedCpus()!;
-  for (const backend of ['tfjs-tflite', 'onnxruntime']) {
-    const [b, c] = [base, cand].map((x) => x.results.find((row) => row.backend === backend)!);
-    t.is(b!.processes.length, 2);
-    // Pair k: the two sides on different CPUs, and each side changes CPU from pair to pair.
-    for (let k = 0; k < 2; k++) t.notDeepEqual(b!.processes[k]!.cpus, c!.processes[k]!.cpus);
-    t.notDeepEqual(b!.processes[0]!.cpus, b!.processes[1]!.cpus);
-    t.deepEqual(b!.processes[0]!.cpus, [cpus[0]]);
-    t.deepEqual(c!.processes[0]!.cpus, [cpus[1]]);
-    t.truthy(b!.duet);
-    t.truthy(c!.duet);
-  }
-  t.regex(
-    benchTable(cand),
-    /duet: every process ran at the same time as one of .*only the A\/B ratios are meant to be read/,
+  const outDir = path.join(tmp, 'stopped');
+  const ab = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'ab',
+      '--baseline',
+      PROJECT_ROOT,
+      '--mode',
+      'duet',
+      '--backends',
+      'tfjs-tflite',
+      '--processes',
+      '2',
+      '--out-dir',
+      outDir,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  t.regex(cand.command, /--mode duet/);
-  const comparison = compareReports(base, cand, { ...DEFAULT_COMPARE, paired: true });
-  t.regex(comparisonTable(comparison), /p50/);
-  // No child left behind.
-  t.deepEqual(pidsNaming(MAIN, '--start-signal'), []);
+  let err = '';
+  ab.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<number | null>((r) => ab.on('close', r));
+  // Both sides of the first pair started (their frames may still be loading or measuring).
+  t.true(await waitFor(() => pidsNaming(MAIN, '--start-signal').length === 2, 60_000));
+  ab.kill('SIGTERM');
+  t.is(await closed, 143, err);
+  t.true(isOneLineError(err), err);
+  t.regex(err, /ab stopped by SIGTERM/);
+  t.true(await waitFor(() => pidsNaming(MAIN, '--start-signal').length === 0, 10_000));
+  t.false(fs.existsSync(path.join(outDir, 'comparison.md')));
 });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { comparisonTable } from '../report/table.js';
 import { AB_MODES, runAb, type AbMode } from '../run/ab.js';
+import { AB_DEFAULTS } from '../run/defaults.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
 import { reportsDir } from '../util/paths.js';
@@ -19,12 +20,17 @@ interface AbFlags extends CompareFlags {
   threads: number;
   frames: number;
   warmup: number;
-  processes: PairCounts;
+  processes?: PairCounts;
   mode: AbMode;
   outDir: string;
   reportOnly: boolean;
   selfTestSlowdown: number;
 }
+
+const DEFAULT_PAIRS = [
+  AB_DEFAULTS.processes,
+  ...Object.entries(AB_DEFAULTS.processesFor).map(([backend, n]) => `${backend}=${n}`),
+].join(',');
 
 interface PairCounts {
   all: number;
@@ -34,7 +40,7 @@ interface PairCounts {
 /** `10`, or `10,onnxruntime=40`: pairs for every backend, then for the ones named. */
 function parsePairs(value: string): PairCounts {
   const count = intParser('--processes', 2, 200);
-  const out: PairCounts = { all: 10, byBackend: {} };
+  const out: PairCounts = { all: AB_DEFAULTS.processes, byBackend: {} };
   for (const item of parseList(value)) {
     const at = item.indexOf('=');
     if (at < 0) out.all = count(item);
@@ -57,13 +63,12 @@ export function registerAb(program: Command): void {
       '--mode <mode>',
       `${AB_MODES.join(' or ')}: the sides take turns one process at a time, or run each pair at once on CPUs of their own (needs 2 x --threads CPUs and a baseline that has --mode duet)`,
       choiceParser('--mode', AB_MODES),
-      'interleaved',
+      AB_DEFAULTS.mode,
     )
     .option(
       '--processes <n[,backend=n…]>',
-      'pairs to compare (8 or more can reach alpha 0.01), and more for the backends named; interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once',
+      `pairs to compare (8 or more can reach alpha 0.01), and more for the backends named (default ${DEFAULT_PAIRS}); interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once`,
       parsePairs,
-      { all: 10, byBackend: {} },
     )
     .option(
       '--out-dir <dir>',
@@ -77,18 +82,29 @@ export function registerAb(program: Command): void {
       numberParser('--self-test-slowdown', 0, 1),
       0,
     );
-  addCompareOptions(cmd).action(async (flags: AbFlags) => {
-    const stray = Object.keys(flags.processes.byBackend).filter((b) => !flags.backends.includes(b));
-    if (stray.length)
+  const thresholds = new Map<number | 'all', number>(
+    Object.entries(AB_DEFAULTS.thresholdPct).map(([p, v]) => [Number(p), v]),
+  );
+  addCompareOptions(cmd, thresholds).action(async (flags: AbFlags, command: Command) => {
+    // A threshold given for one metric keeps ab's default for the others; one for all replaces them.
+    if (command.getOptionValueSource('threshold') !== 'default' && !flags.threshold.has('all'))
+      flags.threshold = new Map([...thresholds, ...flags.threshold]);
+    // Given counts must name requested backends; the default's apply to those that are requested.
+    const pairs = flags.processes ?? { all: AB_DEFAULTS.processes, byBackend: { ...AB_DEFAULTS.processesFor } };
+    const stray = Object.keys(pairs.byBackend).filter((b) => !flags.backends.includes(b));
+    if (stray.length && flags.processes)
       throw new UserError(
         `--processes names ${stray.join(', ')}, which --backends does not list (${flags.backends.join(',')})`,
       );
+    const odd = [pairs.all, ...Object.values(pairs.byBackend)].some((n) => n % 2 === 1);
+    if (flags.mode === 'duet' && odd)
+      throw new UserError("--mode duet swaps the sides' CPUs pair by pair: --processes needs even counts");
     const outDir = path.resolve(flags.outDir);
     assertWritable(path.join(outDir, 'comparison.md'));
     const outcome = await runAb({
       ...flags,
-      processes: flags.processes.all,
-      processesFor: flags.processes.byBackend,
+      processes: pairs.all,
+      processesFor: pairs.byBackend,
       outDir,
       candidate: fileURLToPath(new URL('./main.js', import.meta.url)),
       compare: compareOptions({ ...flags, paired: true }),

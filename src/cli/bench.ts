@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { stdioStartGate } from '../util/start-gate.js';
 import { assertWritable, defaultReportPath, emitReport } from './emit.js';
-import { choiceParser, intParser, parseList, parsePercentiles } from './options.js';
+import { choiceParser, intParser, numberParser, parseList, parsePercentiles } from './options.js';
 
 /** Bounds that keep a mistyped count from starting a days-long run (about an hour at A0's speed here). */
 const MAX_FRAMES = 100_000;
@@ -37,6 +37,7 @@ interface BenchFlags {
   target: Target;
   machine?: string;
   startSignal: boolean;
+  selfTestSlowdown: number;
 }
 
 export function registerBench(program: Command): void {
@@ -95,6 +96,12 @@ export function registerBench(program: Command): void {
       "skip the peak probe (a 1x1 conv through each runtime, after the timed runs) that puts each row's GMAC/s beside this CPU's",
     )
     .option(
+      '--self-test-slowdown <fraction>',
+      "ab's self-test only: slow every step by this fraction, a known regression to catch",
+      numberParser('--self-test-slowdown', 0, 1),
+      0,
+    )
+    .option(
       '--start-signal',
       "for ab's duet mode: after warm-up say so on stderr and wait for 'go' on stdin; after the measured frames keep stepping until 'stop'",
       false,
@@ -114,8 +121,11 @@ export function registerBench(program: Command): void {
           `--frames x --repeats x --processes is ${measured}; at most ${MAX_MEASURED} frames are measured in one run`,
         );
       }
-      if (flags.startSignal && (flags.processes > 1 || flags.target !== 'node'))
-        throw new UserError('--start-signal measures in this process: it needs --processes 1 and --target node');
+      const onePair = flags.models.length === 1 && flags.backends.length === 1;
+      if (flags.startSignal && (!onePair || flags.processes > 1 || flags.target !== 'node'))
+        throw new UserError(
+          '--start-signal starts one measurement on a signal: it needs one model, one backend, --processes 1 and --target node',
+        );
       // Through the environment, so the processes of --processes and the browser target carry it too.
       if (flags.machine) process.env.MOVINET_MACHINE = flags.machine;
       const out = flags.out ?? defaultReportPath('bench');

@@ -73,15 +73,19 @@ export function emitComparison(
 
 const metricList = (v: string) => parseList(v).map(percentileName('--metrics'));
 
-/** The options every comparing command shares (compare, ab). */
-export function addCompareOptions(cmd: Command): Command {
+/** The options every comparing command shares (compare, ab); `thresholds` replaces the 5 % default. */
+export function addCompareOptions(
+  cmd: Command,
+  thresholds: Map<number | 'all', number> = new Map([['all', 5]]),
+): Command {
+  const shown = [...thresholds].map(([m, v]) => (m === 'all' ? `${v}` : `p${m}=${v}`)).join(',');
   return cmd
     .option('--metrics <list>', 'latency percentiles that gate, each with its own test', metricList, [50, 90])
     .option(
       '--threshold <pct|metric=pct,...>',
-      'increase that is a regression, in % (one for all, or per metric)',
+      `increase that is a regression, in % (one for all, or per metric; default ${shown})`,
       parseThresholds,
-      new Map([['all', 5]]),
+      thresholds,
     )
     .option(
       '--alpha <p>',

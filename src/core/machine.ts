@@ -24,12 +24,17 @@ export function localMachine(label: string | undefined = process.env.MOVINET_MAC
   );
 }
 
-/** The instruction set a Linux /proc/cpuinfo describes, by the fields only that family's kernel writes. */
-export function cpuinfoArch(cpuinfo: string): 'x64' | 'arm64' | null {
-  if (/^vendor_id\s*:/m.test(cpuinfo) || /^flags\s*:.*\bsse2\b/m.test(cpuinfo)) return 'x64';
-  if (/^CPU implementer\s*:/m.test(cpuinfo) || /^Features\s*:.*\basimd\b/m.test(cpuinfo)) return 'arm64';
+type IsaFamily = 'x86' | 'arm';
+
+/** The instruction-set family a Linux /proc/cpuinfo describes, by the fields only that family's kernel writes. */
+export function cpuinfoArch(cpuinfo: string): IsaFamily | null {
+  if (/^vendor_id\s*:/m.test(cpuinfo) || /^flags\s*:.*\bsse2\b/m.test(cpuinfo)) return 'x86';
+  if (/^CPU implementer\s*:/m.test(cpuinfo) || /^Features\s*:/m.test(cpuinfo)) return 'arm';
   return null;
 }
+
+/** A 32-bit Node on a 64-bit kernel of the same family (armhf on a Pi's arm64 kernel) runs natively. */
+const FAMILY: Readonly<Record<string, IsaFamily>> = { x64: 'x86', ia32: 'x86', arm64: 'arm', arm: 'arm' };
 
 /**
  * How this process is emulated, if it is: a user-mode emulator (qemu-user) runs the guest's Node but
@@ -38,7 +43,8 @@ export function cpuinfoArch(cpuinfo: string): 'x64' | 'arm64' | null {
  */
 export function emulation(arch: string = process.arch, cpuinfo: string = readCpuinfo()): string | undefined {
   const host = cpuinfoArch(cpuinfo);
-  if (host && host !== arch) return `${arch} Node on a ${host} CPU (user-mode emulation)`;
+  const mine = FAMILY[arch];
+  if (host && mine && host !== mine) return `${arch} Node on an ${host} CPU (user-mode emulation)`;
   return process.env.MOVINET_EMULATED?.trim() || undefined;
 }
 

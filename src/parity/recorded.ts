@@ -49,7 +49,7 @@ export function recordLogits(
     throw new UserError(`--logits-out: clip ${failed.file} failed (${failed.error}); nothing complete to keep`);
   const out = folder(dir, model);
   fs.mkdirSync(out, { recursive: true });
-  const classes = clips[0]?.byBackend[0]?.[0]?.length ?? 0;
+  const classes = clips.flatMap((c) => c.byBackend[0] ?? [])[0]?.length ?? 0;
   backends.forEach((name, b) => {
     const frames = clips.flatMap((c) => c.byBackend[b] ?? []);
     const all = new Float32Array(frames.length * classes);

@@ -11,7 +11,7 @@ import { decodeFrames, type DecodeOptions } from '../video/decode.js';
 import type { FrameCacheOptions } from '../video/frame-cache.js';
 import { collect } from '../video/frames.js';
 import { locateClip } from './locate.js';
-import { readRecorded, recordLogits, thisPlatform } from './recorded.js';
+import { readRecorded, recordLogits, thisPlatform, type Recorded } from './recorded.js';
 import { checkVideoFile } from '../video/probe.js';
 
 export interface ParityOptions {
@@ -91,18 +91,12 @@ async function locateAll(
 
 /** Each backend of this run against its own logits from another run (another platform): `name@there` vs `name@here`. */
 function againstRecorded(
+  kept: Recorded,
   dir: string,
   model: ResolvedModel,
   names: readonly string[],
   clips: readonly ClipLogits[],
-  opts: ParityOptions,
 ): ParityPair[] {
-  const kept = readRecorded(
-    dir,
-    model,
-    clips.map((c) => c.file),
-    opts,
-  );
   const here = thisPlatform();
   const pairs = names.flatMap((name, b) => {
     const theirs = kept.byBackend.get(name);
@@ -133,6 +127,15 @@ export async function runParity(
 ): Promise<ParityOutcome> {
   const loaded: { backend: Backend; session: Session }[] = [];
   const failed: Failed[] = [];
+  // Checked before any clip is stepped: kept logits that cannot be compared are refused at once.
+  const kept = opts.against
+    ? readRecorded(
+        opts.against,
+        model,
+        ds.clips.map((c) => clipName(ds, c)),
+        opts,
+      )
+    : null;
   try {
     for (const backend of backends) {
       try {
@@ -172,7 +175,7 @@ export async function runParity(
     const pairs = loaded
       .slice(1)
       .map((l, i) => compareBackends(info, reference.backend.name, l.backend.name, clips, 0, i + 1));
-    if (opts.against) pairs.push(...againstRecorded(opts.against, model, names, clips, opts));
+    if (kept && opts.against) pairs.push(...againstRecorded(kept, opts.against, model, names, clips));
     if (opts.locate) await locateAll(model, loaded, pairs, ds, opts);
     return { pairs, failed };
   } finally {

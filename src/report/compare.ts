@@ -18,6 +18,7 @@ import {
   parityColumns,
   percentileColumn,
   type MetricColumn,
+  NOT_MEANINGFUL,
 } from './columns.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
@@ -284,6 +285,25 @@ function otherMachineRow(
   };
 }
 
+/** A pair one side measured under emulation: its time says nothing, so nothing is compared. */
+function emulatedRow(o: BenchResult, machine: string, how: string): ComparisonRow {
+  return {
+    ...keysOf(o),
+    machine,
+    metric: 'latency',
+    old: null,
+    new: null,
+    shown: [NOT_MEANINGFUL, NOT_MEANINGFUL],
+    change: null,
+    changeKind: 'relative',
+    pValue: null,
+    test: null,
+    verdict: 'not compared',
+    gates: false,
+    note: `emulated (${how}): latency not meaningful`,
+  };
+}
+
 function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   const p50 = metricColumn([percentileColumn(50)], 'p50');
@@ -306,6 +326,11 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
     }
     const crossed = o.machine.label !== n.machine.label;
     const machine = crossed ? `${o.machine.label} → ${n.machine.label}` : o.machine.label;
+    const emulated = [o, n].find((r) => r.machine.emulated);
+    if (emulated) {
+      rows.push(emulatedRow(o, machine, emulated.machine.emulated!));
+      continue;
+    }
     for (const m of opts.metrics) {
       const row = latencyRow(
         metricColumn([percentileColumn(m.percentile)], `p${m.percentile}`),

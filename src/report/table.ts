@@ -7,7 +7,7 @@ import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
 import { fmt, pct, rooflineVerdict } from './format.js';
-import { byMachine, machinesLine, machinesOf, measurementCaveats, processesText } from './machines.js';
+import { byMachine, machinesLine, machinesOf, measurementCaveats, processesText, timedResults } from './machines.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
@@ -111,9 +111,9 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     measurementCaveats(rows),
     notRunLines(report.skipped, report.failed),
     rows.flatMap((r) => r.warnings.map((w) => `warning ${rowName(r, machines)}: ${w}`)),
-    rows.flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
+    timedResults(rows).flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
     rows.flatMap((r) => kernelsLine(r, machines)),
-    rows.flatMap((r) => rooflineLine(r, machines)),
+    timedResults(rows).flatMap((r) => rooflineLine(r, machines)),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
     referenceLines(
       report.results.map((r) => r.model),

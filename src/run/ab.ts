@@ -63,7 +63,6 @@ interface Job {
   side: Side;
   args: string[];
   out: string;
-  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -93,11 +92,11 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
   };
   const job = (side: Side, k: number, models: readonly string[], backends: readonly string[]): Job => {
     const out = path.join(work, `${side}-${k}-${sides[side].files.length}.json`);
-    const slow = side === 'candidate' && req.selfTestSlowdown ? String(req.selfTestSlowdown) : '';
+    const slow =
+      side === 'candidate' && req.selfTestSlowdown ? ['--self-test-slowdown', String(req.selfTestSlowdown)] : [];
     return {
       side,
       out,
-      env: { ...process.env, MOVINET_SELFTEST_SLOWDOWN: slow },
       args: [
         sides[side].cli,
         'bench',
@@ -105,6 +104,7 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
         ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
         ...['--no-overhead', '--skip-missing', '--json'],
         ...sides[side].flags,
+        ...slow,
         ...['--out', out],
       ],
     };
@@ -134,7 +134,7 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
           const [first, second] = k % 2 === 0 ? [cpus.baseline, cpus.candidate] : [cpus.candidate, cpus.baseline];
           const pinned = (side: Side, on: number[]): DuetSide => {
             const j = jobs.find((x) => x.side === side)!;
-            return { side, args: [process.execPath, ...j.args], cpus: on, env: j.env };
+            return { side, args: [process.execPath, ...j.args], cpus: on, out: j.out };
           };
           await runDuetPair([pinned('baseline', first), pinned('candidate', second)]);
           jobs.forEach(done);
@@ -148,14 +148,15 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
       }
     }
     req.progress.stop();
+    const build = { baseline: path.resolve(req.baseline), candidate: 'this checkout' };
     const merge = (side: Side) => {
       const files = sides[side].files;
       const report = mergeBenchReports(files.map(readReport), files) as BenchReport;
-      const other = side === 'baseline' ? 'this checkout' : req.baseline;
+      const partner = build[side === 'baseline' ? 'candidate' : 'baseline'];
       return {
         ...report,
-        results: cpus ? report.results.map((r) => ({ ...r, duet: { partner: other } })) : report.results,
-        command: `movinet-bench ab --mode ${req.mode} (${side}: ${side === 'baseline' ? req.baseline : 'this checkout'})`,
+        results: cpus ? report.results.map((r) => ({ ...r, duet: { partner } })) : report.results,
+        command: `movinet-bench ab --mode ${req.mode} (${side}: ${build[side]})`,
       };
     };
     const [base, cand] = [merge('baseline'), merge('candidate')];
@@ -173,7 +174,7 @@ export async function runAb(req: AbRequest): Promise<AbOutcome> {
 
 /** One interleaved process, alone on the machine. */
 async function runSolo(j: Job, k: number): Promise<void> {
-  const r = await runChild(process.execPath, j.args, { stdout: 'ignore', stderr: 'pipe', env: j.env });
+  const r = await runChild(process.execPath, j.args, { stdout: 'ignore', stderr: 'pipe' });
   if (r.signal) throw new UserError(`ab stopped by ${r.signal}`, signalExitCode(r.signal));
   if (r.code !== 0) {
     throw new UserError(

@@ -34,6 +34,8 @@ export interface BenchRequest extends BenchOptions {
   target?: Target;
   /** Probe each runtime's peak after the timed runs and put the achieved rate beside it (node target). */
   roofline?: boolean;
+  /** `ab`'s self-test only: every step slowed by this fraction (backends/slowed.ts). */
+  selfTestSlowdown?: number;
 }
 
 /** The arguments that make a child process measure exactly this pair once. */
@@ -48,6 +50,7 @@ function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, ou
     ...(req.overhead ? [] : ['--no-overhead']),
     ...(profile ? ['--profile'] : []),
     ...(req.cache === false ? ['--no-cache'] : []),
+    ...(req.selfTestSlowdown ? ['--self-test-slowdown', String(req.selfTestSlowdown)] : []),
     ...(req.target === 'chromium' ? ['--target', 'chromium'] : []),
   ];
 }
@@ -122,8 +125,7 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   // Node's thread limits come from its shims; the browser's threaded builds are checked per runtime instead.
   const requested = await resolveRequested(req.models, req.backends, chromium ? 1 : req.threads);
   const { models, skipped } = requested;
-  // `ab --self-test-slowdown` reaches the candidate's processes through the environment.
-  const slowdown = Number(process.env.MOVINET_SELFTEST_SLOWDOWN ?? 0) || 0;
+  const slowdown = req.selfTestSlowdown ?? 0;
   const backends = slowdown > 0 ? requested.backends.map((b) => slowedBackend(b, slowdown)) : requested.backends;
   if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
   let outcome: { results: BenchResult[]; failed: Failed[] };

@@ -16,3 +16,15 @@ export const COMMAND_DEFAULTS = {
   dataset: 'kinetics-sample',
   minAgreement: 0.99,
 } as const;
+
+/**
+ * What `ab` does when not told otherwise: the mode and sizes that met the power goals measured on a
+ * 2-core machine (RESULTS.md, "ab power"). onnxruntime's short step varies most from process to process,
+ * so it gets more pairs; p90 is gated beyond a wider threshold, as the tail is far noisier than the median.
+ */
+export const AB_DEFAULTS = {
+  mode: 'interleaved',
+  processes: 20,
+  processesFor: { onnxruntime: 60 } as Readonly<Record<string, number>>,
+  thresholdPct: { 50: 2, 90: 10 } as Readonly<Record<number, number>>,
+} as const;

@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { readReport } from '../report/schema.js';
 import { signalExitCode } from '../util/child.js';
 import { UserError } from '../util/errors.js';
-import { allowedCpus, GATE } from '../util/start-gate.js';
+import { allowedCpus, GATE, parseCpuList } from '../util/start-gate.js';
 
 /*
  * One duet pair of `ab --mode duet`: the baseline's and the candidate's `bench` run at the same time, each
@@ -19,7 +20,8 @@ export interface DuetSide {
   /** node, the side's CLI and its bench arguments (with --start-signal and --out). */
   args: string[];
   cpus: number[];
-  env: NodeJS.ProcessEnv;
+  /** Its report: read for the reason when it ends without measuring (a skipped or failed pair). */
+  out: string;
 }
 
 type Child = ChildProcessByStdio<Writable, null, Readable>;
@@ -34,8 +36,10 @@ interface Running {
   exited: boolean;
   /** Called whenever the child says something or exits. */
   onChange: (() => void) | null;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exit: Promise<Exit>;
 }
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /** The CPU sets of the two sides, or a one-line refusal: each side needs `threads` CPUs of its own. */
 export function duetCpus(threads: number): { baseline: number[]; candidate: number[] } {
@@ -52,7 +56,26 @@ export function duetCpus(threads: number): { baseline: number[]; candidate: numb
     throw new UserError(
       `--mode duet with --threads ${threads} needs ${2 * threads} CPUs, ${threads} per side; this process may use ${cpus.length} (${cpus.join(',')}): lower --threads or use --mode interleaved`,
     );
-  return { baseline: cpus.slice(0, threads), candidate: cpus.slice(threads, 2 * threads) };
+  const spread = byCore(cpus);
+  return { baseline: spread.slice(0, threads), candidate: spread.slice(threads, 2 * threads) };
+}
+
+/**
+ * The CPUs ordered so that each physical core's first hardware thread comes before any second one:
+ * two sides on SMT siblings would share one core's units, and a regression would leak into the partner.
+ */
+function byCore(cpus: readonly number[]): number[] {
+  const rank = (cpu: number) => {
+    try {
+      const siblings = parseCpuList(
+        fs.readFileSync(`/sys/devices/system/cpu/cpu${cpu}/topology/thread_siblings_list`, 'utf8').trim(),
+      );
+      return Math.max(0, siblings.indexOf(cpu));
+    } catch {
+      return 0;
+    }
+  };
+  return [...cpus].sort((a, b) => rank(a) - rank(b) || a - b);
 }
 
 /** Every thread of `pid` allowed exactly `cpus`, or what differs. */
@@ -76,7 +99,6 @@ function affinityMismatch(pid: number, cpus: readonly number[]): string | null {
 function start(spec: DuetSide): Running {
   const child = spawn('taskset', ['-c', spec.cpus.join(','), ...spec.args], {
     stdio: ['pipe', 'ignore', 'pipe'],
-    env: spec.env,
   });
   const running: Running = {
     spec,
@@ -129,25 +151,47 @@ function allSaid(children: readonly Running[], line: string): Promise<Running | 
   });
 }
 
-/** The one-line error for a side that ended badly. */
-function failure(c: Running, exit: { code: number | null; signal: NodeJS.Signals | null }): UserError {
-  if (exit.signal) return new UserError(`ab stopped by ${exit.signal}`, signalExitCode(exit.signal));
+/** Why a side's bench ended without measuring, from its report: the pair it skipped or failed. */
+function notMeasured(out: string): string | null {
+  try {
+    const r = readReport(out);
+    const entry = [...r.skipped.map((s) => s.reason), ...r.failed.map((f) => f.error)][0];
+    return entry ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The one-line error for a side that ended badly; `stoppedBy` is the signal this process forwarded, if any. */
+function failure(c: Running, exit: Exit, stoppedBy: NodeJS.Signals | null): UserError {
+  if (stoppedBy) return new UserError(`ab stopped by ${stoppedBy}`, signalExitCode(stoppedBy));
   const why = c.tail.replace(/^movinet-bench: (error: )?/, '');
-  return new UserError(`${c.spec.side} process failed (exit ${exit.code}): ${why}`, 1);
+  if (exit.code === 0) {
+    const reason = notMeasured(c.spec.out) ?? why;
+    return new UserError(`${c.spec.side} build did not run the pair (${reason}); a duet needs both sides to run it`, 1);
+  }
+  const how = exit.signal ? `killed by ${exit.signal}` : `exit ${exit.code}`;
+  return new UserError(`${c.spec.side} process failed (${how}): ${why}`, 1);
 }
 
 /** Runs the two sides of one pair to their end; throws a UserError once both have ended if either failed. */
 export async function runDuetPair(sides: readonly [DuetSide, DuetSide]): Promise<void> {
-  const children = sides.map(start);
-  const forward = (signal: NodeJS.Signals) => children.forEach((c) => c.child.kill(signal));
+  // Listening before the spawns, as runChild does: a signal in between must not end this process alone.
+  let children: Running[] = [];
+  let stoppedBy: NodeJS.Signals | null = null;
+  const forward = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    children.forEach((c) => c.child.kill(signal));
+  };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
+  children = sides.map(start);
   const endAll = async (error: UserError | ((exits: Awaited<Running['exit']>[]) => UserError)) => {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGTERM');
     const exits = await Promise.all(children.map((c) => c.exit));
     return typeof error === 'function' ? error(exits) : error;
   };
-  const exitedEarly = (c: Running) => endAll((exits) => failure(c, exits[children.indexOf(c)]!));
+  const exitedEarly = (c: Running) => endAll((exits) => failure(c, exits[children.indexOf(c)]!, stoppedBy));
   try {
     const early = await allSaid(children, GATE.ready);
     if (early) throw await exitedEarly(early);
@@ -161,7 +205,7 @@ export async function runDuetPair(sides: readonly [DuetSide, DuetSide]): Promise
     for (const c of children) c.child.stdin.end(`${GATE.stop}\n`);
     const exits = await Promise.all(children.map((c) => c.exit));
     exits.forEach((e, i) => {
-      if (e.signal || e.code !== 0) throw failure(children[i]!, e);
+      if (e.signal || e.code !== 0) throw failure(children[i]!, e, stoppedBy);
     });
   } finally {
     process.off('SIGINT', forward);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Failed, ParityPair } from '../core/results.js';
 import { parityPassed } from '../metrics/parity.js';
 import { runParity, type ParityOptions } from '../parity/run.js';
@@ -30,6 +31,8 @@ export async function parityReport(req: ParityRequest): Promise<ParityReport> {
   const chromium = req.target === 'chromium';
   if (chromium && (req.logitsOut || req.against))
     throw new UserError('--logits-out and --against compare Node runs of two platforms: run them with --target node');
+  if (req.logitsOut && req.against && path.resolve(req.logitsOut) === path.resolve(req.against))
+    throw new UserError('--logits-out and --against name the same folder: the kept logits would be overwritten');
   if (backends.length < (chromium || req.against ? 1 : 2))
     throw new UserError('parity needs at least two different backends (or one with --against)');
   if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
