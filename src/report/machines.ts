@@ -48,7 +48,7 @@ export function measurementCaveats(results: readonly BenchResult[]): string[] {
   return [
     ...emulated.map(
       (m) =>
-        `n/m: ${m.label} is emulated (${m.emulated}); its latency is not meaningful and is neither shown nor compared, its logits are`,
+        `n/m: ${m.label} is emulated (${m.emulated}); its latency and memory are not meaningful and are neither shown nor compared; its logits are`,
     ),
     ...duet.map(
       (partner) =>

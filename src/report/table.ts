@@ -110,7 +110,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     machinesLine(rows),
     measurementCaveats(rows),
     notRunLines(report.skipped, report.failed),
-    rows.flatMap((r) => r.warnings.map((w) => `warning ${rowName(r, machines)}: ${w}`)),
+    timedResults(rows).flatMap((r) => r.warnings.map((w) => `warning ${rowName(r, machines)}: ${w}`)),
     timedResults(rows).flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
     rows.flatMap((r) => kernelsLine(r, machines)),
     timedResults(rows).flatMap((r) => rooflineLine(r, machines)),

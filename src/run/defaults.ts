@@ -25,6 +25,6 @@ export const COMMAND_DEFAULTS = {
 export const AB_DEFAULTS = {
   mode: 'interleaved',
   processes: 20,
-  processesFor: { onnxruntime: 60 } as Readonly<Record<string, number>>,
+  processesFor: { litert: 40, onnxruntime: 60 } as Readonly<Record<string, number>>,
   thresholdPct: { 50: 2, 90: 10 } as Readonly<Record<number, number>>,
 } as const;

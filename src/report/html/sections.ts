@@ -1,7 +1,7 @@
 import { accuracyColumnsOn, benchColumns, parityColumns } from '../columns.js';
 import type { Machine } from '../../core/results.js';
 import { fmt, pct } from '../format.js';
-import { machinesOf, measurementCaveats, processesText } from '../machines.js';
+import { machinesOf, measurementCaveats, processesText, timedResults } from '../machines.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
 import { chart, colorScale, PLOT, round, slug } from './charts.js';
 import {
@@ -56,7 +56,7 @@ function emulatedNote(r: Report): Html {
 
 function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
   const c = r.config;
-  const warnings = r.results.flatMap((x) => x.warnings.map((w) => `${x.model.id} ${x.backend}: ${w}`));
+  const warnings = timedResults(r.results).flatMap((x) => x.warnings.map((w) => `${x.model.id} ${x.backend}: ${w}`));
   const runtimes = r.results.map(
     (x) =>
       `${x.backend}: ${x.runtime.package} ${x.runtime.version} (${x.runtime.build}); threads: ${x.runtime.threads.enforcement}`,
