@@ -52,7 +52,9 @@ function parsePairs(value: string): PairCounts {
 export function registerAb(program: Command): void {
   const cmd = program
     .command('ab')
-    .description('interleaved A/B latency run against another build of movinet-bench; exit 1 on a regression (for CI)')
+    .description(
+      'A/B latency run against another build of movinet-bench, interleaved or as a duet; exit 1 on a regression (for CI)',
+    )
     .requiredOption('--baseline <dir>', 'a checkout or installed package of movinet-bench with a built CLI (dist/)')
     .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
     .option('--backends <names>', `runtimes: ${BACKEND_NAMES.join(', ')}`, parseList, DEFAULT_BACKENDS)

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { compareReports, DEFAULT_COMPARE, type Comparison, type CompareOptions } from '../report/compare.js';
 import type { TableFormat } from '../report/export.js';
 import { readReport } from '../report/schema.js';
@@ -81,11 +81,10 @@ export function addCompareOptions(
   const shown = [...thresholds].map(([m, v]) => (m === 'all' ? `${v}` : `p${m}=${v}`)).join(',');
   return cmd
     .option('--metrics <list>', 'latency percentiles that gate, each with its own test', metricList, [50, 90])
-    .option(
-      '--threshold <pct|metric=pct,...>',
-      `increase that is a regression, in % (one for all, or per metric; default ${shown})`,
-      parseThresholds,
-      thresholds,
+    .addOption(
+      new Option('--threshold <pct|metric=pct,...>', 'increase that is a regression, in % (one for all, or per metric)')
+        .argParser(parseThresholds)
+        .default(thresholds, shown),
     )
     .option(
       '--alpha <p>',
