@@ -32,29 +32,36 @@ const only = (r: LiveReport): LiveResult => {
 
 let realTime: LiveReport | undefined;
 
-test.serial('10 s of a real clip at 5 fps on A0: 50 ± 1 frames, none dropped, every figure consistent', (t) => {
-  const out = path.join(tmp, 'real-time.json');
-  const r = cli(['live', '--input', ARM_WRESTLING, '--model', 'a0', '--backend', 'tfjs-tflite', '--out', out]);
-  t.is(r.code, 0, r.stderr);
-  const report = (realTime = liveReport(out));
-  const result = only(report);
-  const run = result.runs[0]!;
-  t.false(report.interrupted);
-  t.is(result.source, 'file');
-  t.is(run.deliveryFps, 5);
-  t.true(Math.abs(run.processed - 50) <= 1, `${run.processed} frames`);
-  t.is(run.dropped, 0);
-  t.is(run.sourceLate, 0, 'the decoder keeps ahead of a real-time clock');
-  // Capture times follow the video's clock: frame i at i / 5 s.
-  run.frames.captureMs.forEach((ms, i) => t.is(ms, run.frames.index[i]! * 200));
-  t.true(run.wallMs > 9000 && run.wallMs < 12_000, `${run.wallMs} ms`);
-  t.true(run.e2eMs!.p99 < 200, 'a functional check: A0 answers well within a frame period');
-  t.true(run.outputInterval!.meanMs > 190 && run.outputInterval!.meanMs < 210);
-  t.true(run.cpu.utilisation > 0 && run.cpu.utilisation < 1);
-  t.is(result.labels[String(run.settled!.top1)], 'arm wrestling');
-  t.regex(r.stdout, /a0-int8\s+tfjs-tflite\s+5\.0\s+5[01]\s+0\s/);
-  for (const line of r.stdout.split('\n').slice(0, 2)) t.true(line.length <= 100, line);
-});
+// How fast the machine keeps up is a benchmark's question (RESULTS.md, "live"); this checks the pacing and the
+// bookkeeping, which must hold however busy a CI runner is.
+test.serial(
+  '10 s of a real clip at 5 fps on A0: paced by the clip, every frame accounted for, figures consistent',
+  (t) => {
+    const out = path.join(tmp, 'real-time.json');
+    const r = cli(['live', '--input', ARM_WRESTLING, '--model', 'a0', '--backend', 'tfjs-tflite', '--out', out]);
+    t.is(r.code, 0, r.stderr);
+    const report = (realTime = liveReport(out));
+    const result = only(report);
+    const run = result.runs[0]!;
+    t.false(report.interrupted);
+    t.is(result.source, 'file');
+    t.is(run.deliveryFps, 5);
+    t.true(Math.abs(run.captured - 50) <= 1, `${run.captured} frames`);
+    t.is(run.captured, run.processed + run.dropped);
+    t.is(run.droppedCaptureMs.length, run.dropped);
+    t.true(run.processed >= run.captured / 2, `${run.processed} of ${run.captured} processed`);
+    // Capture times follow the video's clock: frame i at i / 5 s.
+    run.frames.captureMs.forEach((ms, i) => t.is(ms, run.frames.index[i]! * 200));
+    // Paced in real time: never faster than the clip.
+    t.true(run.wallMs > 9000, `${run.wallMs} ms`);
+    t.true(run.outputInterval!.meanMs > 190, `${run.outputInterval!.meanMs} ms between outputs`);
+    t.true(run.e2eMs!.p50 > 0 && run.e2eMs!.p99 >= run.e2eMs!.p50);
+    t.true(run.cpu.utilisation > 0 && run.cpu.utilisation < 1);
+    t.is(result.labels[String(run.settled!.top1)], 'arm wrestling');
+    t.regex(r.stdout, new RegExp(`a0-int8\\s+tfjs-tflite\\s+5\\.0\\s+${run.processed}\\s+${run.dropped}\\s`));
+    for (const line of r.stdout.split('\n').slice(0, 2)) t.true(line.length <= 100, line);
+  },
+);
 
 test.serial('far above what the machine sustains, latest drops frames, counts them, and the report says so', (t) => {
   const out = path.join(tmp, 'overload.json');
