@@ -8,7 +8,7 @@ import { compareReports, DEFAULT_COMPARE } from '../src/report/compare.js';
 import { renderHtml } from '../src/report/html.js';
 import { readReport, type BenchReport, type ParityReport } from '../src/report/schema.js';
 import { benchTable } from '../src/report/table.js';
-import { ARM_WRESTLING, cli, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, benchA0, cli, isOneLineError } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-arm64-'));
 const file = (name: string) => path.join(tmp, name);
@@ -39,18 +39,8 @@ test('an emulator is told by the CPU the kernel describes: another instruction s
   t.is(emulation('ia32', hostCpuinfo.includes('vendor_id') ? hostCpuinfo : ''), unset);
 });
 
-function bench(out: string, env: Record<string, string>, machine: string): BenchReport {
-  const r = cli(
-    [
-      'bench',
-      ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '20', '--warmup', '2'],
-      ...['--no-roofline', '--machine', machine, '--out', out],
-    ],
-    env,
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-  return readReport(out) as BenchReport;
-}
+const bench = (out: string, env: Record<string, string>, machine: string): BenchReport =>
+  benchA0(out, ['--machine', machine], env);
 
 test('an emulated run shows no latency: n/m in the table and page, never compared, never charted', async (t) => {
   const emulated = bench(file('emulated.json'), { MOVINET_EMULATED: 'qemu-aarch64 (this test)' }, 'pi-emulated');

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { readReport, type BenchReport } from '../src/report/schema.js';
 import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
 
 export const SAMPLE_DIR = path.join(dataDir(), 'datasets', 'kinetics-sample');
@@ -27,6 +28,21 @@ export function cli(args: string[], env: Record<string, string> = {}): CliResult
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A short real bench of A0 on tfjs-tflite (20 frames after 5 warm-up, no roofline) through the CLI; `extra` adds flags. */
+export function benchA0(out: string, extra: string[] = [], env: Record<string, string> = {}): BenchReport {
+  const r = cli(
+    [
+      'bench',
+      ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '20', '--warmup', '5', '--no-roofline'],
+      ...extra,
+      ...['--out', out],
+    ],
+    env,
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  return readReport(out) as BenchReport;
 }
 
 /** A one-line error: exactly one non-empty stderr line, no stack frames. */

@@ -6,35 +6,14 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser/chromium.js';
 import { defaultMachineLabel } from '../src/core/results.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
-import { cli, isOneLineError } from './helpers.js';
+import { benchA0, cli, isOneLineError } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-machines-'));
 const file = (name: string) => path.join(tmp, name);
 
 /** A real bench of A0 on tfjs-tflite, labelled as one machine (this one standing for several). */
-function bench(out: string, machine: string | null, env: Record<string, string> = {}): BenchReport {
-  const label = machine ? ['--machine', machine] : [];
-  const r = cli(
-    [
-      'bench',
-      '--models',
-      'a0',
-      '--backends',
-      'tfjs-tflite',
-      '--frames',
-      '20',
-      '--warmup',
-      '5',
-      '--no-roofline',
-      ...label,
-      '--out',
-      out,
-    ],
-    env,
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-  return readReport(out) as BenchReport;
-}
+const bench = (out: string, machine: string | null, env: Record<string, string> = {}): BenchReport =>
+  benchA0(out, machine ? ['--machine', machine] : [], env);
 
 // Made once: two "laptop" processes, one "pi" process, one with the default label.
 const made = (() => {
