@@ -46,10 +46,9 @@ export function cliOf(dir: string): string {
   return main;
 }
 
-/** Whether a version's `bench` has this flag (its --help lists it). */
-function knowsFlag(cli: string, flag: string): boolean {
-  const help = spawnSync(process.execPath, [cli, 'bench', '--help'], { encoding: 'utf8', timeout: 30_000 });
-  return help.stdout.includes(flag);
+/** The flags a version's `bench` knows, as its --help lists them (one process start per build). */
+function benchHelp(cli: string): string {
+  return spawnSync(process.execPath, [cli, 'bench', '--help'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
 }
 
 /** How the two builds share the machine: one process at a time, or both at once on their own cores. */
@@ -76,19 +75,20 @@ interface Job {
 export async function runAb(req: AbRequest): Promise<AbOutcome> {
   const baseCli = cliOf(req.baseline);
   const cpus = req.mode === 'duet' ? duetCpus(req.threads) : null;
-  if (cpus && !knowsFlag(baseCli, '--start-signal'))
+  const help = { baseline: benchHelp(baseCli), candidate: benchHelp(req.candidate) };
+  if (cpus && !help.baseline.includes('--start-signal'))
     throw new UserError(
       `baseline ${req.baseline} cannot take part in a duet: its bench has no --start-signal (it predates --mode duet); use --mode interleaved`,
     );
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ab-'));
   // The roofline probe is not compared and costs seconds a process; a version that knows it is told to skip it.
-  const flags = (cli: string) => [
-    ...(knowsFlag(cli, '--no-roofline') ? ['--no-roofline'] : []),
+  const flags = (side: Side) => [
+    ...(help[side].includes('--no-roofline') ? ['--no-roofline'] : []),
     ...(cpus ? ['--start-signal'] : []),
   ];
   const sides = {
-    baseline: { cli: baseCli, files: [] as string[], flags: flags(baseCli) },
-    candidate: { cli: req.candidate, files: [] as string[], flags: flags(req.candidate) },
+    baseline: { cli: baseCli, files: [] as string[], flags: flags('baseline') },
+    candidate: { cli: req.candidate, files: [] as string[], flags: flags('candidate') },
   };
   const job = (side: Side, k: number, models: readonly string[], backends: readonly string[]): Job => {
     const out = path.join(work, `${side}-${k}-${sides[side].files.length}.json`);
