@@ -1,4 +1,4 @@
-import type { BenchResult, Machine } from '../core/results.js';
+import type { BenchResult, Environment, Machine } from '../core/results.js';
 
 /** The machines of these results, in first-seen order. */
 export function machinesOf(results: readonly BenchResult[]): Machine[] {
@@ -55,4 +55,10 @@ export function measurementCaveats(results: readonly BenchResult[]): string[] {
         `duet: every process ran at the same time as one of ${partner}'s on another CPU; its absolute figures include that neighbour, only the A/B ratios are meant to be read`,
     ),
   ];
+}
+
+/** What may be read of a whole run made on an emulated machine (accuracy, parity): the table's line and the page's note. */
+export function emulatedRunLines(environment: Environment): string[] {
+  const e = environment.emulated;
+  return e ? [`n/m: this run was emulated (${e}); its timings are not meaningful, its results are`] : [];
 }

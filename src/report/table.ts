@@ -7,7 +7,15 @@ import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
 import { fmt, pct, rooflineVerdict } from './format.js';
-import { byMachine, machinesLine, machinesOf, measurementCaveats, processesText, timedResults } from './machines.js';
+import {
+  byMachine,
+  emulatedRunLines,
+  machinesLine,
+  machinesOf,
+  measurementCaveats,
+  processesText,
+  timedResults,
+} from './machines.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
@@ -93,12 +101,6 @@ const lines = (...parts: (string | string[])[]) => parts.flat().join('\n');
 const withNotes = (opts: TableOptions, table: string, ...notes: (string | string[])[]) =>
   opts.format === 'csv' ? table : lines(table, ...notes);
 
-/** The line under a table of a run made on an emulated machine. */
-function emulatedLine(report: Report): string[] {
-  const e = report.environment.emulated;
-  return e ? [`n/m: this run was emulated (${e}); its timings are not meaningful, its results are`] : [];
-}
-
 export function benchTable(report: BenchReport, opts: TableOptions = {}): string {
   const c = report.config;
   const procs = `, ${processesText(report.results)}`;
@@ -140,7 +142,7 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
   return withNotes(
     opts,
     renderTable(accuracyColumnsOn(Boolean(report.environment.emulated)), report.runs, opts),
-    emulatedLine(report),
+    emulatedRunLines(report.environment),
     notRunLines(report.skipped, report.failed),
     misses.length ? ['wrong or failed clips:', ...misses] : [],
     report.agreement.map(
@@ -172,7 +174,7 @@ export function parityTable(report: ParityReport, opts: TableOptions = {}): stri
   return withNotes(
     opts,
     renderTable(parityColumns(min), report.pairs, opts),
-    emulatedLine(report),
+    emulatedRunLines(report.environment),
     notRunLines(report.skipped, report.failed),
     bad,
     `parity ${report.passed ? 'passed' : 'FAILED'} (every clip's final top-1 must match; per-frame top-1 agreement >= ${pct(min)})`,

@@ -1,7 +1,7 @@
 import { accuracyColumnsOn, benchColumns, parityColumns } from '../columns.js';
 import type { Machine } from '../../core/results.js';
 import { fmt, pct } from '../format.js';
-import { machinesOf, measurementCaveats, processesText, timedResults } from '../machines.js';
+import { emulatedRunLines, machinesOf, measurementCaveats, processesText, timedResults } from '../machines.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
 import { chart, colorScale, PLOT, round, slug } from './charts.js';
 import {
@@ -48,11 +48,9 @@ function machinesTable(machines: readonly Machine[]): Html {
   );
 }
 
-/** Under a run made on an emulated machine: what of it can be read. */
-function emulatedNote(r: Report): Html {
-  const e = r.environment.emulated;
-  return e ? `<p class="note caveat">Emulated (${esc(e)}): timings are not meaningful (n/m); results are.</p>` : '';
-}
+/** Page notes, one paragraph per line. */
+const caveatNotes = (lines: readonly string[]): Html =>
+  lines.map((line) => `<p class="note caveat">${esc(line)}</p>`).join('\n');
 
 function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
   const c = r.config;
@@ -73,7 +71,7 @@ function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
     `<p>${esc(c.threads)} thread(s); ${esc(c.frames)} frames × ${esc(c.repeats)} repeat(s) after ${esc(c.warmup)} warm-up frames, ${esc(processesText(r.results))}; input ${esc(c.input)}.</p>`,
     machinesTable(machines),
     ...tables,
-    ...measurementCaveats(r.results).map((line) => `<p class="note caveat">${esc(line)}</p>`),
+    caveatNotes(measurementCaveats(r.results)),
     `<p class="note">p50 CI: over processes when there are several, else over frames. ×RT = frame period / p50. ovh = p50 of the step loop / p50 of the bare runtime loop. The ref and Pixel columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>`,
     notRunDetails(r.skipped, r.failed),
     detailsList(plural(warnings.length, 'measurement warning'), warnings, 'warnings'),
@@ -113,7 +111,7 @@ function accuracyTables(ctx: PageContext, r: AccuracyReport, many: boolean): Htm
     runHeading(ctx, r, many),
     `<p>${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}${c.shard ? ` (shard ${c.shard.index}/${c.shard.count})` : ''}, ${esc(c.resize)}, ${esc(c.fps)} fps; a clip's prediction is its final frame's logits.${esc(missing)}</p>`,
     columnTable(accuracyColumnsOn(Boolean(r.environment.emulated)), r.runs),
-    emulatedNote(r),
+    caveatNotes(emulatedRunLines(r.environment)),
     `<p class="note">* The source page's and the paper's top-1 are on the full Kinetics-600 validation set; ours is on ${esc(c.dataset.clips)} clips, with a wide interval: compare intervals, not points. Latency here is measured while decoding runs on the other core; use the bench figures.</p>`,
     notRunDetails(r.skipped, r.failed),
     agreement.length
@@ -227,7 +225,7 @@ function parityTables(ctx: PageContext, r: ParityReport, many: boolean): Html {
     runHeading(ctx, r, many),
     `<p><b class="${r.passed ? 'good' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</b>: ${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}; every clip's final top-1 must match the reference's and per-frame top-1 agreement must be at least ${esc(pct(c.minAgreement, 2))}.</p>`,
     columnTable(parityColumns(c.minAgreement), r.pairs),
-    emulatedNote(r),
+    caveatNotes(emulatedRunLines(r.environment)),
     notRunDetails(r.skipped, r.failed),
     bad.length ? `<ul class="bad">${bad.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>` : '',
     clips.length
