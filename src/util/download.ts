@@ -2,9 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage, UserError } from './errors.js';
+import { ArchiveRefusal, singleFile, sniff } from './archive.js';
 import { httpGet } from './http-get.js';
 import { createProgress, logLine } from './progress.js';
-import { removeQuietly } from './atomic-write.js';
+import { removeQuietly, writeFileAtomic } from './atomic-write.js';
+import { gitBlobId, sha256Bytes } from './sha256.js';
 
 /** The ceiling for a file whose size nobody pinned: far above any MoViNet model or sample clip. */
 export const MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
@@ -19,12 +21,12 @@ export function isOffline(): boolean {
 }
 
 /**
- * Where a file of the data layout (`models/<file>`, `datasets/<subset>/<file>`) is fetched from:
- * MOVINET_MIRROR replaces every official source, so an air-gapped site serves one folder laid out like ../shared.
+ * The URL of a file of the data layout (`models/<file>`, `datasets/<subset>/<file>`) on MOVINET_MIRROR, when set:
+ * an air-gapped site serves one folder laid out like ../shared.
  */
-export function sourceUrl(official: string | null, relative: string): string | null {
+export function mirrorUrl(relative: string): string | null {
   const base = process.env.MOVINET_MIRROR;
-  if (!base) return official;
+  if (!base) return null;
   let parsed: URL;
   try {
     parsed = new URL(base);
@@ -35,6 +37,11 @@ export function sourceUrl(official: string | null, relative: string): string | n
     throw new UserError(`MOVINET_MIRROR=${base} must be an http:// or https:// URL`);
   const rel = relative.split(/[/\\]/).filter(Boolean).map(encodeURIComponent).join('/');
   return `${base.replace(/\/+$/, '')}/${rel}`;
+}
+
+/** Where a clip is fetched from: the mirror replaces the official source. */
+export function sourceUrl(official: string | null, relative: string): string | null {
+  return mirrorUrl(relative) ?? official;
 }
 
 function envMs(name: string, fallback: number): number {
@@ -71,6 +78,8 @@ export class DownloadError extends UserError {
     readonly url: string,
     readonly detail: string,
     what: string,
+    /** The same request may succeed later (a time-out, a 5xx, a reset connection). */
+    readonly retryable = false,
   ) {
     super(`cannot download ${what} from ${url}: ${detail}`);
     this.name = 'DownloadError';
@@ -83,11 +92,20 @@ export interface DownloadRequest {
   url: string;
   target: string;
   sha256?: string | null;
+  /** The id `git hash-object` gives the file: how public copies in git repositories are pinned. */
+  gitBlob?: string | null;
   bytes?: number | null;
-  /** Refuse anything larger; defaults to the pinned size when there is one. */
+  /**
+   * When the answer is an archive (told by its bytes), the file used is its single member with this extension.
+   * Pins (sha256, git blob, size) then apply to that file, not to the transfer.
+   */
+  unpack?: string;
+  /** Refuse a larger transfer; defaults to the pinned size (plus an archive's room when unpacking). */
   maxBytes?: number;
-  /** Runs on the complete temporary file before it is put in place; a throw refuses the file. */
-  check?: (tempFile: string) => void;
+  /** Runs on the file used before it is put in place; a throw refuses the file. */
+  check?: (bytes: Uint8Array) => void;
+  /** Attempts a retryable failure gets; 1 where the caller has other sources to try first. */
+  attempts?: number;
   /** Bytes received so far in this attempt, and the size the server announced if it did. */
   onProgress?: (received: number, announced: number | null) => void;
 }
@@ -97,6 +115,8 @@ export interface Downloaded {
   url: string;
   bytes: number;
   sha256: string;
+  /** Where in the answer the file was ('1.tflite of a tar.gz archive'); null when the answer was the file. */
+  unpacked: string | null;
   attempts: number;
 }
 
@@ -211,6 +231,49 @@ function networkCause(e: unknown): string {
   return (code && NETWORK_CODES[code]) ?? code ?? cause?.message ?? errorMessage(e);
 }
 
+/** Why a transfer that completed is not the file: empty, an HTML page, or an archive without the one file. */
+function refusedBody(first: Uint8Array, received: number, contentType: string | undefined): Refused | null {
+  if (received === 0) return new Refused('invalid', 'an empty body (0 bytes)');
+  if (sniff(first, contentType) === 'html')
+    return new Refused('invalid', `an HTML page (${contentType ?? 'no content type'}), not the file`);
+  return null;
+}
+
+/** The file a transfer yields, checked against every pin the request carries; throws the first pin it fails. */
+function fileUsed(req: DownloadRequest, tmp: string, maxBytes: number): { bytes: Uint8Array; from: string | null } {
+  const transfer = new Uint8Array(fs.readFileSync(tmp));
+  let got: { bytes: Uint8Array; from: string | null } = { bytes: transfer, from: null };
+  if (req.unpack) {
+    try {
+      got = singleFile(transfer, req.unpack, maxBytes);
+    } catch (e) {
+      if (e instanceof ArchiveRefusal) throw new Refused('invalid', e.message);
+      throw e;
+    }
+  }
+  // Pins name the file inside an archive, so a wrong member reads as such.
+  const of = got.from ? `${got.from}: ` : '';
+  const pinFailure = (what: string, actual: string, expected: string) =>
+    new Refused(
+      'integrity',
+      `${of}${what} ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}… (corrupt or a different file)`,
+    );
+  if (req.bytes && got.bytes.length !== req.bytes)
+    throw new Refused('integrity', `${of}got ${got.bytes.length} bytes, expected ${req.bytes}`);
+  const sha256 = sha256Bytes(got.bytes);
+  if (req.sha256 && sha256 !== req.sha256) throw pinFailure('sha256', sha256, req.sha256);
+  const blob = gitBlobId(got.bytes);
+  if (req.gitBlob && blob !== req.gitBlob) throw pinFailure('git blob', blob, req.gitBlob);
+  if (req.check) {
+    try {
+      req.check(got.bytes);
+    } catch (e) {
+      throw new Refused('invalid', `${of}${errorMessage(e)}`);
+    }
+  }
+  return got;
+}
+
 async function attempt(req: DownloadRequest, settings: FetchSettings, maxBytes: number): Promise<Downloaded> {
   const dir = path.dirname(req.target);
   const tmp = path.join(
@@ -233,11 +296,12 @@ async function attempt(req: DownloadRequest, settings: FetchSettings, maxBytes: 
   let announced: number | null = null;
   let file: fs.promises.FileHandle | undefined;
   try {
-    const res = await httpGet(req.url, controller.signal);
+    const { res, url: answered } = await httpGet(req.url, controller.signal);
     const status = res.statusCode ?? 0;
     if (status < 200 || status > 299) {
       res.resume();
-      throw new Refused('http', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+      const redirected = answered !== req.url ? ` after a redirect to ${answered}` : '';
+      throw new Refused('http', `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${redirected}`);
     }
     const length = Number(res.headers['content-length'] ?? NaN);
     announced = Number.isFinite(length) && !res.headers['content-encoding'] ? length : null;
@@ -248,12 +312,12 @@ async function attempt(req: DownloadRequest, settings: FetchSettings, maxBytes: 
       );
     track(tmp);
     file = await fs.promises.open(tmp, 'wx');
-    const hash = crypto.createHash('sha256');
     rearm();
+    let first: Uint8Array = new Uint8Array(0);
     for await (const chunk of res as AsyncIterable<Buffer>) {
+      if (received === 0) first = chunk;
       received += chunk.length;
       if (received > maxBytes) throw new Refused('too-large', `more than ${formatBytes(maxBytes)}, over the limit`);
-      hash.update(chunk);
       await file.write(chunk);
       rearm();
       req.onProgress?.(received, announced);
@@ -263,23 +327,19 @@ async function attempt(req: DownloadRequest, settings: FetchSettings, maxBytes: 
     file = undefined;
     if (announced !== null && received !== announced)
       throw new Refused('network', `connection cut after ${received} of ${announced} bytes`);
-    if (req.bytes && received !== req.bytes)
-      throw new Refused('integrity', `got ${received} bytes, expected ${req.bytes}; nothing saved`);
-    const sha256 = hash.digest('hex');
-    if (req.sha256 && sha256 !== req.sha256)
-      throw new Refused(
-        'integrity',
-        `sha256 ${sha256.slice(0, 12)}…, expected ${req.sha256.slice(0, 12)}… (corrupt or a different file); nothing saved`,
-      );
-    if (req.check) {
-      try {
-        req.check(tmp);
-      } catch (e) {
-        throw new Refused('invalid', errorMessage(e));
-      }
-    }
-    fs.renameSync(tmp, req.target);
-    return { path: req.target, url: req.url, bytes: received, sha256, attempts: 1 };
+    const body = refusedBody(first, received, res.headers['content-type']);
+    if (body) throw body;
+    const used = fileUsed(req, tmp, maxBytes);
+    if (used.from) writeFileAtomic(req.target, used.bytes);
+    else fs.renameSync(tmp, req.target);
+    return {
+      path: req.target,
+      url: req.url,
+      bytes: used.bytes.length,
+      sha256: sha256Bytes(used.bytes),
+      unpacked: used.from,
+      attempts: 1,
+    };
   } catch (e) {
     if (e instanceof Refused) throw e;
     if (timedOut) throw new Refused('timeout', `timed out: ${timedOut}`);
@@ -309,6 +369,14 @@ function retryable(e: Refused): boolean {
   return false;
 }
 
+/** Room an archive needs beyond the file it carries: headers, padding, a README beside the file. */
+const ARCHIVE_ROOM = 1024 * 1024;
+
+function transferCap(req: DownloadRequest): number {
+  if (!req.bytes) return MAX_DOWNLOAD_BYTES;
+  return req.unpack ? req.bytes + ARCHIVE_ROOM : req.bytes;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -320,7 +388,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function download(req: DownloadRequest): Promise<Downloaded> {
   if (isOffline()) throw new DownloadError('offline', req.url, 'offline (--offline or MOVINET_OFFLINE=1)', req.what);
   const settings = fetchSettings();
-  const maxBytes = req.maxBytes ?? req.bytes ?? MAX_DOWNLOAD_BYTES;
+  const maxBytes = req.maxBytes ?? transferCap(req);
+  const attempts = req.attempts ?? settings.attempts;
   const dir = path.dirname(req.target);
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -338,9 +407,9 @@ export async function download(req: DownloadRequest): Promise<Downloaded> {
       return { ...(await attempt(req, settings, maxBytes)), attempts: n };
     } catch (e) {
       const r = e instanceof Refused ? e : new Refused('network', errorMessage(e));
-      if (n >= settings.attempts || !retryable(r)) {
+      if (n >= attempts || !retryable(r)) {
         const tries = n > 1 ? ` (${n} attempts)` : '';
-        throw new DownloadError(r.failure, req.url, `${r.message}${tries}`, req.what);
+        throw new DownloadError(r.failure, req.url, `${r.message}${tries}`, req.what, retryable(r));
       }
       await sleep(BACKOFF_MS * 2 ** (n - 1));
     }

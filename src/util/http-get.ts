@@ -136,15 +136,21 @@ async function getOnce(url: URL, signal: AbortSignal): Promise<http.IncomingMess
   );
 }
 
+export interface HttpAnswer {
+  res: http.IncomingMessage;
+  /** The URL that answered, after redirects; equal to the one asked for when there were none. */
+  url: string;
+}
+
 /** GET with redirects followed (hubs answer with one to their storage); the caller reads or discards the body. */
-export async function httpGet(href: string, signal: AbortSignal): Promise<http.IncomingMessage> {
+export async function httpGet(href: string, signal: AbortSignal): Promise<HttpAnswer> {
   let url = new URL(href);
   for (let hops = 0; ; hops++) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`cannot fetch a ${url.protocol} URL`);
     const res = await getOnce(url, signal);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
-    if (![301, 302, 303, 307, 308].includes(status) || !location) return res;
+    if (![301, 302, 303, 307, 308].includes(status) || !location) return { res, url: url.href };
     res.resume();
     if (hops >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
     url = new URL(location, url);

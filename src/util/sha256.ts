@@ -8,3 +8,8 @@ export function sha256Bytes(bytes: Uint8Array): string {
 export function sha256File(file: string): string {
   return sha256Bytes(fs.readFileSync(file));
 }
+
+/** The id git gives a file's contents (`git hash-object`): public copies in git repositories are pinned by it. */
+export function gitBlobId(bytes: Uint8Array): string {
+  return crypto.createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
