@@ -6,7 +6,9 @@ import { UserError } from '../util/errors.js';
 import { loadManifest } from '../models/manifest.js';
 import { inspectModel } from '../models/inspect.js';
 import { locateModel, missingReason, resolveModel } from '../models/resolve.js';
-import { ensureModels, fetchModel } from '../models/fetch.js';
+import { ensureModels, fetchAll, fetchModel, listSources, verifyFiles, type FetchResult } from '../models/fetch.js';
+import { describePins, isPinned, pinsOf } from '../models/pins.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED } from '../util/errors.js';
 import { assertWritable, emit } from './emit.js';
 import { choiceParser } from './options.js';
 import { convertCached } from '../convert/cache.js';
@@ -45,9 +47,7 @@ export function registerModels(program: Command): void {
           origin: loc.origin ?? null,
           detail:
             loc.status === 'available'
-              ? spec.sha256
-                ? 'sha256 verified'
-                : 'sha256 unknown to the manifest'
+              ? availableDetail(isPinned(pinsOf(spec)), loc.sha256!)
               : missingReason(spec, loc),
         };
       });
@@ -164,18 +164,66 @@ export function registerModels(program: Command): void {
     });
 
   models
-    .command('fetch <model>')
+    .command('fetch [model]')
     .description(
-      'download a manifest model (and its labels) from its official URL, or MOVINET_MIRROR, into the cache; nothing when it is already present',
+      'download a manifest model (and its labels) into the cache from its sources (models sources), MOVINET_MIRROR first; nothing when it is already present',
     )
+    .option('--all', 'every downloadable model and label set; exit 2 when any cannot be had', false)
     .option('--json', 'machine-readable output', false)
-    .action(async (ref: string, flags: { json: boolean }) => {
-      const result = await fetchModel(ref);
-      const how = result.alreadyPresent ? 'already present' : `downloaded from ${result.url}`;
-      const check = result.verified ? 'sha256 verified' : `sha256 ${result.sha256}, unverified: the manifest pins none`;
+    .action(async (ref: string | undefined, flags: { all: boolean; json: boolean }) => {
+      if (flags.all === (ref !== undefined)) throw new UserError('fetch takes a model id or --all (not both)');
+      if (ref !== undefined) {
+        const result = await fetchModel(ref);
+        emit({ value: result, text: fetchLine(result) }, flags.json);
+        return;
+      }
+      const { fetched, failed } = await fetchAll();
+      const lines = [...fetched.map(fetchLine), ...failed.map((f) => `${f.id}: FAILED ${f.reason}`)];
       emit(
-        { value: result, text: `${result.id}: ${result.path} (${how}, ${result.bytes} bytes, ${check})` },
+        { value: { fetched, failed }, text: lines.join('\n'), code: failed.length ? EXIT_BAD_INPUT : undefined },
         flags.json,
       );
     });
+
+  models
+    .command('sources [model]')
+    .description('where each downloadable file is fetched from, in the order tried, and the pins it must match')
+    .option('--json', 'machine-readable output', false)
+    .action((ref: string | undefined, flags: { json: boolean }) => {
+      const rows = listSources(ref);
+      const lines = rows.flatMap((r) => [
+        `${r.id}  ${r.file}  (${describePins(r.pins)})`,
+        ...(r.sources.length
+          ? r.sources.map((u, i) => `  ${i + 1}. ${u}`)
+          : ['  (no source: MOVINET_SOURCES or MOVINET_MIRROR can name one)']),
+      ]);
+      emit({ value: rows, text: lines.join('\n') }, flags.json);
+    });
+
+  models
+    .command('verify')
+    .description('check every present model and label file against its pins (exit 1 when one fails); downloads nothing')
+    .option('--json', 'machine-readable output', false)
+    .action((flags: { json: boolean }) => {
+      const rows = verifyFiles();
+      const table = new Table({
+        head: ['id', 'status', 'where / why'],
+        style: { head: [], border: [] },
+        colWidths: [12, 12, 90],
+        wordWrap: true,
+      });
+      for (const r of rows) table.push([r.id, r.status, r.path ? `${r.path}: ${r.detail}` : r.detail]);
+      const failed = rows.some((r) => r.status === 'failed');
+      emit({ value: rows, text: table.toString(), code: failed ? EXIT_CHECK_FAILED : undefined }, flags.json);
+    });
+}
+
+function availableDetail(pinned: boolean, sha256: string): string {
+  return pinned ? 'verified' : `unverified (no pin): sha256 ${sha256}`;
+}
+
+function fetchLine(result: FetchResult): string {
+  const how = result.alreadyPresent ? 'already present' : `downloaded from ${result.url}`;
+  const check = result.verified ? 'verified' : `sha256 ${result.sha256}, unverified: the manifest pins nothing for it`;
+  return `${result.id}: ${result.path} (${how}, ${result.bytes} bytes, ${check})`;
 }

@@ -16,6 +16,14 @@ export function modelInfo(m: ResolvedModel): ModelInfo {
     states: m.signature.states.length,
     flopsPerFrame: m.spec?.flopsPerFrame ?? null,
     reference: m.spec?.reference ?? null,
-    note: m.spec?.source === 'arch' ? m.spec.reference.source : null,
+    note: modelNote(m),
   };
+}
+
+/** What every table and page says beside a manifest model whose figures need a caveat. */
+function modelNote(m: ResolvedModel): string | null {
+  if (m.spec?.source === 'arch') return m.spec.reference.source;
+  // A manifest file with no pin passed only the structural check: say so, with the hash that identifies it.
+  if (m.spec && !m.verified) return `unverified: the manifest pins nothing for this file; sha256 ${m.sha256}`;
+  return null;
 }

@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.js';
 import { ReferenceSchema } from '../core/results.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const GitBlob = z.string().regex(/^[0-9a-f]{40}$/);
 
 export const ModelSpecSchema = z.object({
   id: z.string(),
@@ -22,9 +23,12 @@ export const ModelSpecSchema = z.object({
   numClasses: z.number().int().positive(),
   file: z.string(),
   sha256: Sha256.nullable(),
+  /** The git blob id public copies of the file carry (`git hash-object`); a pin like sha256. */
+  gitBlob: GitBlob.nullable().default(null),
   bytes: z.number().int().positive().nullable(),
   labels: z.string(),
-  url: z.string().url(),
+  /** Where an architecture model's network is published; files are fetched from models/sources.json. */
+  url: z.string().url().optional(),
   flopsPerFrame: z.number().positive(),
   reference: ReferenceSchema,
 });
@@ -33,10 +37,9 @@ export type ModelSpec = z.infer<typeof ModelSpecSchema>;
 export const LabelSpecSchema = z.object({
   file: z.string(),
   sha256: Sha256,
+  gitBlob: GitBlob.nullable().default(null),
   bytes: z.number().int().positive(),
   count: z.number().int().positive(),
-  /** Where the file is fetched from when it is found nowhere; without one only MOVINET_MIRROR can supply it. */
-  url: z.string().url().optional(),
 });
 export type LabelSpec = z.infer<typeof LabelSpecSchema>;
 

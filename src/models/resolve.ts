@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isOffline, sourceUrl } from '../util/download.js';
+import { isOffline } from '../util/download.js';
 import { ModelUnavailableError, UserError } from '../util/errors.js';
 import { cachedDataFile, dataDir, PROJECT_ROOT } from '../util/paths.js';
 import { sha256Bytes } from '../util/sha256.js';
 import { ensureArchModel } from './arch/index.js';
 import { findModelSpec, knownModelNames, loadManifest, type ModelSpec } from './manifest.js';
+import { isPinned, pinMismatch, pinsOf, type Pins } from './pins.js';
+import { sourcesFor } from './sources.js';
 import { streamSignature, type StreamSignature } from './signature.js';
 import { parseTflite, type TfliteModel } from './tflite.js';
 
@@ -22,6 +24,8 @@ export interface ModelLocation {
   /** Every place that was searched, in order. */
   looked: string[];
   sha256?: string;
+  /** On a checksum mismatch, which pin failed and how ('sha256 1a2b…, expected 6125…'). */
+  mismatch?: string;
   /** The file's contents, read once for the checksum and kept for whoever loads it. */
   bytes?: Uint8Array;
 }
@@ -33,7 +37,7 @@ export interface ResolvedModel {
   path: string;
   bytes: Uint8Array;
   sha256: string;
-  /** True when the sha256 matched the manifest; false for unknown or by-path models. */
+  /** True when the manifest pins the file and it matched; false for unpinned or by-path models. */
   verified: boolean;
   graph: TfliteModel;
   signature: StreamSignature;
@@ -62,16 +66,16 @@ function candidates(relative: string): { path: string; origin: FileOrigin }[] {
 
 const isFile = (p: string) => fs.existsSync(p) && fs.statSync(p).isFile();
 
-/** Finds a manifest file by relative path and checks its sha256 (when the manifest knows it). */
-export function locate(relative: string, sha256: string | null): ModelLocation {
+/** Finds a manifest file by relative path and checks it against its pins, wherever it was found. */
+export function locate(relative: string, pins: Pins): ModelLocation {
   const places = candidates(relative);
   const looked = places.map((c) => c.path);
   const found = places.find((c) => isFile(c.path));
   if (!found) return { status: 'missing', looked };
   const bytes = readBytes(found.path, 'file');
-  const actual = sha256Bytes(bytes);
-  const status = sha256 && actual !== sha256 ? 'checksum-mismatch' : 'available';
-  return { status, path: found.path, origin: found.origin, looked, sha256: actual, bytes };
+  const mismatch = pinMismatch(bytes, pins) ?? undefined;
+  const status = mismatch ? 'checksum-mismatch' : 'available';
+  return { status, path: found.path, origin: found.origin, looked, sha256: sha256Bytes(bytes), mismatch, bytes };
 }
 
 /**
@@ -94,11 +98,10 @@ export function placeHint(relative: string): string {
 }
 
 /** The part of a 'not found' line that says what fetching did or would do. */
-function unfetchedReason(relative: string, url: string | null, fetchHint: string): string {
+function unfetchedReason(relative: string, fetchHint: string): string {
   const recorded = unfetched.get(relative);
   if (recorded) return recorded;
-  if (isOffline())
-    return `offline (--offline or MOVINET_OFFLINE=1), so it was not fetched${url ? ` from ${url}` : ''}; ${placeHint(relative)}`;
+  if (isOffline()) return `offline (--offline or MOVINET_OFFLINE=1), so it was not fetched; ${placeHint(relative)}`;
   return fetchHint;
 }
 
@@ -107,14 +110,18 @@ function notFound(relative: string, loc: ModelLocation): string {
 }
 
 export function locateModel(spec: ModelSpec): ModelLocation {
-  return locate(spec.file, spec.sha256);
+  return locate(spec.file, pinsOf(spec));
+}
+
+/** The sources a fetch would try, for a hint: the first, and how many more. */
+function sourcesHint(id: string, relative: string): string {
+  const urls = sourcesFor(id, relative);
+  if (urls.length === 0) return 'no source is listed for it (MOVINET_SOURCES or MOVINET_MIRROR can name one)';
+  return urls.length === 1 ? urls[0]! : `${urls[0]} (or ${urls.length - 1} more sources)`;
 }
 
 export function missingReason(spec: ModelSpec, loc: ModelLocation): string {
-  if (loc.status === 'checksum-mismatch') {
-    return `${loc.path} has sha256 ${loc.sha256?.slice(0, 12)}…, expected ${spec.sha256?.slice(0, 12)}… (corrupt or a different model)`;
-  }
-  const url = sourceUrl(spec.url, spec.file) ?? spec.url;
+  if (loc.status === 'checksum-mismatch') return `${loc.path} has ${loc.mismatch} (corrupt or a different model)`;
   // A1 and A2 have no file here: their architecture-only models give their latency. A0's real file is the sample's.
   const arch = loadManifest().models.find(
     (m) => m.source === 'arch' && m.family === spec.family && spec.family !== 'a0' && spec.precision === 'int8',
@@ -122,7 +129,8 @@ export function missingReason(spec: ModelSpec, loc: ModelLocation): string {
   const standIn = arch
     ? `; for its latency without the weights, '${arch.id}' (architecture only: generated weights)`
     : '';
-  return `file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, url, `'movinet-bench models fetch ${spec.id}' downloads it from ${url}`)}${standIn}`;
+  const fetchHint = `'movinet-bench models fetch ${spec.id}' downloads it from ${sourcesHint(spec.id, spec.file)}`;
+  return `file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, fetchHint)}${standIn}`;
 }
 
 const labelCache = new Map<string, string[]>();
@@ -132,13 +140,10 @@ export function loadLabels(key: string): string[] {
   if (cached) return cached;
   const spec = loadManifest().labels[key];
   if (!spec) throw new UserError(`unknown label set '${key}'`);
-  const loc = locate(spec.file, spec.sha256);
+  const loc = locate(spec.file, pinsOf(spec));
   if (loc.status === 'missing')
-    throw new UserError(
-      `label file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, null, placeHint(spec.file))}`,
-    );
-  if (loc.status === 'checksum-mismatch')
-    throw new UserError(`label file ${loc.path} has sha256 ${loc.sha256}, expected ${spec.sha256}`);
+    throw new UserError(`label file ${notFound(spec.file, loc)}; ${unfetchedReason(spec.file, placeHint(spec.file))}`);
+  if (loc.status === 'checksum-mismatch') throw new UserError(`label file ${loc.path} has ${loc.mismatch}`);
   const labels = parseLabels(new TextDecoder().decode(loc.bytes));
   if (labels.length !== spec.count)
     throw new UserError(`label file ${loc.path} has ${labels.length} labels, expected ${spec.count}`);
@@ -234,6 +239,26 @@ function resolveArch(spec: ModelSpec, opts: ResolveOptions): ResolvedModel {
   return fromManifest(spec, built.path ?? `(built in memory) ${spec.id}`, built.bytes, built.sha256, opts);
 }
 
+/**
+ * The structural check every manifest model passes before use, and the only one an unpinned file gets: a stream
+ * model the harness can drive (one [1,1,H,W,3] frame input, states in and out that pair up, logits) at the
+ * manifest's resolution and class count.
+ */
+export function checkStreamModel(
+  bytes: Uint8Array,
+  spec: ModelSpec,
+  where: string,
+): { graph: TfliteModel; signature: StreamSignature } {
+  const graph = parseTflite(bytes, `model ${spec.id} (${where})`);
+  const signature = streamSignature(graph, `model ${spec.id}`);
+  if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
+    throw new UserError(
+      `model ${spec.id}: ${where} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`,
+    );
+  }
+  return { graph, signature };
+}
+
 /** A manifest model's bytes, checked against what the manifest says of it, with its labels. */
 function fromManifest(
   spec: ModelSpec,
@@ -243,13 +268,7 @@ function fromManifest(
   opts: ResolveOptions,
 ): ResolvedModel {
   const loc = { path: file, sha256 };
-  const graph = parseTflite(bytes, `model ${spec.id} (${loc.path})`);
-  const signature = streamSignature(graph, `model ${spec.id}`);
-  if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
-    throw new UserError(
-      `model ${spec.id}: ${loc.path} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`,
-    );
-  }
+  const { graph, signature } = checkStreamModel(bytes, spec, loc.path);
   const labels = opts.labelsFile ? readLabelFile(opts.labelsFile) : loadLabels(spec.labels);
   checkLabelCount(labels, signature.numClasses, spec.id, opts.labelsFile);
   return {
@@ -258,7 +277,7 @@ function fromManifest(
     path: loc.path,
     bytes,
     sha256: loc.sha256,
-    verified: spec.sha256 !== null,
+    verified: isPinned(pinsOf(spec)),
     graph,
     signature,
     labels,
