@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { readReport, type BenchReport } from '../src/report/schema.js';
 import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
@@ -28,6 +28,37 @@ export function cli(args: string[], env: Record<string, string> = {}): CliResult
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The built CLI in a child that does not block this process: a server running in this event loop (a mirror, a
+ * stand-in host) must be able to answer it. The machine's own proxy, offline, mirror, source-list and CI settings
+ * are not inherited, so a case sets its own.
+ */
+export function cliAsync(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { onSpawn?: (kill: (s: NodeJS.Signals) => void) => void } = {},
+): Promise<CliResult & { ms: number; signal: NodeJS.Signals | null }> {
+  const t0 = performance.now();
+  const inherited = /^(https?_proxy|no_proxy|movinet_offline|movinet_mirror|movinet_sources|ci)$/i;
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !inherited.test(k)));
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], {
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  opts.onSpawn?.((s) => child.kill(s));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, signal, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
 }
 
 /** A short real bench of A0 on tfjs-tflite (20 frames after 5 warm-up, no roofline) through the CLI; `extra` adds flags. */
