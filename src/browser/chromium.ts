@@ -205,7 +205,7 @@ export class ChromiumTarget {
   static async launch(): Promise<ChromiumTarget> {
     if (!fs.existsSync(CHROMIUM_PATH))
       throw new UserError(
-        `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
+        `Chromium not found at ${CHROMIUM_PATH}; --target chromium needs it: install it (Debian: apt-get install chromium; Ubuntu: snap install chromium, then CHROMIUM_PATH=/snap/bin/chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary`,
       );
     const server = await startPageServer(await bundlePage());
     try {

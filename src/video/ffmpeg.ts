@@ -56,7 +56,9 @@ function tool(name: 'ffmpeg' | 'ffprobe', envVar: string): string {
   }
   const found = which(name);
   if (!found)
-    throw new UserError(`${name} not found on PATH; install it (Debian: apt-get install ffmpeg) or set ${envVar}`);
+    throw new UserError(
+      `${name} not found on PATH; clips need it: install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg) or set ${envVar}`,
+    );
   return found;
 }
 
