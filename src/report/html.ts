@@ -12,8 +12,9 @@ import type { Report } from './schema.js';
 
 /**
  * The HTML summary is a list of sections, each `(ctx) => html | null` over
- * one shared context (reports split by kind, model order, one color per
- * backend). A new kind of content (live runs, browser runs, per-op profiles,
+ * one shared context (reports split by kind, model order, one name and
+ * color per result: its backend, run and, on a page of several machines,
+ * machine). A new kind of content (live runs, browser runs, per-op profiles,
  * more models) is a new section in its own file and one line here; the other
  * sections do not change. Charts are Vega-Lite specs drawn to SVG in Node,
  * which is asynchronous, hence the async renderHtml. The page stays

@@ -1,4 +1,4 @@
-import type { BenchResult, Environment, Machine } from '../core/results.js';
+import { defaultMachineLabel, type BenchResult, type Environment, type Machine } from '../core/results.js';
 
 /** The machines of these results, in first-seen order. */
 export function machinesOf(results: readonly BenchResult[]): Machine[] {
@@ -61,4 +61,44 @@ export function measurementCaveats(results: readonly BenchResult[]): string[] {
 export function emulatedRunLines(environment: Environment): string[] {
   const e = environment.emulated;
   return e ? [`n/m: this run was emulated (${e}); its timings are not meaningful, its results are`] : [];
+}
+
+/** What tells one result from another wherever it is named: on the page, under the tables, in exports. */
+export interface ResultKey {
+  /** The backend, or a parity pair's "backend vs reference". */
+  backend: string;
+  /** Its machine's label; named only where the results shown come from several machines. */
+  machine: string;
+  /** The reports it comes from ("run 2", "accuracy run 3"), given only when they tell it apart from another result. */
+  runs?: readonly string[];
+}
+
+/**
+ * The one name a result goes by: its backend, then the runs that tell it apart, then `@ machine` when the
+ * results shown come from several machines (`machines` is how many). Chart series are keyed by this name,
+ * so two machines' results are never one series, and a page of one machine names none.
+ */
+export function resultName(key: ResultKey, machines: number): string {
+  const runs = (key.runs ?? []).map((run) => ` (${run})`).join('');
+  const machine = machines > 1 ? ` @ ${key.machine}` : '';
+  return `${key.backend}${runs}${machine}`;
+}
+
+/** A bench row named under its table: model, then its result name among the table's machines. */
+export function rowName(r: BenchResult, machines: number): string {
+  return `${r.model.id} ${resultName({ backend: r.backend, machine: r.machine.label }, machines)}`;
+}
+
+/**
+ * The machine a report that does not label its results (accuracy, parity, live) ran on. Its environment
+ * records the CPU, OS and Node, not the label: the bench machine with the same ones when exactly one has
+ * them (so a `--machine` label carries over to the other reports of that machine), else the default label.
+ */
+export function environmentMachine(env: Environment, known: readonly Machine[]): string {
+  const same = known.filter(
+    (m) => m.cpuModel === env.cpuModel && m.cpuCores === env.cpuCores && m.os === env.os && m.node === env.node,
+  );
+  const labels = new Set(same.map((m) => m.label));
+  const [only] = labels;
+  return labels.size === 1 && only !== undefined ? only : defaultMachineLabel(env.cpuModel, env.cpuCores);
 }

@@ -1,7 +1,7 @@
 import type { BenchResult, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
 import type { LiveResult } from '../live/result.js';
 import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
-import { accuracyColumnsOn, benchColumns, liveColumns, parityColumns } from './columns.js';
+import { accuracyColumnsOn, benchColumns, liveColumns, parityColumns, type Column } from './columns.js';
 import { DETECTABLE_CAP } from '../metrics/detectable.js';
 import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
@@ -14,29 +14,28 @@ import {
   machinesOf,
   measurementCaveats,
   processesText,
+  resultName,
+  rowName,
   timedResults,
 } from './machines.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
-function profileLine(model: string, p: OpProfile): string {
-  if (!p.available) return `profile ${model} ${p.backend}: none (${p.source})`;
+function profileLine(r: BenchResult, p: OpProfile, machines: number): string {
+  const name = rowName(r, machines);
+  if (!p.available) return `profile ${name}: none (${p.source})`;
   const ops = p.byOp
     .slice(0, 5)
     .map((o) => `${o.op} ${pct(o.share, 0)} (${o.msPerFrame.toFixed(2)} ms)`)
     .join(', ');
   const top = p.topNodes[0];
-  return `profile ${model} ${p.backend} (${p.source}, separate untimed run of ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of nodes per frame): ${ops}${top ? `; slowest node ${top.node} (${top.op}) ${top.msPerFrame.toFixed(2)} ms` : ''}`;
+  return `profile ${name} (${p.source}, separate untimed run of ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of nodes per frame): ${ops}${top ? `; slowest node ${top.node} (${top.op}) ${top.msPerFrame.toFixed(2)} ms` : ''}`;
 }
 
 /** The probe's peak for the arithmetic the row does not run in, for scale. */
 function otherPeak(x: NonNullable<BenchResult['roofline']>): string {
   return x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`;
 }
-
-/** How the lines under a bench table name a row: with its machine when the rows come from several. */
-const rowName = (r: BenchResult, machines: number) =>
-  `${r.model.id} ${r.backend}${machines > 1 ? ` @ ${r.machine.label}` : ''}`;
 
 /** Achieved GMAC/s beside the runtime's probed peak, one line per row that has it. */
 function rooflineLine(r: BenchResult, machines = 1): string[] {
@@ -113,7 +112,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     measurementCaveats(rows),
     notRunLines(report.skipped, report.failed),
     timedResults(rows).flatMap((r) => r.warnings.map((w) => `warning ${rowName(r, machines)}: ${w}`)),
-    timedResults(rows).flatMap((r) => (r.profile ? [profileLine(r.model.id, r.profile)] : [])),
+    timedResults(rows).flatMap((r) => (r.profile ? [profileLine(r, r.profile, machines)] : [])),
     rows.flatMap((r) => kernelsLine(r, machines)),
     timedResults(rows).flatMap((r) => rooflineLine(r, machines)),
     `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
@@ -255,25 +254,36 @@ export function comparisonTable(result: Comparison, opts: TableOptions = {}): st
   const md = opts.format === 'md';
   const ratio = result.geomeanP50Ratio;
   const verdict = result.regressions ? `${result.regressions} regression(s)` : 'no regression';
+  const machines = comparedMachines(result.rows);
   return lines(
-    renderTable(comparisonColumns, result.rows, opts),
+    renderTable(comparisonColumnsOn(machines), result.rows, opts),
     md ? '' : [],
     result.mismatches.map((w) => `${md ? '- ' : ''}settings differ: ${w}`),
     result.warnings.map((w) => `${md ? '- ' : ''}warning: ${w}`),
     ratio === null
       ? []
       : `geometric mean of new/old p50 over ${result.rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).length} pair(s): ${ratio.toFixed(3)}`,
-    detectableLine(result.rows, md),
+    detectableLine(result.rows, md, machines),
     md ? `**${verdict}**` : verdict,
   );
 }
 
+/** How many machines the compared rows name (an across-machines pair, "old → new", counts as one). */
+const comparedMachines = (rows: readonly ComparisonRow[]): number =>
+  new Set(rows.flatMap((r) => (r.machine === undefined ? [] : [r.machine]))).size;
+
+/** The machine column is wide (exports only) unless the rows come from several machines: then it names each row's. */
+function comparisonColumnsOn(machines: number): Column<ComparisonRow>[] {
+  return comparisonColumns.map((c) => (c.id === 'machine' ? { ...c, wide: machines < 2 } : c));
+}
+
 /** What the run could have seen: per latency row, the smallest slow-down its test catches 80 % of the time. */
-function detectableLine(rows: readonly ComparisonRow[], md: boolean): string[] {
+function detectableLine(rows: readonly ComparisonRow[], md: boolean, machines: number): string[] {
   const tested = rows.filter((r) => r.detectable !== undefined);
   if (tested.length === 0) return [];
+  const name = (r: ComparisonRow) => resultName({ backend: r.backend, machine: r.machine ?? '' }, machines);
   const each = tested.map(
-    (r) => `${r.model} ${r.backend} ${r.metric.replace(/ ms$/, '')} ${detectableText(r.detectable!)}`,
+    (r) => `${r.model} ${name(r)} ${r.metric.replace(/ ms$/, '')} ${detectableText(r.detectable!)}`,
   );
   return [
     `${md ? '- ' : ''}smallest slow-down this run could detect (80 % power at its alpha; resampled from the observed spread, separate from --threshold and --min-effect): ${each.join(', ')}`,

@@ -21,7 +21,8 @@ export function baselineComparisons(ctx: PageContext): BaselineComparison[] {
 export const isRegression = (r: ComparisonRow): boolean =>
   r.gates && (r.verdict === 'regression' || r.verdict === 'missing');
 
-export function regressionLine(r: ComparisonRow): string {
+/** A failing row of `report`'s comparison in one line, its pair named like every result of the page. */
+export function regressionLine(r: ComparisonRow, ctx: PageContext, report: Report): string {
   const change =
     r.change === null
       ? ''
@@ -29,7 +30,9 @@ export function regressionLine(r: ComparisonRow): string {
         ? ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)} pt)`
         : ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%)`;
   const what = r.verdict === 'missing' ? 'missing from the new report' : `${r.shown[0]} → ${r.shown[1]}${change}`;
-  return `${r.backend} ${r.metric}: ${what}${r.note ? `; ${r.note}` : ''}`;
+  // Bench rows carry their machine; the other kinds' rows are of their report's.
+  const name = ctx.nameOf({ backend: r.backend, machine: r.machine ?? ctx.machineOf(report) });
+  return `${name} ${r.metric}: ${what}${r.note ? `; ${r.note}` : ''}`;
 }
 
 /** The full comparison table against --baseline, with the settings and environment differences. */

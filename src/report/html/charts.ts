@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { esc, type Html, type PageContext } from './page.js';
+import { esc, PALETTE, type Html, type PageContext } from './page.js';
 
 /**
  * Charts are Vega-Lite specs, compiled and drawn to SVG here in Node, so the
@@ -81,13 +81,37 @@ export async function chart(spec: ChartSpec, opts: ChartOptions): Promise<Html> 
 <script type="application/json" class="vega-lite-spec" data-chart="${id}">${inertJson(full)}</script></figure>`;
 }
 
-/** The page's colors for these series only, so a legend lists what its chart draws. */
+/**
+ * The page's colors for these series only, so a legend lists what its chart draws. A series the page has no
+ * color for (one that joins a result to a run, say) takes a color no other series of this chart has: one shared
+ * gray would draw different series as one.
+ */
 export function colorScale(ctx: PageContext, labels: Iterable<string>): { domain: string[]; range: string[] } {
   const present = new Set(labels);
   const domain = ctx.colors.domain.filter((d) => present.has(d));
   const extra = [...present].filter((d) => !ctx.colors.domain.includes(d));
   const range = domain.map((d) => ctx.colors.range[ctx.colors.domain.indexOf(d)]!);
-  return { domain: [...domain, ...extra], range: [...range, ...extra.map(() => '#777')] };
+  const free = PALETTE.filter((c) => !range.includes(c));
+  const spare = free.length ? free : PALETTE;
+  return { domain: [...domain, ...extra], range: [...range, ...extra.map((_, i) => spare[i % spare.length]!)] };
+}
+
+/**
+ * The color channel of a chart whose series are results, keyed by their page names (`nameOf`). Labels are never
+ * cut: a name ends in what tells two series apart (its run, its machine), which a cut label would drop.
+ */
+export function seriesColor(
+  ctx: PageContext,
+  labels: Iterable<string>,
+  opts: { title?: string; legend?: Record<string, unknown> } = {},
+): Record<string, unknown> {
+  return {
+    field: 'series',
+    type: 'nominal',
+    title: opts.title ?? ctx.seriesTitle,
+    scale: colorScale(ctx, labels),
+    legend: { labelLimit: 0, ...opts.legend },
+  };
 }
 
 /** Chart data is embedded twice (drawn and in the spec): digits beyond what a chart can show only cost bytes. */

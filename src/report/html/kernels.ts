@@ -24,7 +24,7 @@ export const kernelsSection: Section = async (ctx: PageContext): Promise<Html | 
   const table = plainTable(
     [
       { header: 'model', text: true },
-      { header: 'backend', text: true },
+      { header: ctx.seriesTitle, text: true },
       { header: 'runtime', text: true },
       { header: 'delegate', text: true },
       { header: 'nodes delegated' },

@@ -1,5 +1,5 @@
 import { extent } from '../../metrics/stats.js';
-import { chart, colorScale, PLOT, round, slug } from './charts.js';
+import { chart, PLOT, round, seriesColor, slug } from './charts.js';
 import { binSize, cdfPoints, frameBins, MAX_CDF_POINTS, runBoundaries, type Boundary } from './downsample.js';
 import { esc, section, type BenchEntry, type Html, type PageContext, type Section } from './page.js';
 
@@ -58,15 +58,10 @@ function cdfChart(ctx: PageContext, model: string, entries: readonly BenchEntry[
         encoding: {
           x: xMs(rows),
           y: Y_FRACTION,
-          color: {
-            field: 'series',
-            type: 'nominal',
-            title: 'backend',
-            scale: colorScale(
-              ctx,
-              entries.map((e) => e.label),
-            ),
-          },
+          color: seriesColor(
+            ctx,
+            entries.map((e) => e.label),
+          ),
         },
       },
     ],
@@ -107,17 +102,12 @@ function framesChart(ctx: PageContext, model: string, entries: readonly BenchEnt
   const { shown, repeatsOmitted } = boundariesOf(entries);
   const x = { field: 'frame', type: 'quantitative', title: 'measured frame, in run order', scale: { nice: false } };
   const y = { type: 'quantitative', title: 'latency per frame (ms)', scale: { zero: true } };
-  const color = {
-    field: 'series',
-    type: 'nominal',
-    title: 'backend',
-    scale: colorScale(
-      ctx,
-      entries.map((e) => e.label),
-    ),
+  const color = seriesColor(
+    ctx,
+    entries.map((e) => e.label),
     // The band's faint fill would otherwise be the legend's symbol.
-    legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 },
-  };
+    { legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 2 } },
+  );
   const kinds = [...new Set(shown.map((b) => b.kind))];
   const layers: unknown[] = [];
   if (k > 1)

@@ -12,6 +12,7 @@ import {
   notRunDetails,
   plainTable,
   plural,
+  runHeading,
   section,
   type Html,
   type PageContext,
@@ -77,7 +78,7 @@ function dropTicks(run: LiveRun, wallS: number): { t: number; count: number }[] 
   return [...bins].map(([b, count]) => ({ t: round((b + 0.5) * width, 4), count }));
 }
 
-function timelineChart(r: LiveResult, id: string): Promise<Html> {
+function timelineChart(r: LiveResult, name: string, id: string): Promise<Html> {
   const runs = r.runs.slice(0, MAX_RUNS_DRAWN);
   const drawn = runs.map((run, i) => latencyPoints(runName(r, i), run));
   const points = drawn.flatMap((d) => d.points);
@@ -136,12 +137,12 @@ function timelineChart(r: LiveResult, id: string): Promise<Html> {
   ].filter(Boolean);
   return chart(spec, {
     id: `live-timeline-${id}`,
-    description: `End-to-end latency per frame of ${r.model.id} on ${r.backend} against capture time, with drops`,
-    caption: `<b>Latency per frame, ${esc(r.model.id)} ${esc(r.backend)}</b>: capture to logits ready, against the frame's capture time; ${esc(notes.join('; '))}.`,
+    description: `End-to-end latency per frame of ${r.model.id} on ${name} against capture time, with drops`,
+    caption: `<b>Latency per frame, ${esc(r.model.id)} ${esc(name)}</b>: capture to logits ready, against the frame's capture time; ${esc(notes.join('; '))}.`,
   });
 }
 
-function top1Chart(r: LiveResult, id: string): Promise<Html> | null {
+function top1Chart(r: LiveResult, name: string, id: string): Promise<Html> | null {
   const f = r.runs[0]?.frames;
   if (!f || f.top1.length === 0) return null;
   const counts = new Map<number, number>();
@@ -152,10 +153,10 @@ function top1Chart(r: LiveResult, id: string): Promise<Html> | null {
       .slice(0, MAX_LABELS)
       .map(([c]) => c),
   );
-  const name = (c: number) => (kept.has(c) ? (r.labels[c] ?? `class_${c}`) : 'other');
+  const className = (c: number) => (kept.has(c) ? (r.labels[c] ?? `class_${c}`) : 'other');
   const k = Math.max(1, Math.ceil(f.top1.length / MAX_FRAME_BINS));
   const rows = f.top1.flatMap((c, i) =>
-    i % k === 0 ? [{ t: round(f.captureMs[i]! / 1000, 4), p: round(f.top1Prob[i]!, 4), label: name(c) }] : [],
+    i % k === 0 ? [{ t: round(f.captureMs[i]! / 1000, 4), p: round(f.top1Prob[i]!, 4), label: className(c) }] : [],
   );
   const spec = {
     width: PLOT.width,
@@ -177,12 +178,12 @@ function top1Chart(r: LiveResult, id: string): Promise<Html> | null {
   const settled = r.runs[0]!.settled;
   return chart(spec, {
     id: `live-top1-${id}`,
-    description: `Top-1 class over time of ${r.model.id} on ${r.backend}`,
-    caption: `<b>Top-1 over time, ${esc(r.model.id)} ${esc(r.backend)}${r.runs.length > 1 ? ', run 1' : ''}</b>: the class shown after each frame and its probability${settled ? `; settles on ${esc(r.labels[settled.top1] ?? `class_${settled.top1}`)} at ${esc(fmt(settled.atMs / 1000, 1))} s` : ''}${k > 1 ? `; every ${k}th frame drawn` : ''}.`,
+    description: `Top-1 class over time of ${r.model.id} on ${name}`,
+    caption: `<b>Top-1 over time, ${esc(r.model.id)} ${esc(name)}${r.runs.length > 1 ? ', run 1' : ''}</b>: the class shown after each frame and its probability${settled ? `; settles on ${esc(r.labels[settled.top1] ?? `class_${settled.top1}`)} at ${esc(fmt(settled.atMs / 1000, 1))} s` : ''}${k > 1 ? `; every ${k}th frame drawn` : ''}.`,
   });
 }
 
-function sweepChart(r: LiveResult, id: string): Promise<Html> | null {
+function sweepChart(r: LiveResult, name: string, id: string): Promise<Html> | null {
   const runs = r.runs.slice(0, MAX_RUNS_DRAWN).filter((x) => x.sweep?.length);
   if (runs.length === 0) return null;
   const rows = runs.flatMap((run, i) =>
@@ -267,12 +268,12 @@ function sweepChart(r: LiveResult, id: string): Promise<Html> | null {
   };
   return chart(spec, {
     id: `live-sweep-${id}`,
-    description: `Delivery rates tried by the sweep for ${r.model.id} on ${r.backend}`,
-    caption: `<b>Max sustainable fps, ${esc(r.model.id)} ${esc(r.backend)}</b>: each trial's p99 end-to-end latency at its delivery rate (the video sampled at the model's fps, played faster). A rate is sustained with no drop and p99 under one frame period (dashed line).`,
+    description: `Delivery rates tried by the sweep for ${r.model.id} on ${name}`,
+    caption: `<b>Max sustainable fps, ${esc(r.model.id)} ${esc(name)}</b>: each trial's p99 end-to-end latency at its delivery rate (the video sampled at the model's fps, played faster). A rate is sustained with no drop and p99 under one frame period (dashed line).`,
   });
 }
 
-function sweepTable(r: LiveResult): Html {
+function sweepTable(r: LiveResult, name: string): Html {
   const rows = r.runs.flatMap((run, i) =>
     (run.sweep ?? []).map((p) => [
       String(i + 1),
@@ -287,7 +288,7 @@ function sweepTable(r: LiveResult): Html {
     ]),
   );
   if (rows.length === 0) return '';
-  return `<details><summary>${esc(plural(rows.length, 'sweep trial'))}, ${esc(r.model.id)} ${esc(r.backend)}</summary>${plainTable(
+  return `<details><summary>${esc(plural(rows.length, 'sweep trial'))}, ${esc(r.model.id)} ${esc(name)}</summary>${plainTable(
     [
       { header: 'run' },
       { header: 'fps' },
@@ -304,25 +305,25 @@ function sweepTable(r: LiveResult): Html {
 }
 
 async function liveReportHtml(ctx: PageContext, report: LiveReport, many: boolean): Promise<Html> {
-  const head = many
-    ? `<h3>${esc(ctx.runName(report))}: <code>${esc(report.command)}</code></h3>`
-    : `<p class="note"><code>${esc(report.command)}</code> (${esc(report.createdAt)})</p>`;
-  const warnings = report.results.flatMap((r) => r.warnings.map((w) => `${r.model.id} ${r.backend}: ${w}`));
+  // A live report records no machine per result: each is of the machine the report ran on.
+  const nameOf = (r: LiveResult) => ctx.nameOf({ backend: r.backend, machine: ctx.machineOf(report) });
+  const warnings = report.results.flatMap((r) => r.warnings.map((w) => `${r.model.id} ${nameOf(r)}: ${w}`));
   const perResult = await Promise.all(
     report.results.map(async (r, i) => {
       const id = `${slug(ctx.runName(report))}-${i}-${slug(r.model.id)}-${slug(r.backend)}`;
-      const charts = await Promise.all([timelineChart(r, id), top1Chart(r, id), sweepChart(r, id)]);
+      const name = nameOf(r);
+      const charts = await Promise.all([timelineChart(r, name, id), top1Chart(r, name, id), sweepChart(r, name, id)]);
       const stretches = top1Stretches(r);
       return [
-        `<h4>${esc(r.model.id)} ${esc(r.backend)}</h4>`,
+        `<h4>${esc(r.model.id)} ${esc(name)}</h4>`,
         `<div class="charts">${charts.filter((c) => c !== null).join('')}</div>`,
         stretches.length ? `<p class="note">Top-1 over time: ${esc(stretches.join(' → '))}</p>` : '',
-        sweepTable(r),
+        sweepTable(r, name),
       ].join('\n');
     }),
   );
   return [
-    head,
+    runHeading(ctx, report, many),
     report.interrupted
       ? '<p><b class="bad">Interrupted</b>: the run was stopped by a signal; the figures cover what ran before it.</p>'
       : '',

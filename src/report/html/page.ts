@@ -1,4 +1,4 @@
-import { timedResults } from '../machines.js';
+import { environmentMachine, machinesOf, resultName, timedResults, type ResultKey } from '../machines.js';
 import type { BenchResult, Failed, Skipped } from '../../core/results.js';
 import type { Column } from '../columns.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
@@ -11,7 +11,9 @@ export type Html = string;
 export interface BenchEntry {
   report: BenchReport;
   result: BenchResult;
-  /** The backend, or the backend and its run when the same (model, backend) comes from several bench reports. */
+  /** Its backend and machine, and its run when the same (model, backend, machine) comes from several bench reports. */
+  key: ResultKey;
+  /** `nameOf(key)`: the series it is in every chart, and its name in every list. */
   label: string;
 }
 
@@ -30,6 +32,16 @@ export interface PageContext {
   colors: { domain: string[]; range: string[] };
   /** "run 2" for the second report given, for labels that must tell runs apart. */
   runName(report: Report): string;
+  /** Every machine the reports hold, by label: each bench result's, and the one each other report ran on. */
+  machines: readonly string[];
+  /** The machine a report ran on; a merged report of several machines gives their labels. */
+  machineOf(report: Report): string;
+  /** A result's name on this page (`resultName`): it names the machine only when the page holds several. */
+  nameOf(key: ResultKey): string;
+  /** An accuracy run's name: its backend, its report when several are given, its machine when the page holds several. */
+  accuracyName(report: AccuracyReport, backend: string): string;
+  /** The title of a legend whose entries are `nameOf` names. */
+  seriesTitle: string;
 }
 
 /**
@@ -42,7 +54,7 @@ export type Section = (ctx: PageContext) => Html | null | Promise<Html | null>;
 export const esc = (s: string | number): Html => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Tableau 10: distinct at small sizes and for the common color deficiencies. */
-const PALETTE = [
+export const PALETTE = [
   '#4e79a7',
   '#f28e2b',
   '#e15759',
@@ -64,15 +76,25 @@ export function buildContext(reports: readonly Report[], baseline: Report | unde
   const accuracy = reports.filter((r): r is AccuracyReport => r.kind === 'accuracy');
   const parity = reports.filter((r): r is ParityReport => r.kind === 'parity');
   const runName = (r: Report) => `run ${reports.indexOf(r) + 1}`;
+  const { machines, machineOf } = pageMachines(reports, bench);
+  const nameOf = (key: ResultKey) => resultName(key, machines.length);
   // Charts and the summary read time; an emulated machine's rows have none worth reading (its tables say n/m).
   const pairs = bench.flatMap((report) => timedResults(report.results).map((result) => ({ report, result })));
-  const seen = (model: string, backend: string) =>
-    pairs.filter((p) => p.result.model.id === model && p.result.backend === backend).length;
-  const benchEntries = pairs.map(({ report, result }) => ({
-    report,
-    result,
-    label: seen(result.model.id, result.backend) > 1 ? `${result.backend} (${runName(report)})` : result.backend,
-  }));
+  const seen = (r: BenchResult) =>
+    pairs.filter(
+      (p) =>
+        p.result.model.id === r.model.id &&
+        p.result.backend === r.backend &&
+        p.result.machine.label === r.machine.label,
+    ).length;
+  const benchEntries = pairs.map(({ report, result }) => {
+    const key = {
+      backend: result.backend,
+      machine: result.machine.label,
+      runs: seen(result) > 1 ? [runName(report)] : [],
+    };
+    return { report, result, key, label: nameOf(key) };
+  });
   const models = unique([
     ...benchEntries.map((e) => e.result.model.id),
     ...accuracy.flatMap((r) => r.runs.map((x) => x.model.id)),
@@ -80,17 +102,65 @@ export function buildContext(reports: readonly Report[], baseline: Report | unde
     // Last, so a model that was asked for but never ran still gets its line in the summary.
     ...reports.flatMap((r) => [...r.skipped, ...r.failed].map((x) => x.model)),
   ]);
+  const accuracyName = (r: AccuracyReport, backend: string) =>
+    nameOf({ backend, machine: machineOf(r), runs: accuracy.length > 1 ? [runName(r)] : [] });
   const domain = unique([
     ...benchEntries.map((e) => e.label),
     ...accuracy.flatMap((r) => r.runs.map((x) => x.backend)),
     ...parity.flatMap((r) => r.pairs.flatMap((x) => [x.reference, x.backend])),
   ]);
   const range = domain.map((_, i) => PALETTE[i % PALETTE.length]!);
-  return { reports, bench, accuracy, parity, baseline, models, benchEntries, colors: { domain, range }, runName };
+  return {
+    reports,
+    bench,
+    accuracy,
+    parity,
+    baseline,
+    models,
+    benchEntries,
+    colors: { domain, range },
+    runName,
+    machines,
+    machineOf,
+    nameOf,
+    accuracyName,
+    seriesTitle: machines.length > 1 ? 'backend @ machine' : 'backend',
+  };
+}
+
+/**
+ * The machines of the page. Bench results carry their own; the other kinds record only their environment, which
+ * `environmentMachine` matches to a bench machine where it can.
+ */
+function pageMachines(
+  reports: readonly Report[],
+  bench: readonly BenchReport[],
+): { machines: string[]; machineOf: (r: Report) => string } {
+  const known = machinesOf(bench.flatMap((r) => r.results));
+  const machineOf = (r: Report): string => {
+    const own = r.kind === 'bench' ? machinesOf(r.results).map((m) => m.label) : [];
+    return own.length ? own.join(' / ') : environmentMachine(r.environment, known);
+  };
+  const machines = unique([
+    ...known.map((m) => m.label),
+    ...reports.filter((r) => r.kind !== 'bench' || r.results.length === 0).map(machineOf),
+  ]);
+  return { machines, machineOf };
 }
 
 export function section(id: string, title: string, body: Html): Html {
   return `<section id="${esc(id)}"><h2>${esc(title)}</h2>\n${body}\n</section>`;
+}
+
+/**
+ * What a report's tables sit under: a heading per report when several of its kind are shown (so one run reads as
+ * one table), else a note; either names the report's machine when the page holds several.
+ */
+export function runHeading(ctx: PageContext, r: Report, many: boolean): Html {
+  const on = ctx.machines.length > 1 ? ` on ${esc(ctx.machineOf(r))}` : '';
+  return many
+    ? `<h3>${esc(ctx.runName(r))}${on}: <code>${esc(r.command)}</code></h3>`
+    : `<p class="note"><code>${esc(r.command)}</code> (${esc(r.createdAt)})${on}</p>`;
 }
 
 /** Every column of the spec (wide ones too), text left and numbers right, in a container that scrolls sideways. */

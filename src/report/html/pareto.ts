@@ -1,7 +1,8 @@
 import type { Reference } from '../../core/results.js';
 import { maxOr } from '../../metrics/stats.js';
-import { chart, colorScale, round } from './charts.js';
-import { esc, plural, section, type Section } from './page.js';
+import { chart, round, seriesColor } from './charts.js';
+import type { AccuracyReport } from '../schema.js';
+import { esc, plural, section, type BenchEntry, type Section } from './page.js';
 
 interface Measured {
   series: string;
@@ -38,9 +39,13 @@ function frontier(points: readonly Measured[]): Measured[] {
 export const paretoSection: Section = async (ctx) => {
   const measured: Measured[] = [];
   const clipCounts = new Set<string>();
-  // Each machine is its own series when there are several (latency is per machine; accuracy is not).
   const machines = new Set(ctx.benchEntries.map((e) => e.result.machine.label));
-  const onMachine = (label: string, machine: string) => (machines.size > 1 ? `${label} @ ${machine}` : label);
+  // A point is a bench result's latency beside an accuracy run's top-1: the bench result's machine names it.
+  const seriesOf = (e: BenchEntry, acc: AccuracyReport) =>
+    ctx.nameOf({
+      ...e.key,
+      runs: [...(e.key.runs ?? []), ...(ctx.accuracy.length > 1 ? [`accuracy ${ctx.runName(acc)}`] : [])],
+    });
   for (const acc of ctx.accuracy)
     for (const run of acc.runs) {
       if (run.summary.evaluated === 0) continue;
@@ -52,10 +57,7 @@ export const paretoSection: Section = async (ctx) => {
         };
         const top1 = run.summary.top1;
         measured.push({
-          series: onMachine(
-            ctx.accuracy.length > 1 ? `${e.label} (accuracy ${ctx.runName(acc)})` : e.label,
-            e.result.machine.label,
-          ),
+          series: seriesOf(e, acc),
           model: run.model.id,
           p50: round(e.result.stats.p50, 3),
           p50Low: round(ci.low, 3),
@@ -90,15 +92,11 @@ export const paretoSection: Section = async (ctx) => {
     scale: { zero: false },
     axis: { format: '%' },
   };
-  const color = {
-    field: 'series',
-    type: 'nominal',
-    title: 'measured here',
-    scale: colorScale(
-      ctx,
-      measured.map((m) => m.series),
-    ),
-  };
+  const color = seriesColor(
+    ctx,
+    measured.map((m) => m.series),
+    { title: 'measured here' },
+  );
   const best = frontier(measured);
   const layers: unknown[] = [];
   if (best.length > 1)

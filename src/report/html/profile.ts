@@ -1,4 +1,4 @@
-import { chart, colorScale, PLOT, round, slug } from './charts.js';
+import { chart, PLOT, round, seriesColor, slug } from './charts.js';
 import { esc, plainTable, section, type Html, type PageContext, type Section } from './page.js';
 
 /** Op types drawn per backend; the rest are summed as "other" so the bars stay readable. */
@@ -36,14 +36,10 @@ export const profileSection: Section = async (ctx: PageContext): Promise<Html | 
           y: { field: 'op', type: 'nominal', title: 'operator type', sort: '-x' },
           x: { field: 'ms', type: 'quantitative', title: 'node time per frame (ms)' },
           yOffset: { field: 'series' },
-          color: {
-            field: 'series',
-            title: 'backend',
-            scale: colorScale(
-              ctx,
-              available.map((e) => e.label),
-            ),
-          },
+          color: seriesColor(
+            ctx,
+            available.map((e) => e.label),
+          ),
         },
       };
       parts.push(

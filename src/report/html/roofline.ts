@@ -22,13 +22,20 @@ export const rooflineSection: Section = async (ctx: PageContext): Promise<Html |
       rooflineVerdict(r),
     ];
   });
+  // A probe is of one runtime on one machine: two machines' probes of a runtime are two probes.
   const probes = [
-    ...new Map(entries.map((e) => [e.result.roofline!.probe.runtime, e.result.roofline!.probe])).values(),
+    ...new Map(
+      entries.map((e) => {
+        const probe = e.result.roofline!.probe;
+        const where = ctx.nameOf({ backend: probe.runtime, machine: e.result.machine.label });
+        return [where, { where, probe }] as const;
+      }),
+    ).values(),
   ];
   const table = plainTable(
     [
       { header: 'model', text: true },
-      { header: 'backend', text: true },
+      { header: ctx.seriesTitle, text: true },
       { header: 'M MAC / frame' },
       { header: 'achieved GMAC/s' },
       { header: 'arithmetic', text: true },
@@ -39,11 +46,12 @@ export const rooflineSection: Section = async (ctx: PageContext): Promise<Html |
     rows,
   );
   const how = probes
-    .map((p) => `<li>${esc(`${p.runtime}, ${p.threads} thread(s): ${p.op}; ${p.method}`)}</li>`)
+    .map(({ where, probe: p }) => `<li>${esc(`${where}, ${p.threads} thread(s): ${p.op}; ${p.method}`)}</li>`)
     .join('');
+  const probedOn = ctx.machines.length > 1 ? "each row's machine" : 'this machine';
   return section(
     'roofline',
     'Roofline: achieved GMAC/s beside this CPU',
-    `${table}<p class="note">Achieved = MACs per frame counted from the graph / p50. The probe is measured on this machine through the same runtime after the timed runs; it is a dense convolution, so a model whose mix of ops runs faster than it on some runtime lands above 100 %.</p><details><summary>How each probe was made</summary><ul>${how}</ul></details>`,
+    `${table}<p class="note">Achieved = MACs per frame counted from the graph / p50. The probe is measured on ${probedOn} through the same runtime after the timed runs; it is a dense convolution, so a model whose mix of ops runs faster than it on some runtime lands above 100 %.</p><details><summary>How each probe was made</summary><ul>${how}</ul></details>`,
   );
 };

@@ -1,9 +1,9 @@
 import { accuracyColumnsOn, benchColumns, parityColumns } from '../columns.js';
 import type { Machine } from '../../core/results.js';
 import { fmt, pct } from '../format.js';
-import { emulatedRunLines, machinesOf, measurementCaveats, processesText, timedResults } from '../machines.js';
-import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
-import { chart, colorScale, PLOT, round, slug } from './charts.js';
+import { emulatedRunLines, machinesOf, measurementCaveats, processesText, rowName, timedResults } from '../machines.js';
+import type { AccuracyReport, BenchReport, ParityReport } from '../schema.js';
+import { chart, PLOT, round, seriesColor, slug } from './charts.js';
 import {
   columnTable,
   detailsList,
@@ -11,18 +11,12 @@ import {
   notRunDetails,
   plainTable,
   plural,
+  runHeading,
   section,
   type Html,
   type PageContext,
   type Section,
 } from './page.js';
-
-/** A heading per report only when several of a kind are shown, so one run reads as one table. */
-function runHeading(ctx: PageContext, r: Report, many: boolean): Html {
-  return many
-    ? `<h3>${esc(ctx.runName(r))}: <code>${esc(r.command)}</code></h3>`
-    : `<p class="note"><code>${esc(r.command)}</code> (${esc(r.createdAt)})</p>`;
-}
 
 /** The machines behind the rows, beside the source page's phones: machines too, but quoted, not measured. */
 function machinesTable(machines: readonly Machine[]): Html {
@@ -54,10 +48,13 @@ const caveatNotes = (lines: readonly string[]): Html =>
 
 function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
   const c = r.config;
-  const warnings = timedResults(r.results).flatMap((x) => x.warnings.map((w) => `${x.model.id} ${x.backend}: ${w}`));
+  const warnings = timedResults(r.results).flatMap((x) =>
+    x.warnings.map((w) => `${rowName(x, ctx.machines.length)}: ${w}`),
+  );
+  // Each machine's runtime is its own: the same backend may be another build there.
   const runtimes = r.results.map(
     (x) =>
-      `${x.backend}: ${x.runtime.package} ${x.runtime.version} (${x.runtime.build}); threads: ${x.runtime.threads.enforcement}`,
+      `${ctx.nameOf({ backend: x.backend, machine: x.machine.label })}: ${x.runtime.package} ${x.runtime.version} (${x.runtime.build}); threads: ${x.runtime.threads.enforcement}`,
   );
   const machines = machinesOf(r.results);
   // One table per machine: rows of two machines are never pooled, and never read as one.
@@ -145,7 +142,7 @@ function timeSeenChart(ctx: PageContext, model: string): Promise<Html> | null {
   const runs = ctx.accuracy.flatMap((a) =>
     a.runs
       .filter((x) => x.model.id === model && x.summary.top1ByFramesSeen.length)
-      .map((run) => ({ a, run, series: ctx.accuracy.length > 1 ? `${run.backend} (${ctx.runName(a)})` : run.backend })),
+      .map((run) => ({ a, run, series: ctx.accuracyName(a, run.backend) })),
   );
   if (runs.length === 0) return null;
   const longest = Math.max(...runs.map((x) => x.run.summary.top1ByFramesSeen.length));
@@ -170,15 +167,10 @@ function timeSeenChart(ctx: PageContext, model: string): Promise<Html> | null {
         scale: { domain: [0, 1] },
         axis: { format: '%' },
       },
-      color: {
-        field: 'series',
-        type: 'nominal',
-        title: 'backend',
-        scale: colorScale(
-          ctx,
-          runs.map((x) => x.series),
-        ),
-      },
+      color: seriesColor(
+        ctx,
+        runs.map((x) => x.series),
+      ),
     },
   };
   return chart(spec, {

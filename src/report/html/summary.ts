@@ -1,6 +1,8 @@
+import type { Failed, ParityPair, Skipped } from '../../core/results.js';
 import { pairPasses } from '../../metrics/parity.js';
 import { fmt, interval, pct } from '../format.js';
 import { baselineComparisons, isRegression, regressionLine } from './baseline.js';
+import type { ParityReport, Report } from '../schema.js';
 import { esc, plural, type Html, type PageContext, type Section } from './page.js';
 
 /** Title, the machine, and which reports the page was built from. */
@@ -13,11 +15,20 @@ export const headerSection: Section = (ctx) => {
       }),
     ),
   ];
-  const runs = ctx.reports.map((r) => `${ctx.runName(r)} (${r.kind}, ${r.createdAt}): ${r.command}`);
+  const runs = ctx.reports.map((r) => `${ctx.runName(r)} (${reportFacts(ctx, r).join(', ')}): ${r.command}`);
   return `<header><h1>movinet-bench report</h1>
 ${envs.length === 0 ? '' : `<p class="note">${envs.length === 1 ? esc(envs[0]!) : `<b>${envs.length} different environments</b>: ${envs.map(esc).join(' | ')}`}</p>`}
 ${runs.length ? `<details><summary>${esc(plural(runs.length, 'report'))}</summary><ul>${runs.map((l) => `<li><code>${esc(l)}</code></li>`).join('')}</ul></details>` : ''}</header>`;
 };
+
+/** What the list of reports says of each: its kind, its machine when the page holds several, when it was made. */
+function reportFacts(ctx: PageContext, r: Report): string[] {
+  return [r.kind, ...(ctx.machines.length > 1 ? [ctx.machineOf(r)] : []), r.createdAt];
+}
+
+/** A parity pair named as a result of its report: "backend vs reference", and the report's machine when several. */
+const parityName = (ctx: PageContext, p: ParityReport, pair: ParityPair): string =>
+  ctx.nameOf({ backend: `${pair.backend} vs ${pair.reference}`, machine: ctx.machineOf(p) });
 
 interface Verdict {
   problems: string[];
@@ -39,7 +50,7 @@ function verdict(ctx: PageContext): Verdict {
     const bad = p.pairs.filter((x) => !pairPasses(x, p.config.minAgreement));
     if (!p.passed)
       v.problems.push(
-        `parity failed${bad.length ? `: ${bad.map((x) => `${x.model.id} ${x.backend} vs ${x.reference}`).join(', ')}` : ''}`,
+        `parity failed${bad.length ? `: ${bad.map((x) => `${x.model.id} ${parityName(ctx, p, x)}`).join(', ')}` : ''}`,
       );
     else v.passed.push(`parity passed (${plural(p.pairs.length, 'pair')})`);
   }
@@ -75,15 +86,23 @@ function verdictBlock(ctx: PageContext): Html {
   return `<div class="verdict ${ok ? 'ok' : 'bad'}" role="status">${head}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</div>`;
 }
 
+/**
+ * A pair that did not run, named like a result: skipped and failed entries record no machine, so the report's
+ * (of a merged report, every machine it holds: the pair was measured on none of them).
+ */
+function notRunItem(ctx: PageContext, r: Report, x: Skipped | Failed): string {
+  const why = 'cause' in x ? `skipped, ${x.cause}` : 'failed';
+  return `${ctx.nameOf({ backend: x.backend, machine: ctx.machineOf(r) })} (${why})`;
+}
+
 const list = (items: readonly Html[]): Html =>
   items.length === 1 ? items[0]! : `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
 
 function modelCard(ctx: PageContext, model: string): Html {
   const rows: [string, Html][] = [];
-  const notRun = ctx.reports.flatMap((r) => [
-    ...r.skipped.filter((s) => s.model === model),
-    ...r.failed.filter((f) => f.model === model),
-  ]);
+  const notRun = ctx.reports.flatMap((r) =>
+    [...r.skipped, ...r.failed].filter((x) => x.model === model).map((x) => notRunItem(ctx, r, x)),
+  );
   const entries = ctx.benchEntries
     .filter((e) => e.result.model.id === model)
     .sort((a, b) => a.result.stats.p50 - b.result.stats.p50);
@@ -110,8 +129,7 @@ function modelCard(ctx: PageContext, model: string): Html {
       'top-1',
       list(
         sorted.map(
-          ({ a, run }) =>
-            `${esc(run.backend)}${ctx.accuracy.length > 1 ? ` (${esc(ctx.runName(a))})` : ''}: <b>${esc(interval(run.summary.top1))}</b>`,
+          ({ a, run }) => `${esc(ctx.accuracyName(a, run.backend))}: <b>${esc(interval(run.summary.top1))}</b>`,
         ),
       ) +
         `<span class="note">on ${esc(sets.join(', '))} (95% interval)${ref === null || ref === undefined ? '' : `; the source page's ${esc(ref)}% is on the full validation set`}</span>`,
@@ -119,21 +137,25 @@ function modelCard(ctx: PageContext, model: string): Html {
   }
 
   const pairs = ctx.parity.flatMap((p) =>
-    p.pairs.filter((x) => x.model.id === model).map((pair) => ({ pair, ok: pairPasses(pair, p.config.minAgreement) })),
+    p.pairs
+      .filter((x) => x.model.id === model)
+      .map((pair) => ({ pair, name: parityName(ctx, p, pair), ok: pairPasses(pair, p.config.minAgreement) })),
   );
   if (pairs.length)
     rows.push([
       'parity',
       list(
         pairs.map(
-          ({ pair, ok }) =>
-            `<b class="${ok ? 'good' : 'bad'}">${ok ? 'passed' : 'FAILED'}</b> ${esc(pair.backend)} vs ${esc(pair.reference)}: ${esc(`${pair.clipsMatching}/${pair.clips.length} clips, ${pct(pair.frameTop1Agreement, 2)} of frames`)}`,
+          ({ pair, name, ok }) =>
+            `<b class="${ok ? 'good' : 'bad'}">${ok ? 'passed' : 'FAILED'}</b> ${esc(name)}: ${esc(`${pair.clipsMatching}/${pair.clips.length} clips, ${pct(pair.frameTop1Agreement, 2)} of frames`)}`,
         ),
       ),
     ]);
 
   if (ctx.baseline) {
-    const rowsOf = baselineComparisons(ctx).flatMap((c) => c.comparison.rows.filter((r) => r.model === model));
+    const rowsOf = baselineComparisons(ctx).flatMap((c) =>
+      c.comparison.rows.filter((r) => r.model === model).map((r) => ({ ...r, report: c.report })),
+    );
     if (rowsOf.length) {
       const count = (v: string) => rowsOf.filter((r) => r.verdict === v).length;
       const regressions = rowsOf.filter(isRegression);
@@ -145,16 +167,12 @@ function modelCard(ctx: PageContext, model: string): Html {
       ].join(', ');
       rows.push([
         'vs baseline',
-        counts + (regressions.length ? list(regressions.map((r) => esc(regressionLine(r)))) : ''),
+        counts + (regressions.length ? list(regressions.map((r) => esc(regressionLine(r, ctx, r.report)))) : ''),
       ]);
     }
   }
 
-  if (notRun.length)
-    rows.push([
-      'not run',
-      `${esc(plural(notRun.length, 'pair'))}: ${esc(notRun.map((x) => `${x.backend} (${'cause' in x ? `skipped, ${x.cause}` : 'failed'})`).join(', '))}`,
-    ]);
+  if (notRun.length) rows.push(['not run', `${esc(plural(notRun.length, 'pair'))}: ${esc(notRun.join(', '))}`]);
 
   const info = [
     ...ctx.benchEntries.map((e) => e.result.model),
