@@ -22,6 +22,7 @@ import { simulateArch } from '../src/models/arch/simulate.js';
 import { graphMacs } from '../src/models/inspect.js';
 import { streamSignature, type StreamSignature } from '../src/models/signature.js';
 import { elementCount, parseTflite, type TfliteModel } from '../src/models/tflite.js';
+import { disableOrtTelemetry } from '../src/util/ort-telemetry.js';
 import { dataDir } from '../src/util/paths.js';
 import { sha256Bytes } from '../src/util/sha256.js';
 import { decodeFrames } from '../src/video/decode.js';
@@ -67,6 +68,8 @@ export interface ClampStats {
 
 async function session(graph: TfliteModel, sig: StreamSignature, precision: Precision, probes: number[] = []) {
   const { bytes } = convertToOnnx(graph, sig, precision, probes);
+  // The library reads the switch at its first session; test/arch.test.ts reaches this without the CLI.
+  disableOrtTelemetry();
   return ort.InferenceSession.create(bytes, {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,

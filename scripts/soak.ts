@@ -12,6 +12,7 @@ import { getBackend } from '../src/backends/index.js';
 import { median } from '../src/metrics/stats.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { StreamStepper } from '../src/stream/stream.js';
+import { telemetryOffEnv } from '../src/util/ort-telemetry.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
 
 const SAMPLE_EVERY = 500;
@@ -84,6 +85,7 @@ if (values.one) {
       {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
+        env: telemetryOffEnv(),
       },
     );
     if (r.status !== 0) throw new Error(`soak of ${backend} failed (exit ${r.status})`);

@@ -1,4 +1,4 @@
-import type { KernelPlacement } from '../core/results.js';
+import type { KernelPlacement, Runtime } from '../core/results.js';
 import type { NodeTime } from '../metrics/profile.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { StreamSignature, TensorSpec } from '../models/signature.js';
@@ -33,6 +33,8 @@ export interface StepResult {
 export interface ThreadInfo {
   requested: number;
   enforcement: string;
+  /** OS threads the load started, beside the number its settings account for, where the backend counts them. */
+  osThreads?: Runtime['threads']['osThreads'];
 }
 
 export interface RuntimeInfo {
@@ -43,6 +45,8 @@ export interface RuntimeInfo {
   build: string;
   /** Which kernels ran, where the runtime can tell (native TFLite). */
   kernels?: KernelPlacement;
+  /** Whether the runtime's own telemetry ran in this process, where it has one (onnxruntime-node). */
+  telemetry?: Runtime['telemetry'];
 }
 
 export interface Session {

@@ -6,6 +6,8 @@ import { convertCached } from '../convert/cache.js';
 import { stateCodes } from '../convert/int8-states.js';
 import { graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
+import type { TelemetryCheck } from '../util/ort-telemetry.js';
+import { osThreads } from '../util/os-threads.js';
 import type { Backend, LoadOptions, OpProfiler, Session } from './backend.js';
 import { OnnxSession, onnxSessionOptions, PRECISION_LABEL, type OrtApi } from './onnx-session.js';
 import { packageVersion } from './package-info.js';
@@ -35,6 +37,30 @@ export interface OrtPackage {
   noProfiler?: string;
   /** For a package that may be absent (an optional dependency): null when it loads, else why not. */
   available?(): Promise<string | null>;
+  /**
+   * A build that runs in this process's own threads (the native one): each session's creation is checked for the
+   * OS threads it started, and for the package's telemetry.
+   */
+  inProcess?: { telemetry(): TelemetryCheck };
+}
+
+/**
+ * The thread settings checked against the OS threads session creation started: in sequential mode only the
+ * intra-op pool starts threads, one fewer than its size as the calling thread is its first.
+ */
+function threadCheck(
+  requested: number,
+  enforcement: string,
+  before: number | null,
+  after: number | null,
+): { requested: number; enforcement: string; osThreads: { started: number | null; expected: number } } {
+  const started = before === null || after === null ? null : after - before;
+  const expected = requested - 1;
+  const verified =
+    started === null
+      ? 'OS threads not counted here (no /proc)'
+      : `session creation started ${started} OS threads, ${expected} expected (intraOpNumThreads - 1)`;
+  return { requested, enforcement: `${enforcement}; verified: ${verified}`, osThreads: { started, expected } };
 }
 
 /** onnxruntime's own errors name neither the backend nor the file; a failed load says both. */
@@ -72,17 +98,22 @@ export function onnxBackend(name: string, pkg: OrtPackage, precision: 'native' |
       const profileDir =
         opts.profile && pkg.profiler ? fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ort-profile-')) : null;
       const { options, enforcement } = onnxSessionOptions(p, opts.threads);
+      const before = pkg.inProcess ? osThreads() : null;
       const session = await createSession(ort.InferenceSession.create, name, onnx.path, onnx.bytes, {
         ...options,
         ...(pkg.executionProviders ? { executionProviders: pkg.executionProviders } : {}),
         ...(profileDir ? { enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort') } : {}),
       });
+      const after = pkg.inProcess ? osThreads() : null;
       const runtime = {
         package: pkg.name,
         version: packageVersion(pkg.name),
         build: `${pkg.build}, converted by movinet-bench to ${PRECISION_LABEL[p]}${onnx.cached ? ' (cached)' : ''}`,
+        ...(pkg.inProcess ? { telemetry: pkg.inProcess.telemetry() } : {}),
       };
-      const threads = { requested: opts.threads, enforcement };
+      const threads = pkg.inProcess
+        ? threadCheck(opts.threads, enforcement, before, after)
+        : { requested: opts.threads, enforcement };
       return new OnnxSession(
         ort,
         model.signature,

@@ -5,6 +5,7 @@ import type { InferenceSession } from 'onnxruntime-common';
 import type { NodeTime } from '../metrics/profile.js';
 import type { OpProfiler } from './backend.js';
 import { errorMessage } from '../util/errors.js';
+import { checkOrtTelemetry, disableOrtTelemetry } from '../util/ort-telemetry.js';
 import { RuntimeUnavailable, whyUnavailable } from './package-info.js';
 import { onnxBackend, type OrtPackage } from './onnx-backend.js';
 
@@ -45,6 +46,9 @@ type OrtNode = typeof import('onnxruntime-node');
  * and on linux x64 it downloads CUDA binaries from outside the registry). Then its pairs are skipped.
  */
 export async function loadOrtNode(): Promise<OrtNode> {
+  // Every path to a session passes here (backends, roofline probe, parity --locate, library calls), and the
+  // library reads the switch at its first session, which is after this.
+  disableOrtTelemetry();
   try {
     return (await import('onnxruntime-node')).default;
   } catch (e) {
@@ -64,6 +68,7 @@ export const NODE: OrtPackage = {
   preallocatedOutputs: true,
   maxThreads: os.availableParallelism(),
   profiler: traceProfiler,
+  inProcess: { telemetry: checkOrtTelemetry },
 };
 
 /** The converted model in the source's own precision (int8 QDQ for the int8 models). */

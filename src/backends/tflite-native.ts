@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import type { KernelPlacement } from '../core/results.js';
 import { graphMacs, operatorMacs } from '../models/inspect.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TfliteModel } from '../models/tflite.js';
+import { osThreads } from '../util/os-threads.js';
 import type { Backend, LoadOptions, RuntimeInfo, Session, ThreadInfo } from './backend.js';
 import {
   bindTfliteCApi,
@@ -54,15 +54,6 @@ export function loadNativeTflite(): Promise<{ api: TfliteCApi; library: NativeLi
     throw e;
   });
   return apiPromise;
-}
-
-/** OS threads of this process, where the OS lists them (Linux); null elsewhere. */
-function osThreads(): number | null {
-  try {
-    return fs.readdirSync('/proc/self/task').length;
-  } catch {
-    return null;
-  }
 }
 
 function typedView(api: TfliteCApi, tensor: Ptr, type: string): Float32Array | Int32Array | Int8Array | Uint8Array {

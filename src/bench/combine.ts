@@ -1,6 +1,6 @@
 import type { BenchResult } from '../core/results.js';
 import { latencyStats, maxOr, median, medianInterval } from '../metrics/stats.js';
-import { measurementWarnings } from '../metrics/warnings.js';
+import { measurementWarnings, runtimeWarnings } from '../metrics/warnings.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -28,6 +28,8 @@ export function combineProcesses(parts: readonly BenchResult[], percentiles: rea
   const processes = parts.flatMap((p) => p.processes);
   const repeatP50Ms = parts.flatMap((p) => p.repeatP50Ms);
   const stats = latencyStats(samplesMs, percentiles);
+  // The processes ran the same runtime; one whose process held something else (telemetry, extra threads) stands for all.
+  const runtime = parts.find((p) => runtimeWarnings(p.runtime).length > 0)?.runtime ?? first.runtime;
   const overheads = parts.map((p) => p.overhead);
   const overhead = overheads.every((o) => o !== null)
     ? { bareP50Ms: median(overheads.map((o) => o!.bareP50Ms))!, ratio: median(overheads.map((o) => o!.ratio))! }
@@ -37,6 +39,7 @@ export function combineProcesses(parts: readonly BenchResult[], percentiles: rea
   const flops = first.gflopsPerSecond === null ? null : first.gflopsPerSecond * first.stats.p50;
   return {
     ...first,
+    runtime,
     loadMs: median(processes.map((p) => p.loadMs))!,
     firstInferenceMs: median(processes.map((p) => p.firstInferenceMs))!,
     samplesMs,
@@ -52,7 +55,7 @@ export function combineProcesses(parts: readonly BenchResult[], percentiles: rea
       0,
     ),
     overhead,
-    warnings: measurementWarnings(stats, repeatP50Ms, overhead),
+    warnings: [...measurementWarnings(stats, repeatP50Ms, overhead), ...runtimeWarnings(runtime)],
     gc: parts.every((p) => p.gc)
       ? parts.reduce(
           (sum, p) => ({

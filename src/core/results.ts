@@ -36,6 +36,11 @@ export const EnvironmentSchema = z.object({
   loadAverage: z.tuple([z.number(), z.number(), z.number()]).optional(),
   /** How the machine was emulated, when it was (schema 4 on): the run's timings mean nothing. */
   emulated: z.string().optional(),
+  /**
+   * onnxruntime-node's telemetry in this process and its children (schema 5 on): switched off, or on when a
+   * session made before the switch had started it. Each onnxruntime-node row records its own process's check.
+   */
+  onnxruntimeTelemetry: z.string().optional(),
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
 
@@ -84,7 +89,15 @@ export const RuntimeSchema = z.object({
   package: z.string(),
   version: z.string(),
   build: z.string(),
-  threads: z.object({ requested: z.number().int().positive(), enforcement: z.string() }),
+  threads: z.object({
+    requested: z.number().int().positive(),
+    enforcement: z.string(),
+    /**
+     * OS threads that creating the session started, beside the number its thread settings account for (schema 5
+     * on; onnxruntime-node rows): more means something else runs in the measured process. null: not countable here.
+     */
+    osThreads: z.object({ started: z.number().int().nullable(), expected: z.number().int().nonnegative() }).optional(),
+  }),
   /** Where step() ran; absent in reports from before browser runs, which were all Node. */
   target: z.enum(['node', 'chromium']).optional(),
   /** The browser and its version, for target chromium. */
@@ -97,6 +110,11 @@ export const RuntimeSchema = z.object({
   gpu: z.string().optional(),
   /** Native TFLite rows: which kernels ran (schema 3 on). */
   kernels: KernelPlacementSchema.optional(),
+  /**
+   * onnxruntime-node rows (schema 5 on): whether its telemetry ran in the process that measured the row, as checked
+   * from the files its start leaves, once the session was created.
+   */
+  telemetry: z.object({ state: z.enum(['off', 'on', 'unchecked']), evidence: z.string() }).optional(),
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 

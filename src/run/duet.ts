@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { readReport } from '../report/schema.js';
 import { signalExitCode } from '../util/child.js';
 import { UserError } from '../util/errors.js';
+import { telemetryOffEnv } from '../util/ort-telemetry.js';
 import { allowedCpus, GATE, parseCpuList } from '../util/start-gate.js';
 
 /*
@@ -97,8 +98,10 @@ function affinityMismatch(pid: number, cpus: readonly number[]): string | null {
 }
 
 function start(spec: DuetSide): Running {
+  // Each side's bench gets the telemetry switch from here: the baseline may be a build that does not set it.
   const child = spawn('taskset', ['-c', spec.cpus.join(','), ...spec.args], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    env: telemetryOffEnv(),
   });
   const running: Running = {
     spec,

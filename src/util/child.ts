@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { telemetryOffEnv } from './ort-telemetry.js';
 
 export interface ChildResult {
   code: number;
@@ -9,9 +10,10 @@ export interface ChildResult {
 }
 
 /**
- * Runs a child process to its end. SIGINT and SIGTERM sent to this process
- * are forwarded to the child and the call still waits for it, so a stopped
- * run never leaves a child behind that would go on and write files.
+ * Runs a child process to its end, with onnxruntime's telemetry switched off
+ * in its environment. SIGINT and SIGTERM sent to this process are forwarded
+ * to the child and the call still waits for it, so a stopped run never leaves
+ * a child behind that would go on and write files.
  */
 export function runChild(
   command: string,
@@ -26,7 +28,8 @@ export function runChild(
     const forward = (signal: NodeJS.Signals) => target?.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
-    const child = spawn(command, args, { stdio: ['ignore', opts.stdout, opts.stderr], env: opts.env ?? process.env });
+    // The switch is passed explicitly: the child may be another build (ab's baseline) that never sets it itself.
+    const child = spawn(command, args, { stdio: ['ignore', opts.stdout, opts.stderr], env: telemetryOffEnv(opts.env) });
     target = child;
     let stdout = '';
     let stderr = '';
