@@ -32,7 +32,10 @@ test('every result names its machine: --machine, MOVINET_MACHINE, else CPU model
   t.is(m.label, defaultMachineLabel(made.plain.environment.cpuModel, made.plain.environment.cpuCores));
   t.false(m.label.includes(os.hostname()));
   t.is(m.node, process.version);
-  t.is(cli(['bench', '--machine', ' ']).code, 2);
+  const blank = cli(['bench', '--machine', ' ']);
+  t.is(blank.code, 2);
+  t.true(isOneLineError(blank.stderr), blank.stderr);
+  t.regex(blank.stderr, /--machine needs a non-empty label/);
 });
 
 test('merge keeps machines apart: a row per (machine, model, backend), processes pooled only within a machine', (t) => {
@@ -67,6 +70,7 @@ test('compare matches rows by machine: other machines are listed as not compared
   t.regex(plain.stdout, /not compared/);
   t.regex(plain.stdout, /measured on raspberry-pi-5 in the new report/);
   const across = cli(['compare', file('laptop-1.json'), file('pi.json'), '--across-machines', '--json']);
+  t.is(across.code, 0, across.stderr);
   const rows = (JSON.parse(across.stdout) as { rows: { verdict: string; machine?: string; note?: string }[] }).rows;
   t.true(rows.length > 0);
   for (const row of rows) {
@@ -76,8 +80,13 @@ test('compare matches rows by machine: other machines are listed as not compared
   }
   // The same machine on both sides is compared as before.
   const same = cli(['compare', file('laptop-1.json'), file('laptop-2.json'), '--json']);
-  const sameRows = (JSON.parse(same.stdout) as { rows: { verdict: string }[] }).rows;
-  t.false(sameRows.some((r) => r.verdict === 'not compared'));
+  t.is(same.code, 0, same.stderr);
+  const sameRows = (JSON.parse(same.stdout) as { rows: { verdict: string; machine?: string }[] }).rows;
+  t.true(sameRows.length > 0);
+  for (const row of sameRows) {
+    t.not(row.verdict, 'not compared');
+    t.is(row.machine, 'laptop');
+  }
 });
 
 test('a version 2 report is labelled from its environment on read', (t) => {
@@ -120,4 +129,22 @@ test('the page in Chromium: a table per machine, and the machines beside the quo
   } finally {
     await browser.close();
   }
+});
+
+test('the machine label travels as data: to each process of --processes, and through the library', async (t) => {
+  const many = benchA0(file('box.json'), ['--machine', 'box', '--processes', '2']);
+  t.is(many.results.length, 1);
+  t.is(many.results[0]!.processes.length, 2);
+  t.is(many.results[0]!.machine.label, 'box', 'each child was told the label');
+  const { bench: libraryBench } = await import('../src/api/index.js');
+  const lib = await libraryBench({
+    models: ['a0'],
+    backends: ['tfjs-tflite'],
+    frames: 10,
+    warmup: 2,
+    roofline: false,
+    overhead: false,
+    machine: 'lib-box',
+  });
+  t.is(lib.results[0]!.machine.label, 'lib-box');
 });

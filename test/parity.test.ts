@@ -9,6 +9,7 @@ import { resolveModel } from '../src/models/resolve.js';
 import { runParity } from '../src/parity/run.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
 import { ARM_WRESTLING, clip, cli, CUSTOM_MODEL } from './helpers.js';
+import { thisMachine } from '../src/run/machine.js';
 
 const a0 = resolveModel('a0');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-parity-'));
@@ -115,6 +116,7 @@ test('onnxruntime is benchmarked behind the same interface, with its thread sett
     percentiles: [50, 90],
     input: 'synthetic',
     overhead: false,
+    machine: thisMachine(),
     progress: silent,
   });
   t.is(r.samplesMs.length, 10);

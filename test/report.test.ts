@@ -9,6 +9,7 @@ import { resolveModel } from '../src/models/resolve.js';
 import { reportHeader } from '../src/run/environment.js';
 import { compareReports } from '../src/report/compare.js';
 import { readReport, SCHEMA_VERSION, writeReport, type BenchReport } from '../src/report/schema.js';
+import { thisMachine } from '../src/run/machine.js';
 
 const silent = { start() {}, update() {}, stop() {} };
 
@@ -22,6 +23,7 @@ test('a real bench report round-trips through the schema, and a broken one is re
     percentiles: [50, 90, 99],
     input: 'synthetic',
     overhead: false,
+    machine: thisMachine(),
     progress: silent,
   });
   t.is(result.samplesMs.length, 24);
@@ -75,6 +77,7 @@ test('a schemaVersion 1 report is migrated on read: skipped and failed split, id
     percentiles: [50, 90],
     input: 'synthetic',
     overhead: false,
+    machine: thisMachine(),
     progress: silent,
   });
   const v1 = {

@@ -11,9 +11,10 @@ import { compareReports, DEFAULT_COMPARE, type CompareOptions, type Comparison }
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../report/schema.js';
 import { accuracyReport } from '../run/accuracy.js';
 import { benchReport } from '../run/bench.js';
-import { COMMAND_DEFAULTS as D } from '../run/defaults.js';
+import { COMMAND_DEFAULTS as D, userEnvironment } from '../run/defaults.js';
 import { recordLibraryCall } from '../run/environment.js';
 import { parityReport } from '../run/parity.js';
+import { setOffline } from '../util/download.js';
 import { createProgress } from '../util/progress.js';
 
 export { readReport, writeReport, validateReport, SCHEMA_VERSION } from '../report/schema.js';
@@ -43,12 +44,23 @@ export interface BenchParams {
   overhead?: boolean;
   /** Probe each runtime's peak after the timed runs (default true). */
   roofline?: boolean;
+  /** The label of the results' machine (default: MOVINET_MACHINE, else the CPU model and core count). */
+  machine?: string;
+}
+
+/** The environment's settings, read at the library's entry as the CLI reads them at its own. */
+function fromEnvironment(): { machine: string | undefined } {
+  const env = userEnvironment();
+  setOffline(env.offline);
+  return { machine: env.machine };
 }
 
 /** Per-frame latency of each (model, backend) pair, as `movinet-bench bench`. */
 export async function bench(p: BenchParams = {}): Promise<BenchReport> {
   recordLibraryCall(`movinet-bench library: bench(${JSON.stringify(p)})`);
+  const env = fromEnvironment();
   return benchReport({
+    machine: p.machine ?? env.machine,
     models: p.models ?? [...D.models],
     backends: p.backends ?? [...D.backends],
     threads: p.threads ?? D.threads,
@@ -80,6 +92,7 @@ export interface AccuracyParams {
 /** Clip-level top-1/top-5 on real clips, as `movinet-bench accuracy`. */
 export async function accuracy(p: AccuracyParams): Promise<AccuracyReport> {
   recordLibraryCall(`movinet-bench library: accuracy(${JSON.stringify(p)})`);
+  fromEnvironment();
   return accuracyReport({
     ...(p.subset !== undefined ? { subset: p.subset } : {}),
     ...(p.dataset !== undefined ? { dataset: p.dataset } : {}),
@@ -104,6 +117,7 @@ export interface ParityParams {
 /** Every backend on the same decoded frames, compared frame by frame with the first, as `movinet-bench parity`. */
 export async function parity(p: ParityParams = {}): Promise<ParityReport> {
   recordLibraryCall(`movinet-bench library: parity(${JSON.stringify(p)})`);
+  fromEnvironment();
   return parityReport({
     models: p.models ?? [...D.models],
     backends: p.backends ?? [...D.backends],

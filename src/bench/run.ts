@@ -2,13 +2,12 @@ import os from 'node:os';
 import type { Backend, Session } from '../backends/backend.js';
 import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { BenchResult, GcCount, Machine, OpProfile, Overhead } from '../core/results.js';
-import { localMachine } from '../core/machine.js';
 import { noProfile, summarizeProfile } from '../metrics/profile.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { latencyStats, median } from '../metrics/stats.js';
-import { measurementWarnings } from '../metrics/warnings.js';
+import { measurementWarnings, runtimeWarnings } from '../metrics/warnings.js';
 import { StreamStepper } from '../stream/stream.js';
 import type { Progress } from '../util/progress.js';
 import { allowedCpus, type StartGate } from '../util/start-gate.js';
@@ -27,8 +26,8 @@ export interface BenchOptions {
   /** After the timed runs, a separate profiling run with the runtime's op profiler. */
   profile?: boolean;
   progress: Progress;
-  /** The machine the results are labelled with (default: this one, `localMachine()`). */
-  machine?: Machine;
+  /** The machine the results are labelled with: the run layer reads it, with the user's label. */
+  machine: Machine;
   /** ab's duet mode: start measuring on the partner's signal, and keep the core busy until it is done too. */
   gate?: StartGate;
 }
@@ -117,11 +116,12 @@ export async function benchOne(
     peakRss = Math.max(peakRss, rssMB());
     // A model given by path has no paper figure: 2 x the graph's conv/FC MACs stands in.
     const flops = model.spec?.flopsPerFrame ?? 2 * graphMacs(model.graph);
+    const runtime = { backend: backend.name, ...session.runtime, threads: session.threads };
     return {
       model: modelInfo(model),
       backend: backend.name,
-      machine: opts.machine ?? localMachine(),
-      runtime: { backend: backend.name, ...session.runtime, threads: session.threads },
+      machine: opts.machine,
+      runtime,
       input: opts.input,
       loadMs,
       firstInferenceMs,
@@ -150,7 +150,7 @@ export async function benchOne(
       gflopsPerSecond: flops / (stats.p50 / 1000) / 1e9,
       peakRssMB: peakRss,
       overhead,
-      warnings: measurementWarnings(stats, repeatP50Ms, overhead),
+      warnings: [...measurementWarnings(stats, repeatP50Ms, overhead), ...runtimeWarnings(runtime)],
       gc: collections,
       ...(opts.profile ? { profile: await profileRun(model, backend, frames, opts) } : {}),
     };

@@ -3,7 +3,6 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { packageVersion } from '../backends/package-info.js';
-import { localMachine } from '../core/machine.js';
 import type { BenchResult, Machine, Overhead } from '../core/results.js';
 import { latencyStats, median } from '../metrics/stats.js';
 import { measurementWarnings } from '../metrics/warnings.js';
@@ -183,7 +182,7 @@ export interface BrowserBenchOptions {
   input: string;
   overhead: boolean;
   progress: Progress;
-  machine?: Machine;
+  machine: Machine;
 }
 
 export interface OpenPage {
@@ -332,7 +331,7 @@ export class ChromiumTarget {
         timerResolutionMs: Math.round(env.timerResolutionMs * 1000) / 1000,
         gpu: gpuSummary(env),
       },
-      machine: opts.machine ?? localMachine(),
+      machine: opts.machine,
       input: opts.input,
       loadMs: r.loadMs,
       firstInferenceMs: r.firstInferenceMs,

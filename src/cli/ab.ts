@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import { comparisonTable } from '../report/table.js';
 import { AB_MODES, runAb, type AbMode } from '../run/ab.js';
@@ -72,17 +72,19 @@ export function registerAb(program: Command): void {
       `pairs to compare (8 or more can reach alpha 0.01), and more for the backends named (default ${DEFAULT_PAIRS}); interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once`,
       parsePairs,
     )
-    .option(
-      '--out-dir <dir>',
-      'where baseline.json, candidate.json and comparison.md go',
-      path.join(reportsDir(), 'ab'),
+    .addOption(
+      new Option('--out-dir <dir>', 'where baseline.json, candidate.json and comparison.md go').default(
+        path.join(reportsDir(), 'ab'),
+        // Shown relative to where the command runs, as it is resolved.
+        path.join('reports', 'ab'),
+      ),
     )
     .option('--report-only', 'print the verdict but exit 0 (where machine noise must not block)', false)
-    .option(
-      '--self-test-slowdown <fraction>',
-      'self-test only: slow the candidate by this fraction to check that ab catches it',
-      numberParser('--self-test-slowdown', 0, 1),
-      0,
+    .addOption(
+      new Option('--self-test-slowdown <fraction>', 'slow the candidate by this fraction (self-test)')
+        .argParser(numberParser('--self-test-slowdown', 0, 1))
+        .default(0)
+        .hideHelp(),
     );
   const thresholds = new Map<number | 'all', number>(
     Object.entries(AB_DEFAULTS.thresholdPct).map(([p, v]) => [Number(p), v]),

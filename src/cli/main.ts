@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { runtimeVersions, toolVersion } from '../run/environment.js';
-import { setDownloadsQuiet } from '../util/download.js';
+import { userEnvironment } from '../run/defaults.js';
+import { setDownloadsQuiet, setOffline } from '../util/download.js';
 import { EXIT_BAD_INPUT, UserError } from '../util/errors.js';
+import { disableOrtTelemetry } from '../util/ort-telemetry.js';
 import { registerAb } from './ab.js';
 import { registerBench } from './bench.js';
 import { registerClassify } from './classify.js';
@@ -14,6 +16,9 @@ import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
 import { registerParity } from './parity.js';
 import { registerSuite } from './suite.js';
+
+// Before any command can create an onnxruntime session, which is when the library reads the switch.
+disableOrtTelemetry();
 
 const program = new Command('movinet-bench')
   .description(
@@ -47,9 +52,9 @@ registerSuite(program);
 registerReport(program);
 registerLive(program);
 
-// Set before any command runs, and through the environment so child processes (suite steps, bench processes) inherit it.
+// Set before any command runs; child processes (suite steps, bench processes) are given --offline.
 program.hook('preAction', (_program, command) => {
-  if ((program.opts() as { offline?: boolean }).offline) process.env.MOVINET_OFFLINE = '1';
+  setOffline((program.opts() as { offline?: boolean }).offline === true || userEnvironment().offline);
   setDownloadsQuiet((command.opts() as { json?: boolean }).json === true);
 });
 

@@ -7,7 +7,9 @@ import { mergeBenchReports } from '../report/merge.js';
 import { readReport, writeReport, type BenchReport } from '../report/schema.js';
 import { removeQuietly } from '../util/atomic-write.js';
 import { runChild, signalExitCode } from '../util/child.js';
+import { isOffline } from '../util/download.js';
 import { UserError } from '../util/errors.js';
+import { benchArgv, BENCH_FLAG } from './bench-args.js';
 import { duetCpus, runDuetPair, type DuetSide } from './duet.js';
 import type { Progress } from '../util/progress.js';
 
@@ -56,110 +58,153 @@ export const AB_MODES = ['interleaved', 'duet'] as const;
 export type AbMode = (typeof AB_MODES)[number];
 
 type Side = 'baseline' | 'candidate';
+const SIDES: readonly Side[] = ['baseline', 'candidate'];
 
-/** One process of one side: the bench arguments it needs and where its report goes. */
+/** One process of one side: its node arguments and where its report goes. */
 interface Job {
   side: Side;
   args: string[];
   out: string;
 }
 
+/** What both modes share: each side's CLI, the flags its version knows, its reports so far, and the units of work. */
+class AbRun {
+  readonly files: Record<Side, string[]> = { baseline: [], candidate: [] };
+  private readonly cli: Record<Side, string>;
+  private readonly help: Record<Side, string>;
+
+  constructor(
+    readonly req: AbRequest,
+    private readonly work: string,
+    private readonly duet: boolean,
+  ) {
+    this.cli = { baseline: cliOf(req.baseline), candidate: req.candidate };
+    this.help = { baseline: benchHelp(this.cli.baseline), candidate: benchHelp(this.cli.candidate) };
+  }
+
+  /** Whether a side's version of `bench` lists a flag (an older baseline may not). */
+  knows(side: Side, flag: string): boolean {
+    return this.help[side].includes(flag);
+  }
+
+  /** Round k of a side: a process that measures these models and backends once, with what its version knows. */
+  job(side: Side, k: number, models: readonly string[], backends: readonly string[]): Job {
+    const out = path.join(this.work, `${side}-${k}-${this.files[side].length}.json`);
+    const { req } = this;
+    const args = benchArgv(this.cli[side], {
+      // --offline is the program's flag; a baseline's own help for bench does not show it, so it is assumed.
+      offline: isOffline(),
+      models,
+      backends,
+      threads: req.threads,
+      frames: req.frames,
+      warmup: req.warmup,
+      out,
+      json: true,
+      skipMissing: true,
+      noOverhead: true,
+      // The roofline probe is not compared and costs seconds a process; a version that knows it skips it.
+      noRoofline: this.knows(side, BENCH_FLAG.noRoofline),
+      startSignal: this.duet,
+      selfTestSlowdown: side === 'candidate' ? req.selfTestSlowdown : 0,
+    });
+    return { side, out, args };
+  }
+
+  done(j: Job): void {
+    if (!fs.existsSync(j.out)) throw new UserError(`${j.side} process wrote no report`, 1);
+    this.files[j.side].push(j.out);
+  }
+
+  /** Pairs each backend gets, and how many rounds that makes. */
+  private pairsOf = (backend: string) => this.req.processesFor[backend] ?? this.req.processes;
+  get rounds(): number {
+    return Math.max(...this.req.backends.map(this.pairsOf));
+  }
+
+  /** Round k's backends: every backend that still wants a k-th pair. */
+  backendsIn(k: number): string[] {
+    return this.req.backends.filter((b) => this.pairsOf(b) > k);
+  }
+
+  /** Who goes first alternates from round to round. */
+  order(k: number): [Side, Side] {
+    return k % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
+  }
+}
+
 /**
- * An A/B run. Interleaved: baseline and candidate `bench` processes alternate one at a time (who goes
- * first alternates too), so a slow minute of a shared machine lands on both sides. Duet: each pair is
- * one backend's baseline and candidate processes at the same time, pinned to their own CPUs (swapped
- * from pair to pair), so both meet the same interference and their ratio cancels it. Each side's
- * processes become one report, and the two are compared on paired differences. Only flags every
- * version of `bench` understands are passed, so an older baseline runs too (interleaved).
+ * Interleaved: in each round, one baseline and one candidate `bench` process over every backend that still
+ * wants a pair, one at a time (who goes first alternates), so a slow minute of a shared machine lands on both.
+ */
+async function runInterleaved(run: AbRun): Promise<void> {
+  const { req } = run;
+  const rounds = Array.from({ length: run.rounds }, (_, k) => run.backendsIn(k)).filter((b) => b.length);
+  req.progress.start(rounds.length, 'A/B processes');
+  for (const [k, backends] of rounds.entries()) {
+    for (const side of run.order(k)) {
+      const j = run.job(side, k, req.models, backends);
+      await runSolo(j, k);
+      run.done(j);
+    }
+    req.progress.update(k + 1);
+  }
+}
+
+/**
+ * Duet: each pair is one model and backend, the baseline's and the candidate's processes at the same time,
+ * pinned to their own CPUs (swapped from pair to pair, so a faster or quieter core favours neither side).
+ */
+async function runDuet(run: AbRun): Promise<void> {
+  const { req } = run;
+  const cpus = duetCpus(req.threads);
+  if (!run.knows('baseline', BENCH_FLAG.startSignal))
+    throw new UserError(
+      `baseline ${req.baseline} cannot take part in a duet: its bench has no ${BENCH_FLAG.startSignal} (it predates --mode duet); use --mode interleaved`,
+    );
+  const pairs = Array.from({ length: run.rounds }, (_, k) =>
+    req.models.flatMap((m) => run.backendsIn(k).map((b) => ({ k, model: m, backend: b }))),
+  ).flat();
+  req.progress.start(pairs.length, 'A/B duet pairs');
+  for (const [i, { k, model, backend }] of pairs.entries()) {
+    const [first, second] = k % 2 === 0 ? [cpus.baseline, cpus.candidate] : [cpus.candidate, cpus.baseline];
+    const on: Record<Side, number[]> = { baseline: first, candidate: second };
+    const jobs = run.order(k).map((side) => run.job(side, k, [model], [backend]));
+    const pinned = (j: Job): DuetSide => ({
+      side: j.side,
+      args: [process.execPath, ...j.args],
+      cpus: on[j.side],
+      out: j.out,
+    });
+    await runDuetPair([
+      pinned(jobs.find((j) => j.side === 'baseline')!),
+      pinned(jobs.find((j) => j.side === 'candidate')!),
+    ]);
+    jobs.forEach((j) => run.done(j));
+    req.progress.update(i + 1);
+  }
+}
+
+/**
+ * An A/B run: each side's processes become one report, and the two are compared on paired differences.
+ * Only flags a side's version of `bench` lists are passed to it, so an older baseline runs too (interleaved).
  */
 export async function runAb(req: AbRequest): Promise<AbOutcome> {
-  const baseCli = cliOf(req.baseline);
-  const cpus = req.mode === 'duet' ? duetCpus(req.threads) : null;
-  const help = { baseline: benchHelp(baseCli), candidate: benchHelp(req.candidate) };
-  if (cpus && !help.baseline.includes('--start-signal'))
-    throw new UserError(
-      `baseline ${req.baseline} cannot take part in a duet: its bench has no --start-signal (it predates --mode duet); use --mode interleaved`,
-    );
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ab-'));
-  // The roofline probe is not compared and costs seconds a process; a version that knows it is told to skip it.
-  const flags = (side: Side) => [
-    ...(help[side].includes('--no-roofline') ? ['--no-roofline'] : []),
-    ...(cpus ? ['--start-signal'] : []),
-  ];
-  const sides = {
-    baseline: { cli: baseCli, files: [] as string[], flags: flags('baseline') },
-    candidate: { cli: req.candidate, files: [] as string[], flags: flags('candidate') },
-  };
-  const job = (side: Side, k: number, models: readonly string[], backends: readonly string[]): Job => {
-    const out = path.join(work, `${side}-${k}-${sides[side].files.length}.json`);
-    const slow =
-      side === 'candidate' && req.selfTestSlowdown ? ['--self-test-slowdown', String(req.selfTestSlowdown)] : [];
-    return {
-      side,
-      out,
-      args: [
-        sides[side].cli,
-        'bench',
-        ...['--models', models.join(','), '--backends', backends.join(',')],
-        ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
-        ...['--no-overhead', '--skip-missing', '--json'],
-        ...sides[side].flags,
-        ...slow,
-        ...['--out', out],
-      ],
-    };
-  };
-  const done = (j: Job) => {
-    if (!fs.existsSync(j.out)) throw new UserError(`${j.side} process wrote no report`, 1);
-    sides[j.side].files.push(j.out);
-  };
-  const pairsOf = (backend: string) => req.processesFor[backend] ?? req.processes;
-  const rounds = Math.max(...req.backends.map(pairsOf));
-  // Round k: every backend that still wants a k-th pair; a duet pair is one model and one backend.
-  const unitsOf = (k: number) => {
-    const backends = req.backends.filter((b) => pairsOf(b) > k);
-    if (!cpus) return backends.length ? [{ models: req.models, backends }] : [];
-    return req.models.flatMap((m) => backends.map((b) => ({ models: [m], backends: [b] })));
-  };
-  const total = Array.from({ length: rounds }, (_, k) => unitsOf(k).length).reduce((a, b) => a + b, 0);
-  req.progress.start(total, cpus ? 'A/B duet pairs' : 'A/B processes');
   try {
-    let finished = 0;
-    for (let k = 0; k < rounds; k++) {
-      for (const { models, backends } of unitsOf(k)) {
-        const order: [Side, Side] = k % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
-        const jobs = order.map((side) => job(side, k, models, backends)) as [Job, Job];
-        if (cpus) {
-          // Swapping the CPUs pair by pair keeps a faster or quieter core from favouring one side.
-          const [first, second] = k % 2 === 0 ? [cpus.baseline, cpus.candidate] : [cpus.candidate, cpus.baseline];
-          const pinned = (side: Side, on: number[]): DuetSide => {
-            const j = jobs.find((x) => x.side === side)!;
-            return { side, args: [process.execPath, ...j.args], cpus: on, out: j.out };
-          };
-          await runDuetPair([pinned('baseline', first), pinned('candidate', second)]);
-          jobs.forEach(done);
-        } else {
-          for (const j of jobs) {
-            await runSolo(j, k);
-            done(j);
-          }
-        }
-        req.progress.update(++finished);
-      }
-    }
+    const run = new AbRun(req, work, req.mode === 'duet');
+    await (req.mode === 'duet' ? runDuet(run) : runInterleaved(run));
     req.progress.stop();
-    const build = { baseline: path.resolve(req.baseline), candidate: 'this checkout' };
-    const merge = (side: Side) => {
-      const files = sides[side].files;
-      const report = mergeBenchReports(files.map(readReport), files) as BenchReport;
+    const build: Record<Side, string> = { baseline: path.resolve(req.baseline), candidate: 'this checkout' };
+    const [base, cand] = SIDES.map((side) => {
+      const report = mergeBenchReports(run.files[side].map(readReport), run.files[side]) as BenchReport;
       const partner = build[side === 'baseline' ? 'candidate' : 'baseline'];
       return {
         ...report,
-        results: cpus ? report.results.map((r) => ({ ...r, duet: { partner } })) : report.results,
+        results: req.mode === 'duet' ? report.results.map((r) => ({ ...r, duet: { partner } })) : report.results,
         command: `movinet-bench ab --mode ${req.mode} (${side}: ${build[side]})`,
       };
-    };
-    const [base, cand] = [merge('baseline'), merge('candidate')];
+    }) as [BenchReport, BenchReport];
     const baseline = path.join(req.outDir, 'baseline.json');
     const candidate = path.join(req.outDir, 'candidate.json');
     writeReport(baseline, base);

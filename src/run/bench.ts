@@ -14,17 +14,22 @@ import type { ResolvedModel } from '../models/resolve.js';
 import { readReport, validateReport, type BenchReport } from '../report/schema.js';
 import { removeQuietly } from '../util/atomic-write.js';
 import { runChild, signalExitCode } from '../util/child.js';
+import { isOffline } from '../util/download.js';
 import { UserError } from '../util/errors.js';
 import { benchFrames } from '../video/frames.js';
 import { probeVideo } from '../video/probe.js';
+import { benchArgv } from './bench-args.js';
 import { reportHeader } from './environment.js';
+import { thisMachine } from './machine.js';
 import { runPairs } from './plan.js';
 import { resolveRequested } from './requested.js';
 
 /** Frames of a video held in memory for a latency run; a longer run cycles them (states keep evolving). */
 const MAX_DECODED_FRAMES = 600;
 
-export interface BenchRequest extends BenchOptions {
+export interface BenchRequest extends Omit<BenchOptions, 'machine'> {
+  /** The label the results' machine gets (`--machine`); this machine's facts are read here, once. */
+  machine?: string;
   models: string[];
   backends: string[];
   /** Processes per pair; above 1 each is a fresh `bench` child of `cli`. */
@@ -40,19 +45,27 @@ export interface BenchRequest extends BenchOptions {
 
 /** The arguments that make a child process measure exactly this pair once. */
 function childArgs(req: BenchRequest, model: ResolvedModel, backend: Backend, out: string, profile: boolean): string[] {
-  return [
-    req.cli,
-    'bench',
-    ...['--models', model.spec?.id ?? model.path, '--backends', backend.name],
-    ...['--threads', String(req.threads), '--frames', String(req.frames), '--warmup', String(req.warmup)],
-    ...['--repeats', String(req.repeats), '--input', req.input, '--percentiles', req.percentiles.join(',')],
-    ...['--processes', '1', '--json', '--out', out, '--no-roofline'],
-    ...(req.overhead ? [] : ['--no-overhead']),
-    ...(profile ? ['--profile'] : []),
-    ...(req.cache === false ? ['--no-cache'] : []),
-    ...(req.selfTestSlowdown ? ['--self-test-slowdown', String(req.selfTestSlowdown)] : []),
-    ...(req.target === 'chromium' ? ['--target', 'chromium'] : []),
-  ];
+  return benchArgv(req.cli, {
+    offline: isOffline(),
+    models: [model.spec?.id ?? model.path],
+    backends: [backend.name],
+    threads: req.threads,
+    frames: req.frames,
+    warmup: req.warmup,
+    repeats: req.repeats,
+    processes: 1,
+    input: req.input,
+    percentiles: req.percentiles,
+    out,
+    machine: req.machine,
+    json: true,
+    noCache: req.cache === false,
+    profile,
+    noOverhead: !req.overhead,
+    noRoofline: true,
+    selfTestSlowdown: req.selfTestSlowdown,
+    target: req.target === 'chromium' ? 'chromium' : undefined,
+  });
 }
 
 /**
@@ -121,6 +134,7 @@ async function benchInProcesses(
 /** Every requested (model, backend) pair, measured; unavailable models and failed runs become entries of the report. */
 export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   const header = reportHeader();
+  const machine = thisMachine(req.machine);
   const chromium = req.target === 'chromium';
   // Node's thread limits come from its shims; the browser's threaded builds are checked per runtime instead.
   const requested = await resolveRequested(req.models, req.backends, chromium ? 1 : req.threads);
@@ -142,7 +156,8 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
     try {
       outcome = await runPairs(models, backends, req.progress, (model, backend) => {
         const frames = framesBySize.get(model.signature.height)!;
-        return browser ? browser.bench(model, backend.name, frames, req) : benchOne(model, backend, frames, req);
+        const opts = { ...req, machine };
+        return browser ? browser.bench(model, backend.name, frames, opts) : benchOne(model, backend, frames, opts);
       });
     } finally {
       await browser?.close();

@@ -1,5 +1,16 @@
 import { DEFAULT_BACKENDS } from '../backends/index.js';
 
+const truthy = (v: string | undefined) => !['', '0', 'false', 'no'].includes((v ?? '').trim().toLowerCase());
+
+/**
+ * Settings a user may give in the environment instead of a flag. The CLI and the library read them here, at
+ * their entry, and pass them on as data (child processes get the flags); nothing below reads them.
+ */
+export const userEnvironment = () => ({
+  machine: process.env.MOVINET_MACHINE?.trim() || undefined,
+  offline: truthy(process.env.MOVINET_OFFLINE),
+});
+
 /** What a command does when a setting is not given: the CLI's option defaults and the library's, from one place. */
 export const COMMAND_DEFAULTS = {
   models: ['a0'],

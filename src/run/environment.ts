@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageVersion } from '../backends/package-info.js';
-import { localMachine } from '../core/machine.js';
+import { thisMachine } from './machine.js';
 import { NATIVE_TFLITE_SOURCE } from '../backends/tflite-native-lib.js';
+import { ortTelemetryEnvironment } from '../util/ort-telemetry.js';
 import { isCheckout, PROJECT_ROOT } from '../util/paths.js';
 import { ffmpegVersion } from '../video/ffmpeg.js';
 import type { Environment } from '../core/results.js';
@@ -48,7 +49,7 @@ export function toolVersion(): string {
 
 export function environmentFingerprint(): Environment {
   // The same CPU, OS and Node fields as every result's machine records.
-  const { cpuModel, cpuCores, os: system, node, emulated } = localMachine();
+  const { cpuModel, cpuCores, os: system, node, emulated } = thisMachine();
   return {
     cpuModel,
     cpuCores,
@@ -62,6 +63,7 @@ export function environmentFingerprint(): Environment {
     ci: Boolean(process.env.CI),
     loadAverage: [LOAD_AT_START[0]!, LOAD_AT_START[1]!, LOAD_AT_START[2]!],
     ...(emulated ? { emulated } : {}),
+    onnxruntimeTelemetry: ortTelemetryEnvironment(),
   };
 }
 

@@ -5,6 +5,7 @@ import { renderHtml } from '../report/html.js';
 import { readReport } from '../report/schema.js';
 import { removeQuietly, writeFileAtomic } from '../util/atomic-write.js';
 import { runChild, signalExitCode } from '../util/child.js';
+import { isOffline } from '../util/download.js';
 import { UserError } from '../util/errors.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { logLine } from '../util/progress.js';
@@ -74,7 +75,8 @@ export async function runSuite(ref: string, dir: string, cli: string, quiet: boo
     const out = path.join(dir, `${step.name}.json`);
     removeQuietly(out);
     logLine(quiet, `suite ${name}: ${step.name} (movinet-bench ${step.command} ${step.args.join(' ')})`);
-    const r = await runChild(process.execPath, [cli, step.command, ...step.args, '--out', out], {
+    const offline = isOffline() ? ['--offline'] : [];
+    const r = await runChild(process.execPath, [cli, ...offline, step.command, ...step.args, '--out', out], {
       stdout: quiet ? 'ignore' : 'inherit',
       stderr: 'inherit',
     });

@@ -14,10 +14,16 @@ export const MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
 const ATTEMPTS = 3;
 const BACKOFF_MS = 500;
 
-/** True when the network must not be touched: `--offline` (which sets it) or MOVINET_OFFLINE=1. */
+let offline = false;
+
+/** Set once at the top (`--offline`, or MOVINET_OFFLINE=1 read there); child processes are told by `--offline`. */
+export function setOffline(value: boolean): void {
+  offline = value;
+}
+
+/** True when the network must not be touched. */
 export function isOffline(): boolean {
-  const v = (process.env.MOVINET_OFFLINE ?? '').trim().toLowerCase();
-  return v !== '' && v !== '0' && v !== 'false' && v !== 'no';
+  return offline;
 }
 
 /**
