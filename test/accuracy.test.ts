@@ -267,6 +267,7 @@ test.serial('a backend that fails mid-clip becomes a failed entry; the others fi
   // The real runtime, made to fail on its 60th frame (in the second clip).
   const failing: Backend = {
     name: 'failing',
+    facts: real.facts,
     maxThreads: 1,
     async load(model, o) {
       const session = await real.load(model, o);

@@ -2,6 +2,7 @@ import type { KernelPlacement, Runtime } from '../core/results.js';
 import type { NodeTime } from '../metrics/profile.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { StreamSignature, TensorSpec } from '../models/signature.js';
+import type { Precision } from '../convert/tflite-to-onnx.js';
 
 /*
  * This file and the *-session.ts files hold the per-frame code of each runtime.
@@ -87,8 +88,60 @@ export interface OpProfiler {
   nodeTimes(skipSteps: number): Promise<NodeTime[]>;
 }
 
+/** The runtimes whose peak the roofline probe measures, each through the API its backends use. */
+export const PROBE_RUNTIMES = [
+  'tfjs-tflite',
+  'litert',
+  'onnxruntime',
+  'onnxruntime-web',
+  'tflite-native-xnnpack',
+  'tflite-native-builtin',
+] as const;
+export type ProbeRuntime = (typeof PROBE_RUNTIMES)[number];
+
+/** How the browser page runs a backend that has a browser build (its loader: browser/page/runtimes.ts). */
+export interface PageFacts {
+  /** The runtime's glue file among those the page loaded, as the Node backend's `build` names it. */
+  glue: RegExp;
+  /** How the page pins the thread count, recorded in each browser row. */
+  enforcement(threads: number): string;
+  /** At one thread, the file the page server answers instead of a pthread build the runtime asks for. */
+  singleThreadFile?(file: string): string;
+}
+
+/**
+ * What a backend is, stated once by its own module. Everything outside backends/ reads these facts (roofline,
+ * parity --locate, the browser target, batching) instead of testing the backend's name.
+ */
+export interface BackendFacts {
+  /** The graph it runs: a TFLite interpreter on the model file, or the model converted to ONNX. */
+  family: 'tflite' | 'onnx';
+  /** The npm package (or native library) that provides the runtime. */
+  runtime: string;
+  /** The arithmetic its graph runs in: the model's own ('native': int8 for an int8 file), or a conversion's. */
+  precision: 'native' | Precision;
+  /** The roofline probe that stands for it; null where no probe measures it. */
+  probe: ProbeRuntime | null;
+  /** Under --target chromium: how the page runs it, or what to use there (as a user reads it) and why not this. */
+  browser: { page: PageFacts } | { instead: string; because: string };
+  /** Whether several streams can share one call on the batch axis, or why not. */
+  batch: { can: true } | { can: false; because: string };
+  /**
+   * How `parity --locate` reads its intermediate tensors: as the reference (tfjs-tflite's interpreter), from
+   * its ONNX graph, from a native interpreter variant, or why it cannot.
+   */
+  locate:
+    | { via: 'reference' }
+    | { via: 'onnx' }
+    | { via: 'native'; variant: 'xnnpack' | 'builtin' }
+    | { via: null; because: string };
+  /** The native library it loads, if any. */
+  nativeLibrary: string | null;
+}
+
 export interface Backend {
   readonly name: string;
+  readonly facts: BackendFacts;
   /** Why `profile` gives nothing on this runtime, when it has no op profiler. */
   readonly noProfiler?: string;
   /** The most threads this runtime can be pinned to here; a request above it is refused. */

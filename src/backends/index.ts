@@ -6,7 +6,7 @@ import { onnxRuntimeBackend, onnxRuntimeExactBackend, onnxRuntimeFloatBackend } 
 import { onnxRuntimeWebBackend, onnxRuntimeWebExactBackend, onnxRuntimeWebFloatBackend } from './onnxruntime-web.js';
 import { tfliteNativeBuiltinBackend, tfliteNativeXnnpackBackend } from './tflite-native.js';
 
-const BACKENDS: readonly Backend[] = [
+const BUILT_IN: readonly Backend[] = [
   tfjsTfliteBackend,
   liteRtBackend,
   onnxRuntimeBackend,
@@ -19,15 +19,31 @@ const BACKENDS: readonly Backend[] = [
   tfliteNativeBuiltinBackend,
 ];
 
-export const BACKEND_NAMES = BACKENDS.map((b) => b.name);
+/** The built-in backends, then any registered after them (a runtime of the user's, or a test's). */
+const BACKENDS: Backend[] = [...BUILT_IN];
+
+/**
+ * Adds a backend: everything else (bench, accuracy, parity, the roofline, the browser target, the reports) reads
+ * its name and its facts, so nothing else changes. A name already taken is refused.
+ */
+export function registerBackend(backend: Backend): void {
+  if (BACKENDS.some((b) => b.name === backend.name)) throw new UserError(`a backend named '${backend.name}' exists`);
+  BACKENDS.push(backend);
+}
+
+export const BACKEND_NAMES = BUILT_IN.map((b) => b.name);
 /** Native TFLite stays out until every baseline `ab` may meet has it (ab refuses backends its baseline lacks). */
 export const DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime'];
 /** The same runtimes' browser builds: onnxruntime-node has none, its WASM build stands in. */
 export const BROWSER_DEFAULT_BACKENDS = ['tfjs-tflite', 'litert', 'onnxruntime-web'];
 
+export function findBackend(name: string): Backend | undefined {
+  return BACKENDS.find((x) => x.name === name);
+}
+
 export function getBackend(name: string): Backend {
-  const b = BACKENDS.find((x) => x.name === name);
-  if (!b) throw new UserError(`unknown backend '${name}'; known: ${BACKEND_NAMES.join(', ')}`);
+  const b = findBackend(name);
+  if (!b) throw new UserError(`unknown backend '${name}'; known: ${BACKENDS.map((x) => x.name).join(', ')}`);
   return b;
 }
 

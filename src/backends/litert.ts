@@ -34,6 +34,24 @@ export function loadLiteRtRuntime(): Promise<LiteRt> {
 
 export const liteRtBackend: Backend = {
   name: 'litert',
+  facts: {
+    family: 'tflite',
+    runtime: PACKAGE,
+    precision: 'native',
+    probe: 'litert',
+    browser: {
+      page: {
+        glue: /\/(litert_wasm[a-z_]*\.js)$/,
+        enforcement: (threads) =>
+          threads === 1
+            ? 'non-threaded LiteRT WASM build (loadLiteRt threads: false) + cpuOptions.numThreads=1'
+            : `threaded LiteRT WASM build (loadLiteRt threads: true) + cpuOptions.numThreads=${threads}`,
+      },
+    },
+    batch: { can: false, because: "TFLite graphs' reshape targets are constant [1,...]" },
+    locate: { via: null, because: 'neither an ONNX graph nor native TFLite: no probes' },
+    nativeLibrary: null,
+  },
   maxThreads: 1,
   noProfiler: '@litertjs/core exposes no per-op profiler (its CompiledModel.run has no profiling option)',
   async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {

@@ -8,7 +8,7 @@ import { graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TelemetryCheck } from '../util/ort-telemetry.js';
 import { osThreads } from '../util/os-threads.js';
-import type { Backend, LoadOptions, OpProfiler, Session } from './backend.js';
+import type { Backend, BackendFacts, LoadOptions, OpProfiler, Session } from './backend.js';
 import { OnnxSession, onnxSessionOptions, PRECISION_LABEL, type OrtApi } from './onnx-session.js';
 import { packageVersion } from './package-info.js';
 
@@ -82,9 +82,26 @@ async function createSession(
   }
 }
 
-export function onnxBackend(name: string, pkg: OrtPackage, precision: 'native' | Precision): Backend {
+/** The facts of an onnxruntime backend that depend on its package and where it runs. */
+export type OnnxPlacement = Pick<BackendFacts, 'probe' | 'browser'>;
+
+export function onnxBackend(
+  name: string,
+  pkg: OrtPackage,
+  precision: 'native' | Precision,
+  placement: OnnxPlacement,
+): Backend {
   return {
     name,
+    facts: {
+      family: 'onnx',
+      runtime: pkg.name,
+      precision,
+      ...placement,
+      batch: { can: false, because: "the converted graphs' batch axis is fixed at 1" },
+      locate: { via: 'onnx' },
+      nativeLibrary: null,
+    },
     maxThreads: pkg.maxThreads,
     ...(pkg.maxThreadsWhy ? { maxThreadsWhy: pkg.maxThreadsWhy } : {}),
     ...(pkg.noProfiler ? { noProfiler: pkg.noProfiler } : {}),

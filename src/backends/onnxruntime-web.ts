@@ -1,4 +1,4 @@
-import { onnxBackend, type OrtPackage } from './onnx-backend.js';
+import { onnxBackend, type OnnxPlacement, type OrtPackage } from './onnx-backend.js';
 
 type OrtWeb = typeof import('onnxruntime-web');
 let loaded: Promise<OrtWeb> | undefined;
@@ -40,6 +40,19 @@ export const WEB: OrtPackage = {
 };
 
 /** The same converted graphs on onnxruntime's WASM build (single-thread SIMD) in Node: what native buys. */
-export const onnxRuntimeWebBackend = onnxBackend('onnxruntime-web', WEB, 'native');
-export const onnxRuntimeWebFloatBackend = onnxBackend('onnxruntime-web-float', WEB, 'float');
-export const onnxRuntimeWebExactBackend = onnxBackend('onnxruntime-web-exact', WEB, 'int8-exact');
+const WEB_PLACEMENT: OnnxPlacement = {
+  probe: 'onnxruntime-web',
+  browser: {
+    page: {
+      glue: /\/(ort-wasm[a-z.-]*\.wasm)$/,
+      enforcement: (threads) =>
+        threads === 1
+          ? 'env.wasm.numThreads=1 (no worker started: the SIMD build runs on the page thread alone), intraOpNumThreads=1, interOpNumThreads=1, executionMode=sequential'
+          : `env.wasm.numThreads=${threads} (pthread workers, SharedArrayBuffer), intraOpNumThreads=${threads}, executionMode=sequential`,
+    },
+  },
+};
+
+export const onnxRuntimeWebBackend = onnxBackend('onnxruntime-web', WEB, 'native', WEB_PLACEMENT);
+export const onnxRuntimeWebFloatBackend = onnxBackend('onnxruntime-web-float', WEB, 'float', WEB_PLACEMENT);
+export const onnxRuntimeWebExactBackend = onnxBackend('onnxruntime-web-exact', WEB, 'int8-exact', WEB_PLACEMENT);

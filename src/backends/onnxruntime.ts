@@ -7,7 +7,7 @@ import type { OpProfiler } from './backend.js';
 import { errorMessage } from '../util/errors.js';
 import { checkOrtTelemetry, disableOrtTelemetry } from '../util/ort-telemetry.js';
 import { RuntimeUnavailable, whyUnavailable } from './package-info.js';
-import { onnxBackend, type OrtPackage } from './onnx-backend.js';
+import { onnxBackend, type OnnxPlacement, type OrtPackage } from './onnx-backend.js';
 
 /** onnxruntime's trace (Chrome trace format): node events carry their op type and duration in µs. */
 interface TraceEvent {
@@ -72,8 +72,24 @@ export const NODE: OrtPackage = {
 };
 
 /** The converted model in the source's own precision (int8 QDQ for the int8 models). */
-export const onnxRuntimeBackend = onnxBackend('onnxruntime', NODE, 'native');
+/** onnxruntime-node has no browser build: its WASM build stands in, for the same graph. */
+const nodePlacement = (web: string): OnnxPlacement => ({
+  probe: 'onnxruntime',
+  browser: { instead: web, because: 'native onnxruntime-node, which has no browser build' },
+});
+
+export const onnxRuntimeBackend = onnxBackend('onnxruntime', NODE, 'native', nodePlacement('onnxruntime-web'));
 /** The converted model with every weight dequantized: a fp32 graph. */
-export const onnxRuntimeFloatBackend = onnxBackend('onnxruntime-float', NODE, 'float');
+export const onnxRuntimeFloatBackend = onnxBackend(
+  'onnxruntime-float',
+  NODE,
+  'float',
+  nodePlacement('onnxruntime-web-float'),
+);
 /** TFLite's int8 arithmetic emulated in fp32 ops: bit-exact parity, fp32 speed. */
-export const onnxRuntimeExactBackend = onnxBackend('onnxruntime-exact', NODE, 'int8-exact');
+export const onnxRuntimeExactBackend = onnxBackend(
+  'onnxruntime-exact',
+  NODE,
+  'int8-exact',
+  nodePlacement('onnxruntime-web-exact'),
+);

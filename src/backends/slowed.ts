@@ -8,6 +8,7 @@ import type { Backend, Session } from './backend.js';
 export function slowedBackend(backend: Backend, fraction: number): Backend {
   return {
     name: backend.name,
+    facts: backend.facts,
     noProfiler: backend.noProfiler,
     maxThreads: backend.maxThreads,
     maxThreadsWhy: backend.maxThreadsWhy,

@@ -38,6 +38,27 @@ export async function loadTfliteRunner(bytes: ArrayBuffer, options: RunnerOption
 
 export const tfjsTfliteBackend: Backend = {
   name: 'tfjs-tflite',
+  facts: {
+    family: 'tflite',
+    runtime: PACKAGE,
+    precision: 'native',
+    probe: 'tfjs-tflite',
+    browser: {
+      page: {
+        glue: /\/(tflite_web_api_cc[a-z_]*\.js)$/,
+        enforcement: (threads) =>
+          threads === 1
+            ? 'single-thread SIMD WASM build (the page server answers its request for the pthread build with it) + numThreads=1'
+            : `pthread SIMD WASM build (Web Workers, SharedArrayBuffer) + numThreads=${threads}`,
+        // The package asks for its pthread build whenever SharedArrayBuffer exists; at one thread it never runs.
+        singleThreadFile: (f) =>
+          f.replace(/_simd_threaded\.(js|wasm)$/, '_simd.$1').replace(/_threaded\.(js|wasm)$/, '.$1'),
+      },
+    },
+    batch: { can: false, because: "TFLite graphs' reshape targets are constant [1,...]" },
+    locate: { via: 'reference' },
+    nativeLibrary: null,
+  },
   maxThreads: 1,
   async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
     const bytes = model.bytes.slice().buffer;

@@ -254,6 +254,19 @@ function threadInfo(variant: NativeVariant, threads: number, loaded: NativeInter
 function nativeBackend(name: NativeBackendName, variant: NativeVariant): Backend {
   return {
     name,
+    facts: {
+      family: 'tflite',
+      runtime: NATIVE_TFLITE_SOURCE.package,
+      precision: 'native',
+      probe: name,
+      browser: {
+        instead: "tfjs-tflite (TFLite's WASM build)",
+        because: 'the native TFLite C library, which has no browser build',
+      },
+      batch: { can: false, because: "TFLite graphs' reshape targets are constant [1,...]" },
+      locate: { via: 'native', variant },
+      nativeLibrary: `libtensorflowlite_c ${NATIVE_TFLITE_SOURCE.tfliteVersion}`,
+    },
     noProfiler: "TFLite 2.9's C API has no op profiler",
     maxThreads: os.availableParallelism(),
     available: () => whyUnavailable(loadNativeTflite),

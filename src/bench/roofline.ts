@@ -1,5 +1,6 @@
-import { checkThreads, getBackend } from '../backends/index.js';
-import { isNativeBackend, NATIVE_VARIANTS } from '../backends/tflite-native.js';
+import { PROBE_RUNTIMES, type ProbeRuntime } from '../backends/backend.js';
+import { checkThreads, findBackend, getBackend } from '../backends/index.js';
+import { NATIVE_VARIANTS } from '../backends/tflite-native.js';
 import { loadLiteRtRuntime } from '../backends/litert.js';
 import type { Roofline } from '../core/results.js';
 import { median } from '../metrics/stats.js';
@@ -29,15 +30,8 @@ import {
  * machine and runtime can do on dense convolution.
  */
 
-export const PEAK_RUNTIMES = [
-  'tfjs-tflite',
-  'litert',
-  'onnxruntime',
-  'onnxruntime-web',
-  'tflite-native-xnnpack',
-  'tflite-native-builtin',
-] as const;
-export type PeakRuntime = (typeof PEAK_RUNTIMES)[number];
+export const PEAK_RUNTIMES = PROBE_RUNTIMES;
+export type PeakRuntime = ProbeRuntime;
 
 /**
  * 28x28x256->256: 51.4 M MACs a call (A0 is 49.7 M MACs a frame), enough
@@ -169,12 +163,9 @@ export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promis
  * Null for a backend no probe measures (e.g. a browser row: the probe runs in Node).
  */
 export function probeFor(backend: string, int8Model: boolean): { runtime: PeakRuntime; dtype: ProbeDtype } | null {
-  const web = backend.startsWith('onnxruntime-web');
-  const variant = backend.replace(/^onnxruntime(-web)?/, '');
-  if (backend === 'tfjs-tflite' || backend === 'litert' || isNativeBackend(backend))
-    return { runtime: backend, dtype: int8Model ? 'int8' : 'fp32' };
-  if (!backend.startsWith('onnxruntime') || !['', '-float', '-exact'].includes(variant)) return null;
-  return { runtime: web ? 'onnxruntime-web' : 'onnxruntime', dtype: int8Model && variant === '' ? 'int8' : 'fp32' };
+  const facts = findBackend(backend)?.facts;
+  if (!facts?.probe) return null;
+  return { runtime: facts.probe, dtype: int8Model && facts.precision === 'native' ? 'int8' : 'fp32' };
 }
 
 /** A model's achieved rate beside the probe's peak for the arithmetic it runs in. */

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
+import type { PageFacts } from '../backends/backend.js';
+import { findBackend, getBackend } from '../backends/index.js';
 import { packageVersion } from '../backends/package-info.js';
 import type { BenchResult, Machine, Overhead } from '../core/results.js';
 import { latencyStats, median } from '../metrics/stats.js';
@@ -50,33 +52,25 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Browser rows get their own backend name, so a report (and compare, merge) can hold node and chromium rows of one runtime. */
 export const browserBackendName = (runtime: string) => `${runtime}@chromium`;
 
-export const PACKAGES: Record<PageRuntime, string> = {
-  'tfjs-tflite': '@tensorflow/tfjs-tflite',
-  litert: '@litertjs/core',
-  'onnxruntime-web': 'onnxruntime-web',
-  'onnxruntime-web-float': 'onnxruntime-web',
-  'onnxruntime-web-exact': 'onnxruntime-web',
-};
-const isOnnx = (r: PageRuntime) => r.startsWith('onnxruntime');
-/** The glue file names of each runtime's WASM builds, as in the Node backends' `build`. */
-const GLUE: Record<PageRuntime, RegExp> = {
-  'tfjs-tflite': /\/(tflite_web_api_cc[a-z_]*\.js)$/,
-  litert: /\/(litert_wasm[a-z_]*\.js)$/,
-  'onnxruntime-web': /\/(ort-wasm[a-z.-]*\.wasm)$/,
-  'onnxruntime-web-float': /\/(ort-wasm[a-z.-]*\.wasm)$/,
-  'onnxruntime-web-exact': /\/(ort-wasm[a-z.-]*\.wasm)$/,
-};
+/** A page runtime's facts, as its backend states them. */
+const factsOf = (runtime: PageRuntime) => getBackend(runtime).facts;
+const isOnnx = (runtime: PageRuntime) => factsOf(runtime).family === 'onnx';
+
+/** How the page runs a runtime: its backend says, as it says it has a browser build. */
+function pageFacts(runtime: PageRuntime): PageFacts {
+  const { browser } = factsOf(runtime);
+  if (!('page' in browser)) throw new Error(`${runtime} has no page facts`);
+  return browser.page;
+}
+
+/** The npm package a page runtime comes from. */
+export const packageOf = (runtime: PageRuntime): string => factsOf(runtime).runtime;
 
 export function checkBrowserRuntime(name: string, threads: number): PageRuntime {
   const runtime = PAGE_RUNTIMES.find((r) => r === name);
-  if (!runtime && name.startsWith('onnxruntime'))
-    throw new UserError(
-      `backend ${name} is native onnxruntime-node, which has no browser build; in chromium use ${name.replace('onnxruntime', 'onnxruntime-web')}`,
-    );
-  if (!runtime && name.startsWith('tflite-native'))
-    throw new UserError(
-      `backend ${name} is the native TFLite C library, which has no browser build; in chromium use tfjs-tflite (TFLite's WASM build)`,
-    );
+  const browser = findBackend(name)?.facts.browser;
+  if (browser && 'instead' in browser)
+    throw new UserError(`backend ${name} is ${browser.because}; in chromium use ${browser.instead}`);
   if (!runtime)
     throw new UserError(
       `backend ${name} has no browser build wired up here; --target chromium runs ${PAGE_RUNTIMES.join(', ')}`,
@@ -87,17 +81,7 @@ export function checkBrowserRuntime(name: string, threads: number): PageRuntime 
 }
 
 export function enforcement(runtime: PageRuntime, threads: number): string {
-  if (isOnnx(runtime))
-    return threads === 1
-      ? 'env.wasm.numThreads=1 (no worker started: the SIMD build runs on the page thread alone), intraOpNumThreads=1, interOpNumThreads=1, executionMode=sequential'
-      : `env.wasm.numThreads=${threads} (pthread workers, SharedArrayBuffer), intraOpNumThreads=${threads}, executionMode=sequential`;
-  if (runtime === 'tfjs-tflite')
-    return threads === 1
-      ? 'single-thread SIMD WASM build (the page server answers its request for the pthread build with it) + numThreads=1'
-      : `pthread SIMD WASM build (Web Workers, SharedArrayBuffer) + numThreads=${threads}`;
-  return threads === 1
-    ? 'non-threaded LiteRT WASM build (loadLiteRt threads: false) + cpuOptions.numThreads=1'
-    : `threaded LiteRT WASM build (loadLiteRt threads: true) + cpuOptions.numThreads=${threads}`;
+  return pageFacts(runtime).enforcement(threads);
 }
 
 /** The bytes the page loads for a runtime: the .tflite, or for onnxruntime-web the graph converted as in Node. */
@@ -107,10 +91,7 @@ export function pageModel(
   cache: boolean,
 ): { bytes: Uint8Array; onnx?: PageOnnx; note: string } {
   if (!isOnnx(runtime)) return { bytes: model.bytes, note: '' };
-  const p = graphPrecision(
-    model.graph,
-    runtime === 'onnxruntime-web-float' ? 'float' : runtime === 'onnxruntime-web-exact' ? 'int8-exact' : 'native',
-  );
+  const p = graphPrecision(model.graph, factsOf(runtime).precision);
   const converted = convertCached(model, p, cache);
   return {
     bytes: converted.bytes,
@@ -221,11 +202,7 @@ export class ChromiumTarget {
   async openPage(bytes: Uint8Array, runtime: PageRuntime, threads: number): Promise<OpenPage> {
     this.server.setModel(bytes);
     // One thread: the pthread build is never loaded, as in Node (tfjs-tflite asks for it whenever SharedArrayBuffer exists).
-    this.server.setRewrite(
-      threads === 1 && runtime === 'tfjs-tflite'
-        ? (f) => f.replace(/_simd_threaded\.(js|wasm)$/, '_simd.$1').replace(/_threaded\.(js|wasm)$/, '.$1')
-        : null,
-    );
+    this.server.setRewrite(threads === 1 ? (pageFacts(runtime).singleThreadFile ?? null) : null);
     const first = this.server.served.length;
     const context = await this.browser.newContext();
     try {
@@ -320,8 +297,8 @@ export class ChromiumTarget {
       backend: name,
       runtime: {
         backend: name,
-        package: PACKAGES[runtime],
-        version: packageVersion(PACKAGES[runtime]),
+        package: packageOf(runtime),
+        version: packageVersion(packageOf(runtime)),
         build,
         threads: { requested: opts.threads, enforcement: enforcement(runtime, opts.threads) },
         target: 'chromium',
@@ -401,7 +378,8 @@ export class ChromiumTarget {
 
 /** The WASM build the page actually fetched, checked against the thread setting. */
 export function loadedBuild(runtime: PageRuntime, served: readonly string[], threads: number): string {
-  const glue = [...new Set(served.flatMap((s) => GLUE[runtime].exec(s)?.[1] ?? []))];
+  const { glue: pattern } = pageFacts(runtime);
+  const glue = [...new Set(served.flatMap((s) => pattern.exec(s)?.[1] ?? []))];
   if (glue.length === 0) throw new Error(`${runtime}: the page loaded no WASM build (served: ${served.join(', ')})`);
   if (isOnnx(runtime)) {
     // onnxruntime-web has one pthread-capable build; each worker it starts fetches the glue again.

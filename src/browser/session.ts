@@ -1,4 +1,5 @@
 import type { Backend, Session, State } from '../backends/backend.js';
+import { getBackend } from '../backends/index.js';
 import { packageVersion } from '../backends/package-info.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import {
@@ -6,7 +7,7 @@ import {
   checkBrowserRuntime,
   enforcement,
   loadedBuild,
-  PACKAGES,
+  packageOf,
   pageModel,
   type ChromiumTarget,
 } from './chromium.js';
@@ -20,6 +21,8 @@ import type { PageParityRequest } from './protocol.js';
 export function browserBackend(target: ChromiumTarget, name: string): Backend {
   return {
     name: browserBackendName(name),
+    // The page runs the runtime's browser build; no probe in Node stands for it.
+    facts: { ...getBackend(name).facts, probe: null },
     maxThreads: 1,
     async load(model: ResolvedModel, opts): Promise<Session> {
       const runtime = checkBrowserRuntime(name, opts.threads);
@@ -45,8 +48,8 @@ export function browserBackend(target: ChromiumTarget, name: string): Backend {
       return {
         threads: { requested: opts.threads, enforcement: enforcement(runtime, opts.threads) },
         runtime: {
-          package: PACKAGES[runtime],
-          version: packageVersion(PACKAGES[runtime]),
+          package: packageOf(runtime),
+          version: packageVersion(packageOf(runtime)),
           build: loadedBuild(runtime, page.served(), opts.threads) + loaded.note,
         },
         initialState() {

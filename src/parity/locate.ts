@@ -2,7 +2,8 @@ import type { Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
 import { quantize } from '../backends/onnx-session.js';
 import { loadOrtNode } from '../backends/onnxruntime.js';
-import { isNativeBackend, loadNativeRunner, NATIVE_VARIANTS, type NativeVariant } from '../backends/tflite-native.js';
+import { findBackend } from '../backends/index.js';
+import { loadNativeRunner, type NativeVariant } from '../backends/tflite-native.js';
 import { stateCodes } from '../convert/int8-states.js';
 import { convertToOnnx, graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ParityLocate, ParityTensor } from '../core/results.js';
@@ -10,13 +11,6 @@ import { argmax } from '../metrics/probabilities.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TfliteOperator } from '../models/tflite.js';
 import { TfliteTensorReader } from './tflite-tensors.js';
-
-/** The graph each ONNX backend runs, so its intermediate tensors can be exposed with probes. */
-const ONNX_PRECISION: Record<string, Precision | 'native'> = {
-  onnxruntime: 'native',
-  'onnxruntime-exact': 'int8-exact',
-  'onnxruntime-float': 'float',
-};
 
 /** How many states the report lists, the most drifted first. */
 const STATES_LISTED = 8;
@@ -166,11 +160,15 @@ async function locateTensor(
   frame: Float32Array,
   states: StateArrays,
 ): Promise<Pick<ParityLocate, 'tensor' | 'tensorNote'>> {
-  const precision = ONNX_PRECISION[backend];
-  const native = isNativeBackend(backend) ? NATIVE_VARIANTS[backend] : undefined;
+  // A browser row (`name@chromium`) is no backend of this process: its tensors cannot be read here.
+  const facts = findBackend(backend)?.facts;
+  const how = facts?.locate ?? { via: null, because: 'neither an ONNX graph nor native TFLite: no probes' };
+  const precision = how.via === 'onnx' ? facts?.precision : undefined;
+  const native = how.via === 'native' ? how.variant : undefined;
+  if (how.via === null) return { tensorNote: `${backend} is ${how.because}` };
   if (precision === undefined && native === undefined)
     return { tensorNote: `${backend} is neither an ONNX graph nor native TFLite: no probes` };
-  if (reference !== 'tfjs-tflite')
+  if (findBackend(reference)?.facts.locate.via !== 'reference')
     return { tensorNote: 'intermediate tensors of the reference are read from tfjs-tflite only' };
   if (native === 'xnnpack')
     return {
