@@ -52,7 +52,8 @@ export function registerAccuracy(program: Command): void {
     .option('--threads <n>', 'CPU threads per runtime', intParser('--threads', 1, 256), COMMAND_DEFAULTS.threads)
     .option(
       '--shard <i/n|auto|auto/n>',
-      'evaluate the deterministic slice i of n (merge with `reports merge`); auto: the index (and count) from a Slurm job array or, with auto/n, a Kubernetes Indexed Job',
+      'evaluate the deterministic slice i of n (merge with `reports merge`); ' +
+        'auto: the index (and count) from a Slurm job array or, with auto/n, a Kubernetes Indexed Job',
       parseShard,
     )
     .option(

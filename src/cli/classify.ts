@@ -19,9 +19,8 @@ interface ClassifyFlags {
 
 function classificationText(c: Classification, file: string): string {
   const v = c.video;
-  const lines = [
-    `${file}: ${c.frames} frames at ${c.fps} fps (${v.width}x${v.height}, ${v.durationS.toFixed(1)} s), ${c.model} on ${c.backend}`,
-  ];
+  const video = `${v.width}x${v.height}, ${v.durationS.toFixed(1)} s`;
+  const lines = [`${file}: ${c.frames} frames at ${c.fps} fps (${video}), ${c.model} on ${c.backend}`];
   for (const p of c.top) lines.push(`  ${p.label.padEnd(36)} ${pct(p.prob).padStart(6)}`);
   if (c.timeline.length) {
     lines.push('over time:');

@@ -120,12 +120,14 @@ export function registerCompare(program: Command): void {
     .description('diff two reports of the same kind; exit 1 on a regression (for CI)')
     .option(
       '--paired',
-      "the reports come from one `ab` run: test the differences of each pair's processes (alternating ones, or a duet's simultaneous ones)",
+      "the reports come from one `ab` run: test the differences of each pair's processes " +
+        "(alternating ones, or a duet's simultaneous ones)",
       false,
     )
     .option(
       '--across-machines',
-      'compare bench rows of different machines (by model and backend); without it only rows of the same machine are compared and the others are listed as not compared',
+      'compare bench rows of different machines (by model and backend); ' +
+        'without it only rows of the same machine are compared and the others are listed as not compared',
       false,
     );
   addCompareOptions(cmd).action((oldFile: string, newFile: string, flags: CompareFlags) => {

@@ -9,7 +9,8 @@ export function registerDatasets(program: Command): void {
   datasets
     .command('fetch <subset>')
     .description(
-      "download the clips of a subset that are missing (from each clip's recorded source, or MOVINET_MIRROR) into the cache, each checked against its sha256",
+      "download the clips of a subset that are missing (from each clip's recorded source, or MOVINET_MIRROR) " +
+        'into the cache, each checked against its sha256',
     )
     .option('--json', 'machine-readable output', false)
     .action(async (name: string, flags: { json: boolean }) => {

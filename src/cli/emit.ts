@@ -86,11 +86,13 @@ export function reportVerdict(report: Report, policy: ReportPolicy): { code: num
     ]);
     throw new UserError(`nothing ran: ${why.join('; ') || 'no model or backend to run'}`);
   }
-  if (interrupted)
+  if (interrupted) {
+    const signal = policy.signal ?? 'a signal';
     return {
       code: stoppedCode,
-      message: `interrupted by ${policy.signal ?? 'a signal'}: the report holds what ran and says so (exit ${stoppedCode})`,
+      message: `interrupted by ${signal}: the report holds what ran and says so (exit ${stoppedCode})`,
     };
+  }
   if (report.failed.length)
     return {
       code: EXIT_CHECK_FAILED,

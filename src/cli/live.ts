@@ -47,14 +47,16 @@ export function registerLive(program: Command): void {
   program
     .command('live')
     .description(
-      'a camera-paced stream from a video (or a V4L2 camera): end-to-end latency per frame, drops, jitter, CPU, top-1 over time',
+      'a camera-paced stream from a video (or a V4L2 camera): ' +
+        'end-to-end latency per frame, drops, jitter, CPU, top-1 over time',
     )
     .requiredOption('--input <video|/dev/videoN>', 'a video file, decoded in real time, or a V4L2 camera')
     .option('--model <ids>', 'model ids or .tflite paths, comma-separated', parseList, ['a0'])
     .option('--backend <names>', 'runtimes, comma-separated', parseList, ['tfjs-tflite'])
     .option(
       '--fps <n|auto>',
-      "frames delivered per second (the video is sampled at the model's fps; more plays it faster); auto: the highest rate sustained (default: the model's fps)",
+      "frames delivered per second (the video is sampled at the model's fps; more plays it faster); " +
+        "auto: the highest rate sustained (default: the model's fps)",
       parseFps,
     )
     .option(

@@ -99,7 +99,8 @@ export function frameCacheOptions(cmd: Command): Command {
   return cmd
     .option(
       '--frame-cache [dir]',
-      `keep decoded clips (by sha256, fps, size, resize, ffmpeg version) so repeated runs never decode (default dir: <cache>/frames)`,
+      'keep decoded clips (by sha256, fps, size, resize, ffmpeg version) so repeated runs never decode ' +
+        '(default dir: <cache>/frames)',
     )
     .option(
       '--frame-cache-max <MB>',

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_NAMES, BROWSER_DEFAULT_BACKENDS, DEFAULT_BACKENDS } from '../backends/index.js';
 import { TARGETS, type Target } from '../browser/chromium.js';
-import type { ResizeMode } from '../core/results.js';
+import type { ParityLocate, ParityPair, ParityTensor, ResizeMode } from '../core/results.js';
 import { fmt } from '../report/format.js';
 import type { ParityReport } from '../report/schema.js';
 import { COMMAND_DEFAULTS } from '../run/defaults.js';
@@ -36,32 +36,35 @@ interface ParityFlags extends FrameCacheFlags {
   against?: string;
 }
 
+const frame = (f: number | null) => (f === null ? 'never' : `frame ${f}`);
+
+/** The first differing tensor of a located clip, with both sides' values. */
+function tensorLine(pair: ParityPair, t: ParityTensor): string {
+  // TFLite names a fused tensor after every op folded into it; the first says where it is.
+  const name = t.name.split(';')[0]!;
+  const diff = t.unit === 'code' ? `${t.maxAbsDiff} codes` : fmt(t.maxAbsDiff, 6);
+  const where = `#${t.index} '${name}' (op #${t.opIndex} ${t.op})`;
+  const sides = `${pair.reference} ${t.reference}, ${pair.backend} ${t.backend}`;
+  return `  first differing tensor: ${where}: ${t.values}/${t.of} values, max |diff| ${diff} (${sides})`;
+}
+
+/** Where a clip's run parts from the reference's, the states that drift, and the first tensor that differs. */
+function locatedLines(pair: ParityPair, file: string, l: ParityLocate): string[] {
+  const parts = `parts at ${frame(l.firstFrame)}`;
+  const differ = `logits differ from ${frame(l.firstLogitFrame)}, top-1 from ${frame(l.firstTop1Frame)}`;
+  const states = l.states.map((s) => `${s.name} ${fmt(s.maxAbsDiff, 4)} (${s.values})`).join(', ');
+  const lines = [`${pair.model.id} ${pair.backend} vs ${pair.reference}, ${file}:`, `  ${parts}; ${differ}`];
+  if (l.states.length) lines.push(`  states then, max |diff| (values): ${states}`);
+  if (l.tensor) lines.push(tensorLine(pair, l.tensor));
+  else if (l.tensorNote) lines.push(`  tensor: ${l.tensorNote}`);
+  return lines;
+}
+
 /** The --locate findings as text: one block per clip and backend that parts from the reference. */
 export function locateText(report: ParityReport): string {
-  const lines: string[] = [];
-  const frame = (f: number | null) => (f === null ? 'never' : `frame ${f}`);
-  for (const pair of report.pairs)
-    for (const clip of pair.clips) {
-      const l = clip.locate;
-      if (!l) continue;
-      lines.push(`${pair.model.id} ${pair.backend} vs ${pair.reference}, ${clip.file}:`);
-      lines.push(
-        `  parts at ${frame(l.firstFrame)}; logits differ from ${frame(l.firstLogitFrame)}, top-1 from ${frame(l.firstTop1Frame)}`,
-      );
-      if (l.states.length)
-        lines.push(
-          `  states then, max |diff| (values): ${l.states.map((s) => `${s.name} ${fmt(s.maxAbsDiff, 4)} (${s.values})`).join(', ')}`,
-        );
-      const t = l.tensor;
-      if (t) {
-        // TFLite names a fused tensor after every op folded into it; the first says where it is.
-        const name = t.name.split(';')[0]!;
-        const diff = t.unit === 'code' ? `${t.maxAbsDiff} codes` : fmt(t.maxAbsDiff, 6);
-        lines.push(
-          `  first differing tensor: #${t.index} '${name}' (op #${t.opIndex} ${t.op}): ${t.values}/${t.of} values, max |diff| ${diff} (${pair.reference} ${t.reference}, ${pair.backend} ${t.backend})`,
-        );
-      } else if (l.tensorNote) lines.push(`  tensor: ${l.tensorNote}`);
-    }
+  const lines = report.pairs.flatMap((pair) =>
+    pair.clips.flatMap((clip) => (clip.locate ? locatedLines(pair, clip.file, clip.locate) : [])),
+  );
   return lines.length ? lines.join('\n') : 'locate: no backend parts from the reference';
 }
 
@@ -71,7 +74,8 @@ export function registerParity(program: Command): void {
     .option('--models <ids>', 'model ids or .tflite paths', parseList, [...COMMAND_DEFAULTS.models])
     .option(
       '--backends <names>',
-      `runtimes, the first is the reference: ${BACKEND_NAMES.join(', ')} (default with --target chromium: ${BROWSER_DEFAULT_BACKENDS.join(',')})`,
+      `runtimes, the first is the reference: ${BACKEND_NAMES.join(', ')} ` +
+        `(default with --target chromium: ${BROWSER_DEFAULT_BACKENDS.join(',')})`,
       parseList,
       DEFAULT_BACKENDS,
     )
@@ -89,7 +93,8 @@ export function registerParity(program: Command): void {
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option(
       '--locate',
-      'for each clip whose logits differ: the first frame where they part, the states that drift, the first differing tensor (ONNX backends)',
+      'for each clip whose logits differ: the first frame where they part, the states that drift, ' +
+        'the first differing tensor (ONNX backends)',
       false,
     )
     .option(
@@ -98,7 +103,8 @@ export function registerParity(program: Command): void {
     )
     .option(
       '--against <dir>',
-      "also compare each backend with its own logits kept there by another platform's run (--logits-out): pairs name@there vs name@here",
+      "also compare each backend with its own logits kept there by another platform's run (--logits-out): " +
+        'pairs name@there vs name@here',
     )
     .option('--json', 'print the report as JSON on stdout', false)
     .option(

@@ -87,7 +87,8 @@ export function registerReport(program: Command): void {
     .description('report utilities')
     .command('merge <reports...>')
     .description(
-      'combine accuracy shards (--shard) or bench reports of separate processes into the report of a single run; a folder stands for every report (.json) in it',
+      'combine accuracy shards (--shard) or bench reports of separate processes into the report of a single run; ' +
+        'a folder stands for every report (.json) in it',
     )
     .requiredOption('--out <file>', 'merged report path')
     .option('--json', 'print the merged report as JSON', false)

@@ -3,6 +3,7 @@ import type { LiveResult, LiveRun } from '../live/result.js';
 import { pairPasses } from '../metrics/parity.js';
 import { median } from '../metrics/stats.js';
 import { fmt, interval, pct, percentFigure, range } from './format.js';
+import { isEmulated, machineLabel } from './machines.js';
 
 /**
  * One column spec per report kind: the terminal table, the HTML page and
@@ -94,14 +95,12 @@ function timing<Row>(col: Column<Row>, emulated: (r: Row) => boolean): Column<Ro
   };
 }
 
-const onEmulatedMachine = (r: BenchResult) => Boolean(r.machine.emulated);
-
 /** The columns of a bench report: the percentiles it was asked for, p50 always first. */
 export function benchColumns(percentiles: readonly number[], machines = 1): Column<BenchResult>[] {
   const shown = [50, ...percentiles.filter((p) => p !== 50)];
   return [
     // Always in exports; in the terminal table only when rows come from several machines.
-    { id: 'machine', header: 'machine', text: true, wide: machines < 2, cell: (r) => r.machine.label },
+    { id: 'machine', header: 'machine', text: true, wide: machines < 2, cell: machineLabel },
     { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
     { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
     { id: 'threads', header: 'thr', wide: true, cell: (r) => String(r.runtime.threads.requested) },
@@ -114,12 +113,12 @@ export function benchColumns(percentiles: readonly number[], machines = 1): Colu
       measured('fps', 'fps', (r: BenchResult) => r.fps, ms(1), { wide: true }),
       measured('realtime', '×RT', (r: BenchResult) => r.realtimeFactor, ms(1)),
       measured('gflops', 'GFLOP/s', (r: BenchResult) => r.gflopsPerSecond, ms(1), { wide: true }),
-    ].map((col) => timing(col, onEmulatedMachine)),
+    ].map((col) => timing(col, isEmulated)),
     timing(
       measured('rss', 'RSS MB', (r: BenchResult) => r.peakRssMB, ms(0)),
-      onEmulatedMachine,
+      isEmulated,
     ),
-    timing({ id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) }, onEmulatedMachine),
+    timing({ id: 'overhead', header: 'ovh', cell: (r) => fmt(r.overhead?.ratio, 3) }, isEmulated),
     {
       id: 'gc',
       header: 'full GCs',

@@ -20,6 +20,7 @@ import {
   type MetricColumn,
   NOT_MEANINGFUL,
 } from './columns.js';
+import { emulation, isEmulated, machineLabel, pairMachine, sameMachine } from './machines.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 export interface CompareOptions {
@@ -153,10 +154,7 @@ function settingMismatches(a: Report, b: Report): string[] {
   if (a.kind === 'live' && b.kind === 'live') {
     for (const k of ['input', 'fps', 'policy', 'durationS', 'loop', 'threads', 'warmup', 'resize'] as const)
       differ(k, a.config[k], b.config[k]);
-    if (a.interrupted || b.interrupted)
-      m.push(
-        `interrupted run: ${a.interrupted ? 'old' : ''}${a.interrupted && b.interrupted ? ' and ' : ''}${b.interrupted ? 'new' : ''}`,
-      );
+    if (a.interrupted || b.interrupted) m.push(`interrupted run: ${interruptedSides(a, b)}`);
     perPair(a.results, b.results);
   }
   if ((a.kind === 'accuracy' && b.kind === 'accuracy') || (a.kind === 'parity' && b.kind === 'parity')) {
@@ -165,6 +163,12 @@ function settingMismatches(a: Report, b: Report): string[] {
     differ('fps', a.config.fps, b.config.fps);
   }
   return m;
+}
+
+/** Which of two live runs a signal stopped: "old", "new" or "old and new". */
+function interruptedSides(a: LiveReport, b: LiveReport): string {
+  const sides = [a.interrupted ? 'old' : null, b.interrupted ? 'new' : null];
+  return sides.filter(Boolean).join(' and ');
 }
 
 function absentRow<Row>(
@@ -260,7 +264,7 @@ function latencyRow(
 /** The row of `others` that `r` is compared with: the same machine, or with acrossMachines any (its own first). */
 function benchMatch(r: BenchResult, others: readonly BenchResult[], across: boolean): BenchResult | undefined {
   const same = others.filter((x) => sameKey(x, r));
-  return same.find((x) => x.machine.label === r.machine.label) ?? (across ? same[0] : undefined);
+  return same.find((x) => sameMachine(x, r)) ?? (across ? same[0] : undefined);
 }
 
 /** A row the other report has on another machine only: listed, not compared, never failing. */
@@ -270,7 +274,7 @@ function otherMachineRow(
   others: readonly BenchResult[],
   side: 'old' | 'new',
 ): ComparisonRow {
-  const there = [...new Set(others.filter((x) => sameKey(x, r)).map((x) => x.machine.label))].join(', ');
+  const there = [...new Set(others.filter((x) => sameKey(x, r)).map(machineLabel))].join(', ');
   return {
     ...absentRow(
       column,
@@ -279,7 +283,7 @@ function otherMachineRow(
       side,
       `measured on ${there} in the ${side === 'old' ? 'new' : 'old'} report (--across-machines compares them)`,
     ),
-    machine: r.machine.label,
+    machine: machineLabel(r),
     verdict: 'not compared',
     gates: false,
   };
@@ -304,6 +308,12 @@ function emulatedRow(o: BenchResult, machine: string, how: string): ComparisonRo
   };
 }
 
+/** The runtime's telemetry ran on one side only: part of any difference may be its doing. */
+function telemetryChange(o: BenchResult, n: BenchResult): string | null {
+  const [was, is] = [o.runtime.telemetry?.state, n.runtime.telemetry?.state];
+  return was && is && was !== is ? `onnxruntime telemetry ${was} → ${is}` : null;
+}
+
 function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   const p50 = metricColumn([percentileColumn(50)], 'p50');
@@ -321,14 +331,14 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
         ...b.skipped.map((s) => ({ ...s, why: s.reason })),
         ...b.failed.map((f) => ({ ...f, why: f.error })),
       ].find((s) => s.model === o.model.id && s.backend === o.backend);
-      rows.push({ ...absentRow(p50, o, keysOf(o), 'old', why?.why), machine: o.machine.label });
+      rows.push({ ...absentRow(p50, o, keysOf(o), 'old', why?.why), machine: machineLabel(o) });
       continue;
     }
-    const crossed = o.machine.label !== n.machine.label;
-    const machine = crossed ? `${o.machine.label} → ${n.machine.label}` : o.machine.label;
-    const emulated = [o, n].find((r) => r.machine.emulated);
+    const crossed = !sameMachine(o, n);
+    const machine = pairMachine(o, n);
+    const emulated = [o, n].find(isEmulated);
     if (emulated) {
-      rows.push(emulatedRow(o, machine, emulated.machine.emulated!));
+      rows.push(emulatedRow(o, machine, emulation(emulated)!));
       continue;
     }
     for (const m of opts.metrics) {
@@ -339,7 +349,9 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
         m.threshold,
         opts,
       );
-      const note = crossed ? [`across machines: ${machine}`, row.note].filter(Boolean).join('; ') : row.note;
+      const note =
+        [crossed ? `across machines: ${machine}` : null, telemetryChange(o, n), row.note].filter(Boolean).join('; ') ||
+        undefined;
       rows.push({ ...row, machine, ...(note ? { note } : {}) });
     }
   }
@@ -348,7 +360,7 @@ function compareBench(a: BenchReport, b: BenchReport, opts: CompareOptions): Com
     rows.push(
       a.results.some((x) => sameKey(x, n))
         ? otherMachineRow(p50, n, a.results, 'new')
-        : { ...absentRow(p50, n, keysOf(n), 'new'), machine: n.machine.label },
+        : { ...absentRow(p50, n, keysOf(n), 'new'), machine: machineLabel(n) },
     );
   }
   return rows;

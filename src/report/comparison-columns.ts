@@ -1,12 +1,8 @@
 import type { Column } from './columns.js';
 import type { ComparisonRow } from './compare.js';
-import { pValue } from './format.js';
+import { pValue, signedChange } from './format.js';
 
-function change(r: ComparisonRow): string {
-  if (r.change === null) return '–';
-  if (r.changeKind === 'points') return `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)} pt`;
-  return `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%`;
-}
+const change = (r: ComparisonRow): string => (r.change === null ? '–' : signedChange(r.change, r.changeKind));
 
 /** The columns of a comparison, for every format. */
 export const comparisonColumns: Column<ComparisonRow>[] = [

@@ -1,16 +1,32 @@
 import { defaultMachineLabel, type BenchResult, type Environment, type Machine } from '../core/results.js';
 
+/** The label a row's machine goes by: rows are grouped, matched, merged and named by it. */
+export const machineLabel = (r: BenchResult): string => r.machine.label;
+
+/** Whether two rows were measured on one machine. */
+export const sameMachine = (a: BenchResult, b: BenchResult): boolean => machineLabel(a) === machineLabel(b);
+
+/** The machine a compared pair of rows was measured on, or "old → new" when the two differ. */
+export const pairMachine = (o: BenchResult, n: BenchResult): string =>
+  sameMachine(o, n) ? machineLabel(o) : `${machineLabel(o)} → ${machineLabel(n)}`;
+
+/** How a row's machine was emulated, when it was: then the row's timings say nothing of any CPU. */
+export const emulation = (r: BenchResult): string | undefined => r.machine.emulated;
+
+/** Whether a row was measured on an emulated machine. */
+export const isEmulated = (r: BenchResult): boolean => Boolean(emulation(r));
+
 /** The machines of these results, in first-seen order. */
 export function machinesOf(results: readonly BenchResult[]): Machine[] {
   const seen = new Map<string, Machine>();
-  for (const r of results) if (!seen.has(r.machine.label)) seen.set(r.machine.label, r.machine);
+  for (const r of results) if (!seen.has(machineLabel(r))) seen.set(machineLabel(r), r.machine);
   return [...seen.values()];
 }
 
 /** Rows grouped by machine (first-seen order), each group in its own order. */
 export function byMachine(results: readonly BenchResult[]): BenchResult[] {
   const order = machinesOf(results).map((m) => m.label);
-  return [...results].sort((a, b) => order.indexOf(a.machine.label) - order.indexOf(b.machine.label));
+  return [...results].sort((a, b) => order.indexOf(machineLabel(a)) - order.indexOf(machineLabel(b)));
 }
 
 /** How many processes stand behind the rows: one count when every row has it, else the range. */
@@ -20,22 +36,22 @@ export function processesText(results: readonly BenchResult[]): string {
     const n = counts[0] ?? 1;
     return n > 1 ? `${n} processes per pair (p50 CI over processes)` : '1 process per pair (p50 CI over frames)';
   }
-  return `${counts[0]} to ${counts.at(-1)} processes per row (procs column; p50 CI over processes where there are several)`;
+  const span = `${counts[0]} to ${counts.at(-1)} processes per row`;
+  return `${span} (procs column; p50 CI over processes where there are several)`;
 }
 
 /** One line naming the machines when there are several, for the text above or under a table. */
 export function machinesLine(results: readonly BenchResult[]): string[] {
   const machines = machinesOf(results);
   if (machines.length < 2) return [];
-  const rows = (label: string) => results.filter((r) => r.machine.label === label).length;
-  return [
-    `machines: ${machines.map((m) => `${m.label} (${rows(m.label)} rows)`).join('; ')}; rows are per machine, never pooled across machines`,
-  ];
+  const rows = (label: string) => results.filter((r) => machineLabel(r) === label).length;
+  const each = machines.map((m) => `${m.label} (${rows(m.label)} rows)`).join('; ');
+  return [`machines: ${each}; rows are per machine, never pooled across machines`];
 }
 
 /** Rows whose latency can be read as it stands: not from an emulated machine. Charts of time plot these only. */
 export function timedResults(results: readonly BenchResult[]): BenchResult[] {
-  return results.filter((r) => !r.machine.emulated);
+  return results.filter((r) => !isEmulated(r));
 }
 
 /**
@@ -45,19 +61,23 @@ export function timedResults(results: readonly BenchResult[]): BenchResult[] {
 export function measurementCaveats(results: readonly BenchResult[]): string[] {
   const emulated = machinesOf(results).filter((m) => m.emulated);
   const duet = [...new Set(results.flatMap((r) => (r.duet ? [r.duet.partner] : [])))];
-  return [
-    ...emulated.map(
-      (m) =>
-        `n/m: ${m.label} is emulated (${m.emulated}); its latency and memory are not meaningful and are neither shown nor compared; its logits are`,
-    ),
-    ...duet.map(
-      (partner) =>
-        `duet: every process ran at the same time as one of ${partner}'s on another CPU; its absolute figures include that neighbour, only the A/B ratios are meant to be read`,
-    ),
-  ];
+  return [...emulated.map(emulatedCaveat), ...duet.map(duetCaveat)];
 }
 
-/** What may be read of a whole run made on an emulated machine (accuracy, parity): the table's line and the page's note. */
+function emulatedCaveat(m: Machine): string {
+  const what = `n/m: ${m.label} is emulated (${m.emulated})`;
+  return `${what}; its latency and memory are not meaningful and are neither shown nor compared; its logits are`;
+}
+
+function duetCaveat(partner: string): string {
+  const when = `duet: every process ran at the same time as one of ${partner}'s on another CPU`;
+  return `${when}; its absolute figures include that neighbour, only the A/B ratios are meant to be read`;
+}
+
+/**
+ * What may be read of a whole run made on an emulated machine (accuracy, parity): the table's line and
+ * the page's note.
+ */
 export function emulatedRunLines(environment: Environment): string[] {
   const e = environment.emulated;
   return e ? [`n/m: this run was emulated (${e}); its timings are not meaningful, its results are`] : [];
@@ -86,7 +106,7 @@ export function resultName(key: ResultKey, machines: number): string {
 
 /** A bench row named under its table: model, then its result name among the table's machines. */
 export function rowName(r: BenchResult, machines: number): string {
-  return `${r.model.id} ${resultName({ backend: r.backend, machine: r.machine.label }, machines)}`;
+  return `${r.model.id} ${resultName({ backend: r.backend, machine: machineLabel(r) }, machines)}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { combineProcesses } from '../bench/combine.js';
 import type { AccuracyRun, BenchResult, ClipResult } from '../core/results.js';
 import { agreement, completeRun } from '../metrics/accuracy.js';
 import { UserError } from '../util/errors.js';
+import { machineLabel } from './machines.js';
 import type { AccuracyReport, BenchReport, Report, Shard } from './schema.js';
 
 /** Items once each, by value (the same skipped entry from two shards is one entry). */
@@ -69,9 +70,8 @@ export function mergeAccuracyReports(reports: Report[], files: string[]): Accura
   };
   for (const [i, r] of acc.entries()) {
     if (key(r) !== key(first)) {
-      throw new UserError(
-        `${files[i]} was run with another configuration than ${files[0]} (dataset, models, backends, resize or fps differ)`,
-      );
+      const what = 'dataset, models, backends, resize or fps differ';
+      throw new UserError(`${files[i]} was run with another configuration than ${files[0]} (${what})`);
     }
   }
   checkShards(acc, files);
@@ -157,16 +157,15 @@ export function mergeBenchReports(reports: readonly Report[], files: readonly st
   };
   for (const [i, r] of bench.entries()) {
     if (settings(r) !== settings(first)) {
-      throw new UserError(
-        `${files[i]} was measured with other settings than ${files[0]} (threads, frames, warm-up, repeats, input or percentiles)`,
-      );
+      const what = 'threads, frames, warm-up, repeats, input or percentiles';
+      throw new UserError(`${files[i]} was measured with other settings than ${files[0]} (${what})`);
     }
   }
   // A row per (machine, model, backend): processes are pooled within one machine, never across two.
   const byPair = new Map<string, BenchResult[]>();
   for (const r of bench)
     for (const x of r.results) {
-      const key = `${x.machine.label}\u0000${x.model.sha256}\u0000${x.backend}`;
+      const key = `${machineLabel(x)}\u0000${x.model.sha256}\u0000${x.backend}`;
       byPair.set(key, [...(byPair.get(key) ?? []), x]);
     }
   const results = [...byPair.values()].map((parts) => combineProcesses(parts, first.config.percentiles));

@@ -1,12 +1,12 @@
-import type { BenchResult, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
-import type { LiveResult } from '../live/result.js';
+import type { Agreement, BenchResult, Decoding, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
+import type { LiveResult, LiveRun, SweepPoint } from '../live/result.js';
 import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
 import { accuracyColumnsOn, benchColumns, liveColumns, parityColumns, type Column } from './columns.js';
 import { DETECTABLE_CAP } from '../metrics/detectable.js';
 import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
-import { fmt, pct, rooflineVerdict } from './format.js';
+import { fmt, gmacs, p50Ratio, pct, rooflineVerdict, seconds } from './format.js';
 import {
   byMachine,
   emulatedRunLines,
@@ -18,7 +18,7 @@ import {
   rowName,
   timedResults,
 } from './machines.js';
-import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
+import type { AccuracyReport, BenchReport, LiveConfig, LiveReport, ParityReport, Report } from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
 function profileLine(r: BenchResult, p: OpProfile, machines: number): string {
@@ -26,22 +26,25 @@ function profileLine(r: BenchResult, p: OpProfile, machines: number): string {
   if (!p.available) return `profile ${name}: none (${p.source})`;
   const ops = p.byOp
     .slice(0, 5)
-    .map((o) => `${o.op} ${pct(o.share, 0)} (${o.msPerFrame.toFixed(2)} ms)`)
+    .map((o) => `${o.op} ${pct(o.share, 0)} (${fmt(o.msPerFrame, 2)} ms)`)
     .join(', ');
   const top = p.topNodes[0];
-  return `profile ${name} (${p.source}, separate untimed run of ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of nodes per frame): ${ops}${top ? `; slowest node ${top.node} (${top.op}) ${top.msPerFrame.toFixed(2)} ms` : ''}`;
+  const perFrame = `${fmt(p.totalMsPerFrame, 2)} ms of nodes per frame`;
+  const run = `${p.source}, separate untimed run of ${p.frames} frames, ${perFrame}`;
+  const slowest = top ? `; slowest node ${top.node} (${top.op}) ${fmt(top.msPerFrame, 2)} ms` : '';
+  return `profile ${name} (${run}): ${ops}${slowest}`;
 }
 
 /** The probe's peak for the arithmetic the row does not run in, for scale. */
 function otherPeak(x: NonNullable<BenchResult['roofline']>): string {
-  return x.dtype === 'int8' ? `fp32 ${x.probe.fp32GmacPerS.toFixed(1)}` : `int8 ${x.probe.int8GmacPerS.toFixed(1)}`;
+  return x.dtype === 'int8' ? `fp32 ${gmacs(x.probe.fp32GmacPerS)}` : `int8 ${gmacs(x.probe.int8GmacPerS)}`;
 }
 
 /** Achieved GMAC/s beside the runtime's probed peak, one line per row that has it. */
 function rooflineLine(r: BenchResult, machines = 1): string[] {
   const x = r.roofline;
   if (!x) return [];
-  const achieved = `${x.achievedGmacPerS.toFixed(2)} GMAC/s at p50 = ${rooflineVerdict(x)}`;
+  const achieved = `${gmacs(x.achievedGmacPerS, 2)} GMAC/s at p50 = ${rooflineVerdict(x)}`;
   return [`roofline ${rowName(r, machines)}: ${achieved} (probe: ${x.probe.op}; ${otherPeak(x)})`];
 }
 
@@ -49,8 +52,9 @@ function rooflineLine(r: BenchResult, machines = 1): string[] {
 function kernelsLine(r: BenchResult, machines = 1): string[] {
   const k = r.runtime.kernels;
   if (!k) return [];
+  const took = `${k.delegatedNodes}/${k.nodes} nodes in ${k.partitions} partitions`;
   const delegate = k.delegate
-    ? `${k.delegate} (${k.delegateFlags.join('+')}) took ${k.delegatedNodes}/${k.nodes} nodes in ${k.partitions} partitions`
+    ? `${k.delegate} (${k.delegateFlags.join('+')}) took ${took}`
     : `no delegate: all ${k.nodes} nodes on built-in kernels`;
   const left = k.builtinOps.map((o) => `${o.op}×${o.nodes}`).join(' ');
   const builtin = k.delegate && left ? `; built-in: ${left} (${pct(k.builtinMacShare)} of MACs)` : '';
@@ -80,7 +84,10 @@ function referenceLines(models: readonly ModelInfo[], opts: TableOptions): strin
   });
 }
 
-/** Skipped and failed pairs go under the table, one line per model and reason, so long reasons do not stretch columns. */
+/**
+ * Skipped and failed pairs go under the table, one line per model and reason, so long reasons do not
+ * stretch columns.
+ */
 export function notRunLines(skipped: readonly Skipped[], failed: readonly Failed[]): string[] {
   const groups = new Map<string, { head: string; why: string; backends: string[] }>();
   const add = (head: string, why: string, backend: string) => {
@@ -100,9 +107,16 @@ const lines = (...parts: (string | string[])[]) => parts.flat().join('\n');
 const withNotes = (opts: TableOptions, table: string, ...notes: (string | string[])[]) =>
   opts.format === 'csv' ? table : lines(table, ...notes);
 
+/** The settings under a bench table, and what its derived columns mean. */
+function benchSettingsLine(report: BenchReport): string {
+  const c = report.config;
+  const run = `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up`;
+  const legend = '×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).';
+  return `${run}, input ${c.input}, ${processesText(report.results)}. ${legend}`;
+}
+
 export function benchTable(report: BenchReport, opts: TableOptions = {}): string {
   const c = report.config;
-  const procs = `, ${processesText(report.results)}`;
   const rows = byMachine(report.results);
   const machines = machinesOf(rows).length;
   return withNotes(
@@ -115,7 +129,7 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
     timedResults(rows).flatMap((r) => (r.profile ? [profileLine(r, r.profile, machines)] : [])),
     rows.flatMap((r) => kernelsLine(r, machines)),
     timedResults(rows).flatMap((r) => rooflineLine(r, machines)),
-    `${c.threads} thread(s), ${c.frames} frames x ${c.repeats} repeat(s) after ${c.warmup} warm-up, input ${c.input}${procs}. ×RT = frame period / p50; ovh = p50(step loop) / p50(bare runtime loop).`,
+    benchSettingsLine(report),
     referenceLines(
       report.results.map((r) => r.model),
       opts,
@@ -123,7 +137,30 @@ export function benchTable(report: BenchReport, opts: TableOptions = {}): string
   );
 }
 
+function agreementLine(a: Agreement): string {
+  const same = `final top-1 ${pct(a.clipTop1)} of clips, per-frame top-1 ${pct(a.frameTop1)}`;
+  return `agreement ${a.backends.join(' vs ')}: ${same}`;
+}
+
+/** How a model's clips were decoded for its backends, and how long inference waited on the decoder. */
+function decodingLine(d: Decoding): string {
+  const cached = d.fromCache ? `, ${d.fromCache} read from the frame cache` : '';
+  const decoded = `${d.clips} clip(s) decoded once for ${d.backends.length} backend(s)${cached}`;
+  const wall = `wall ${seconds(d.wallMs)} = ${fmt(d.wallMs / d.inferenceMs)} x inference ${seconds(d.inferenceMs)}`;
+  const waited = `waited ${seconds(d.decodeWaitMs)} for frames (${pct(d.decodeWaitMs / d.wallMs)} of wall)`;
+  return `decoding ${d.model}: ${decoded}; ${wall}; ${waited}`;
+}
+
+/** Why our top-1 and the source page's are not one measurement. */
+function accuracyFootnote(report: AccuracyReport): string {
+  const d = report.config.dataset;
+  const theirs = '* reference top-1 is on the full Kinetics-600 validation set (~28k clips)';
+  const ours = `ours is on ${d.clips} clips of ${d.name}: a different measurement with a wide interval`;
+  return `${theirs}; ${ours}. wait = time the model waited on the decoder.`;
+}
+
 export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): string {
+  const missingClips = report.config.dataset.missingClips;
   const misses = report.runs.flatMap((r) =>
     r.clips
       .filter((c) => !c.correct1)
@@ -144,18 +181,10 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
     emulatedRunLines(report.environment),
     notRunLines(report.skipped, report.failed),
     misses.length ? ['wrong or failed clips:', ...misses] : [],
-    report.agreement.map(
-      (a) =>
-        `agreement ${a.backends.join(' vs ')}: final top-1 ${pct(a.clipTop1)} of clips, per-frame top-1 ${pct(a.frameTop1)}`,
-    ),
-    (report.decoding ?? []).map(
-      (d) =>
-        `decoding ${d.model}: ${d.clips} clip(s) decoded once for ${d.backends.length} backend(s)${d.fromCache ? `, ${d.fromCache} read from the frame cache` : ''}; wall ${(d.wallMs / 1000).toFixed(1)} s = ${fmt(d.wallMs / d.inferenceMs)} x inference ${(d.inferenceMs / 1000).toFixed(1)} s; waited ${(d.decodeWaitMs / 1000).toFixed(1)} s for frames (${pct(d.decodeWaitMs / d.wallMs)} of wall)`,
-    ),
-    report.config.dataset.missingClips
-      ? `${report.config.dataset.missingClips} listed clip(s) were not found and are not counted (--allow-missing-clips).`
-      : [],
-    `* reference top-1 is on the full Kinetics-600 validation set (~28k clips); ours is on ${report.config.dataset.clips} clips of ${report.config.dataset.name}: a different measurement with a wide interval. wait = time the model waited on the decoder.`,
+    report.agreement.map(agreementLine),
+    (report.decoding ?? []).map(decodingLine),
+    missingClips ? `${missingClips} listed clip(s) were not found and are not counted (--allow-missing-clips).` : [],
+    accuracyFootnote(report),
     referenceLines(
       report.runs.map((r) => r.model),
       opts,
@@ -170,30 +199,45 @@ export function parityTable(report: ParityReport, opts: TableOptions = {}): stri
       .filter((c) => !c.match)
       .map((c) => `${p.backend}: ${c.file} ${c.error ?? `final top-1 ${c.finalTop1[0]} vs ${c.finalTop1[1]}`}`),
   );
+  const verdict = report.passed ? 'passed' : 'FAILED';
+  const rule = `every clip's final top-1 must match; per-frame top-1 agreement >= ${pct(min)}`;
   return withNotes(
     opts,
     renderTable(parityColumns(min), report.pairs, opts),
     emulatedRunLines(report.environment),
     notRunLines(report.skipped, report.failed),
     bad,
-    `parity ${report.passed ? 'passed' : 'FAILED'} (every clip's final top-1 must match; per-frame top-1 agreement >= ${pct(min)})`,
+    `parity ${verdict} (${rule})`,
   );
 }
 
 /** What a live config asked for, in words; shared by the table and the page. */
 export function liveConfigLine(report: LiveReport): string {
   const c = report.config;
-  const rate =
-    c.fps === 'auto'
-      ? "delivery rate swept (--fps auto) up from each model's fps"
-      : c.fps === null
-        ? "delivered at each model's fps (real time)"
-        : `delivered at ${c.fps} fps`;
-  const duration =
-    c.fps === 'auto'
-      ? `trials of at least ${MIN_TRIAL_MS / 1000} s and ${MIN_TRIAL_FRAMES} frames, the clip decoded before the sweep and cycled`
-      : `${c.durationS === null ? (c.loop ? 'a minute' : 'the clip once') : `${c.durationS} s`} per run${c.loop ? ' (looped)' : ''}`;
-  return `${c.input}: ${rate}, policy ${c.policy}, ${duration}, ${c.runs} run(s) per pair (each a fresh stream from zero state in one process), ${c.threads} thread(s), ${c.warmup} warm-up frames.`;
+  const pace = `${c.input}: ${deliveryRate(c)}, policy ${c.policy}, ${liveDuration(c)}`;
+  const runs = `${c.runs} run(s) per pair (each a fresh stream from zero state in one process)`;
+  return `${pace}, ${runs}, ${c.threads} thread(s), ${c.warmup} warm-up frames.`;
+}
+
+function deliveryRate(c: LiveConfig): string {
+  if (c.fps === 'auto') return "delivery rate swept (--fps auto) up from each model's fps";
+  if (c.fps === null) return "delivered at each model's fps (real time)";
+  return `delivered at ${c.fps} fps`;
+}
+
+/** How long each run streams: a sweep's trials, else a duration, a minute of looping, or the clip once. */
+function liveDuration(c: LiveConfig): string {
+  if (c.fps === 'auto') {
+    const trials = `trials of at least ${MIN_TRIAL_MS / 1000} s and ${MIN_TRIAL_FRAMES} frames`;
+    return `${trials}, the clip decoded before the sweep and cycled`;
+  }
+  const looped = c.loop ? ' (looped)' : '';
+  return `${streamLength(c)} per run${looped}`;
+}
+
+function streamLength(c: LiveConfig): string {
+  if (c.durationS !== null) return `${c.durationS} s`;
+  return c.loop ? 'a minute' : 'the clip once';
 }
 
 /** The top-1 of a run over time, as stretches of one label: when it settles is what a viewer sees. */
@@ -205,23 +249,43 @@ export function top1Stretches(r: LiveResult, run = 0, max = 8): string[] {
     let j = i;
     let probs = 0;
     while (j < f.top1.length && f.top1[j] === f.top1[i]) probs += f.top1Prob[j++]!;
-    out.push(
-      `${fmt(f.captureMs[i]! / 1000, 1)} s ${r.labels[f.top1[i]!] ?? `class_${f.top1[i]}`} (${pct(probs / (j - i), 0)})`,
-    );
+    const label = r.labels[f.top1[i]!] ?? `class_${f.top1[i]}`;
+    out.push(`${seconds(f.captureMs[i]!)} ${label} (${pct(probs / (j - i), 0)})`);
     i = j;
   }
   return out.length > max ? [...out.slice(0, max - 1), `… ${out.length - max} more`, out[out.length - 1]!] : out;
 }
 
+/** Whether a sweep trial held its rate, and if not, how it failed. */
+function trialOutcome(p: SweepPoint): string {
+  if (p.sustained) return 'ok';
+  return p.dropped ? `${p.dropped} dropped` : 'late';
+}
+
+function maxSustainedText(r: LiveResult, max: number | null): string {
+  if (max === null) return `none (not even ${r.modelFps} fps)`;
+  return `${fmt(max, 1)} (${fmt(max / r.modelFps, 1)}x the ${r.modelFps} fps the model was trained for)`;
+}
+
+/** A swept run's highest sustained rate and every rate tried on the way. */
+function sweepLine(r: LiveResult, run: LiveRun, i: number, sweep: readonly SweepPoint[]): string {
+  const which = r.runs.length > 1 ? ` run ${i + 1}` : '';
+  const max = maxSustainedText(r, run.maxSustainableFps);
+  const tried = sweep.map((p) => `${fmt(p.fps, 1)} ${trialOutcome(p)}`).join(', ');
+  return `max sustainable fps ${r.model.id} ${r.backend}${which}: ${max}; tried ${tried}`;
+}
+
+/** What the live table's columns mean. */
+const LIVE_LEGEND = `${[
+  'e2e = capture to logits ready (ms)',
+  'jitter = std of the intervals between outputs (ms)',
+  "CPU = this process's CPU time / wall time (100% = one core; ffmpeg not included)",
+  'figures are medians over runs',
+].join('; ')}.`;
+
 export function liveTable(report: LiveReport, opts: TableOptions = {}): string {
   const sweeps = report.results.flatMap((r) =>
-    r.runs.flatMap((run, i) =>
-      run.sweep
-        ? [
-            `max sustainable fps ${r.model.id} ${r.backend}${r.runs.length > 1 ? ` run ${i + 1}` : ''}: ${run.maxSustainableFps === null ? `none (not even ${r.modelFps} fps)` : `${fmt(run.maxSustainableFps, 1)} (${fmt(run.maxSustainableFps / r.modelFps, 1)}x the ${r.modelFps} fps the model was trained for)`}; tried ${run.sweep.map((p) => `${fmt(p.fps, 1)} ${p.sustained ? 'ok' : p.dropped ? `${p.dropped} dropped` : 'late'}`).join(', ')}`,
-          ]
-        : [],
-    ),
+    r.runs.flatMap((run, i) => (run.sweep ? [sweepLine(r, run, i, run.sweep)] : [])),
   );
   return withNotes(
     opts,
@@ -232,7 +296,7 @@ export function liveTable(report: LiveReport, opts: TableOptions = {}): string {
     sweeps,
     report.results.map((r) => `top-1 over time ${r.model.id} ${r.backend}: ${top1Stretches(r).join(' -> ')}`),
     liveConfigLine(report),
-    "e2e = capture to logits ready (ms); jitter = std of the intervals between outputs (ms); CPU = this process's CPU time / wall time (100% = one core; ffmpeg not included); figures are medians over runs.",
+    LIVE_LEGEND,
   );
 }
 
@@ -252,20 +316,24 @@ export function reportTable(report: Report, opts: TableOptions = {}): string {
 /** A comparison as a table with its verdict lines; md for pull requests and job summaries. */
 export function comparisonTable(result: Comparison, opts: TableOptions = {}): string {
   const md = opts.format === 'md';
+  const bullet = md ? '- ' : '';
   const ratio = result.geomeanP50Ratio;
   const verdict = result.regressions ? `${result.regressions} regression(s)` : 'no regression';
   const machines = comparedMachines(result.rows);
   return lines(
     renderTable(comparisonColumnsOn(machines), result.rows, opts),
     md ? '' : [],
-    result.mismatches.map((w) => `${md ? '- ' : ''}settings differ: ${w}`),
-    result.warnings.map((w) => `${md ? '- ' : ''}warning: ${w}`),
-    ratio === null
-      ? []
-      : `geometric mean of new/old p50 over ${result.rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).length} pair(s): ${ratio.toFixed(3)}`,
+    result.mismatches.map((w) => `${bullet}settings differ: ${w}`),
+    result.warnings.map((w) => `${bullet}warning: ${w}`),
+    ratio === null ? [] : geomeanLine(result.rows, ratio),
     detectableLine(result.rows, md, machines),
     md ? `**${verdict}**` : verdict,
   );
+}
+
+function geomeanLine(rows: readonly ComparisonRow[], ratio: number): string {
+  const pairs = rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).length;
+  return `geometric mean of new/old p50 over ${pairs} pair(s): ${p50Ratio(ratio)}`;
 }
 
 /** How many machines the compared rows name (an across-machines pair, "old → new", counts as one). */
@@ -285,12 +353,11 @@ function detectableLine(rows: readonly ComparisonRow[], md: boolean, machines: n
   const each = tested.map(
     (r) => `${r.model} ${name(r)} ${r.metric.replace(/ ms$/, '')} ${detectableText(r.detectable!)}`,
   );
-  return [
-    `${md ? '- ' : ''}smallest slow-down this run could detect (80 % power at its alpha; resampled from the observed spread, separate from --threshold and --min-effect): ${each.join(', ')}`,
-  ];
+  const how = '80 % power at its alpha; resampled from the observed spread, separate from --threshold and --min-effect';
+  return [`${md ? '- ' : ''}smallest slow-down this run could detect (${how}): ${each.join(', ')}`];
 }
 
 function detectableText(d: number | null): string {
   if (d === null) return 'none (too few processes to test)';
-  return d >= DETECTABLE_CAP ? 'over +200%' : `+${(d * 100).toFixed(1)}%`;
+  return d >= DETECTABLE_CAP ? 'over +200%' : `+${pct(d)}`;
 }

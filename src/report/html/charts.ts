@@ -114,9 +114,6 @@ export function seriesColor(
   };
 }
 
-/** Chart data is embedded twice (drawn and in the spec): digits beyond what a chart can show only cost bytes. */
-export const round = (v: number, digits: number): number => Number(v.toFixed(digits));
-
 /** A DOM-safe id fragment from free text such as a model id. */
 export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '-');

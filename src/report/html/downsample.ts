@@ -19,7 +19,10 @@ export interface CdfPoint {
   p: number;
 }
 
-/** The empirical CDF: every sample when there are at most `max`, else at most `max` quantiles (even grid plus the tail). */
+/**
+ * The empirical CDF: every sample when there are at most `max`, else at most `max` quantiles (an even
+ * grid plus the tail).
+ */
 export function cdfPoints(samples: readonly number[], max = MAX_CDF_POINTS): CdfPoint[] {
   const sorted = Array.from(Float64Array.from(samples).sort());
   const n = sorted.length;

@@ -39,9 +39,7 @@ export const kernelsSection: Section = async (ctx: PageContext): Promise<Html | 
   ]
     .map((k) => `<li>${esc(`${k.library.platformBinary} from ${k.library.source}, sha256 ${k.library.sha256}`)}</li>`)
     .join('');
-  return section(
-    'kernels',
-    'Which kernels ran (native TFLite)',
-    `${table}<p class="note">${esc(entries[0]!.result.runtime.kernels!.method)}.</p><details><summary>Library files</summary><ul>${libraries}</ul></details>`,
-  );
+  const method = `<p class="note">${esc(entries[0]!.result.runtime.kernels!.method)}.</p>`;
+  const files = `<details><summary>Library files</summary><ul>${libraries}</ul></details>`;
+  return section('kernels', 'Which kernels ran (native TFLite)', `${table}${method}${files}`);
 };

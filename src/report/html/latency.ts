@@ -1,5 +1,6 @@
 import { extent } from '../../metrics/stats.js';
-import { chart, PLOT, round, seriesColor, slug } from './charts.js';
+import { round } from '../format.js';
+import { chart, PLOT, seriesColor, slug } from './charts.js';
 import { binSize, cdfPoints, frameBins, MAX_CDF_POINTS, runBoundaries, type Boundary } from './downsample.js';
 import { esc, section, type BenchEntry, type Html, type PageContext, type Section } from './page.js';
 
@@ -66,14 +67,16 @@ function cdfChart(ctx: PageContext, model: string, entries: readonly BenchEntry[
       },
     ],
   };
-  const drawn =
-    largest <= MAX_CDF_POINTS
-      ? 'every measured frame is a step'
-      : `each line is drawn through at most ${MAX_CDF_POINTS} quantiles of its samples (evenly spaced, plus p99, p99.5, p99.9 and p99.99)`;
+  const tail = 'evenly spaced, plus p99, p99.5, p99.9 and p99.99';
+  const quantiles = `each line is drawn through at most ${MAX_CDF_POINTS} quantiles of its samples (${tail})`;
+  const drawn = largest <= MAX_CDF_POINTS ? 'every measured frame is a step' : quantiles;
+  const what = 'the share of measured frames (warm-up excluded) at or below each latency';
+  const reading = 'further left is faster, a long flat top is a long tail';
+  const title = `<b>Latency distribution, ${esc(model)}</b>`;
   return chart(spec, {
     id: `cdf-${slug(model)}`,
     description: `Latency distribution of ${model} per backend`,
-    caption: `<b>Latency distribution, ${esc(model)}</b>: the share of measured frames (warm-up excluded) at or below each latency; further left is faster, a long flat top is a long tail. All processes and repeats pooled; ${esc(drawn)}.`,
+    caption: `${title}: ${what}; ${reading}. All processes and repeats pooled; ${esc(drawn)}.`,
   });
 }
 
@@ -136,18 +139,19 @@ function framesChart(ctx: PageContext, model: string, entries: readonly BenchEnt
       },
     });
   const spec = { ...PLOT, datasets: { bins, boundaries: shown }, layer: layers };
-  const drawn =
-    k === 1
-      ? 'Every measured frame is a point.'
-      : `Each point is the median of ${k} consecutive frames (line) with their min–max (band), so spikes stay visible.`;
+  const binnedText = `Each point is the median of ${k} consecutive frames (line) with their min–max (band)`;
+  const drawn = k === 1 ? 'Every measured frame is a point.' : `${binnedText}, so spikes stay visible.`;
   const lines = [
     kinds.includes('process') ? 'solid lines: a new process (its own load and warm-up)' : '',
     kinds.includes('repeat') ? 'dashed: a new repeat (states reset to zero)' : '',
   ].filter(Boolean);
+  const boundaries = lines.length ? ` Vertical lines: ${esc(lines.join('; '))}.` : '';
+  const omitted = repeatsOmitted ? ' Repeat boundaries are too many to draw and are left out.' : '';
+  const title = `<b>Per-frame latency in run order, ${esc(model)}</b>`;
   return chart(spec, {
     id: `frames-${slug(model)}`,
     description: `Per-frame latency of ${model} in run order per backend`,
-    caption: `<b>Per-frame latency in run order, ${esc(model)}</b>: processes one after another, repeats within each. ${esc(drawn)}${lines.length ? ` Vertical lines: ${esc(lines.join('; '))}.` : ''}${repeatsOmitted ? ' Repeat boundaries are too many to draw and are left out.' : ''}`,
+    caption: `${title}: processes one after another, repeats within each. ${esc(drawn)}${boundaries}${omitted}`,
   });
 }
 

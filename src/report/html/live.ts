@@ -1,9 +1,9 @@
 import type { LiveResult, LiveRun } from '../../live/result.js';
 import { liveColumns } from '../columns.js';
-import { fmt } from '../format.js';
+import { fmt, round, seconds } from '../format.js';
 import type { LiveReport } from '../schema.js';
 import { liveConfigLine, top1Stretches } from '../table.js';
-import { chart, PLOT, round, slug } from './charts.js';
+import { chart, PLOT, slug } from './charts.js';
 import { frameBins, MAX_FRAME_BINS } from './downsample.js';
 import {
   columnTable,
@@ -78,6 +78,13 @@ function dropTicks(run: LiveRun, wallS: number): { t: number; count: number }[] 
   return [...bins].map(([b, count]) => ({ t: round((b + 0.5) * width, 4), count }));
 }
 
+/** How the timeline marks drops: one tick per frame, or per time bin when they are too many to draw. */
+function dropsNote(ticks: number, dropped: number): string {
+  if (ticks === 0) return 'no frame dropped';
+  if (ticks < dropped) return `${dropped} dropped frames, ticked per time bin`;
+  return `${plural(dropped, 'dropped frame')}, one tick each`;
+}
+
 function timelineChart(r: LiveResult, name: string, id: string): Promise<Html> {
   const runs = r.runs.slice(0, MAX_RUNS_DRAWN);
   const drawn = runs.map((run, i) => latencyPoints(runName(r, i), run));
@@ -121,24 +128,22 @@ function timelineChart(r: LiveResult, name: string, id: string): Promise<Html> {
     });
   const spec = { ...PLOT, datasets: { frames: points, drops, period: periods }, layer: layers };
   const dropped = r.runs.reduce((n, x) => n + x.dropped, 0);
+  const budget = periods.map((p) => `${fmt(p.ms, 1)} ms`).join(', ');
   const notes = [
     binned > 1
       ? `each point is the median of ${binned} consecutive frames, with their min–max as a band`
       : 'every processed frame is a point',
-    drops.length
-      ? drops.length < dropped
-        ? `${dropped} dropped frames, ticked per time bin`
-        : `${plural(dropped, 'dropped frame')}, one tick each`
-      : 'no frame dropped',
+    dropsNote(drops.length, dropped),
     budgetDrawn
       ? 'the dashed line is one frame period (the budget)'
-      : `one frame period (the budget, ${periods.map((p) => `${fmt(p.ms, 1)} ms`).join(', ')}) is far above every frame`,
+      : `one frame period (the budget, ${budget}) is far above every frame`,
     r.runs.length > MAX_RUNS_DRAWN ? `the first ${MAX_RUNS_DRAWN} of ${r.runs.length} runs drawn` : '',
   ].filter(Boolean);
+  const title = `<b>Latency per frame, ${esc(r.model.id)} ${esc(name)}</b>`;
   return chart(spec, {
     id: `live-timeline-${id}`,
     description: `End-to-end latency per frame of ${r.model.id} on ${name} against capture time, with drops`,
-    caption: `<b>Latency per frame, ${esc(r.model.id)} ${esc(name)}</b>: capture to logits ready, against the frame's capture time; ${esc(notes.join('; '))}.`,
+    caption: `${title}: capture to logits ready, against the frame's capture time; ${esc(notes.join('; '))}.`,
   });
 }
 
@@ -153,7 +158,8 @@ function top1Chart(r: LiveResult, name: string, id: string): Promise<Html> | nul
       .slice(0, MAX_LABELS)
       .map(([c]) => c),
   );
-  const className = (c: number) => (kept.has(c) ? (r.labels[c] ?? `class_${c}`) : 'other');
+  const labelOf = (c: number) => r.labels[c] ?? `class_${c}`;
+  const className = (c: number) => (kept.has(c) ? labelOf(c) : 'other');
   const k = Math.max(1, Math.ceil(f.top1.length / MAX_FRAME_BINS));
   const rows = f.top1.flatMap((c, i) =>
     i % k === 0 ? [{ t: round(f.captureMs[i]! / 1000, 4), p: round(f.top1Prob[i]!, 4), label: className(c) }] : [],
@@ -176,12 +182,21 @@ function top1Chart(r: LiveResult, name: string, id: string): Promise<Html> | nul
     },
   };
   const settled = r.runs[0]!.settled;
+  const which = r.runs.length > 1 ? ', run 1' : '';
+  const settles = settled ? `; settles on ${esc(labelOf(settled.top1))} at ${esc(seconds(settled.atMs))}` : '';
+  const sampled = k > 1 ? `; every ${k}th frame drawn` : '';
+  const title = `<b>Top-1 over time, ${esc(r.model.id)} ${esc(name)}${which}</b>`;
   return chart(spec, {
     id: `live-top1-${id}`,
     description: `Top-1 class over time of ${r.model.id} on ${name}`,
-    caption: `<b>Top-1 over time, ${esc(r.model.id)} ${esc(name)}${r.runs.length > 1 ? ', run 1' : ''}</b>: the class shown after each frame and its probability${settled ? `; settles on ${esc(r.labels[settled.top1] ?? `class_${settled.top1}`)} at ${esc(fmt(settled.atMs / 1000, 1))} s` : ''}${k > 1 ? `; every ${k}th frame drawn` : ''}.`,
+    caption: `${title}: the class shown after each frame and its probability${settles}${sampled}.`,
   });
 }
+
+const SWEEP_CAPTION = [
+  "each trial's p99 end-to-end latency at its delivery rate (the video sampled at the model's fps, played faster).",
+  'A rate is sustained with no drop and p99 under one frame period (dashed line).',
+].join(' ');
 
 function sweepChart(r: LiveResult, name: string, id: string): Promise<Html> | null {
   const runs = r.runs.slice(0, MAX_RUNS_DRAWN).filter((x) => x.sweep?.length);
@@ -266,10 +281,11 @@ function sweepChart(r: LiveResult, name: string, id: string): Promise<Html> | nu
       },
     ],
   };
+  const title = `<b>Max sustainable fps, ${esc(r.model.id)} ${esc(name)}</b>`;
   return chart(spec, {
     id: `live-sweep-${id}`,
     description: `Delivery rates tried by the sweep for ${r.model.id} on ${name}`,
-    caption: `<b>Max sustainable fps, ${esc(r.model.id)} ${esc(name)}</b>: each trial's p99 end-to-end latency at its delivery rate (the video sampled at the model's fps, played faster). A rate is sustained with no drop and p99 under one frame period (dashed line).`,
+    caption: `${title}: ${SWEEP_CAPTION}`,
   });
 }
 
@@ -288,7 +304,8 @@ function sweepTable(r: LiveResult, name: string): Html {
     ]),
   );
   if (rows.length === 0) return '';
-  return `<details><summary>${esc(plural(rows.length, 'sweep trial'))}, ${esc(r.model.id)} ${esc(name)}</summary>${plainTable(
+  const summary = `${esc(plural(rows.length, 'sweep trial'))}, ${esc(r.model.id)} ${esc(name)}`;
+  return `<details><summary>${summary}</summary>${plainTable(
     [
       { header: 'run' },
       { header: 'fps' },
@@ -303,6 +320,17 @@ function sweepTable(r: LiveResult, name: string): Html {
     rows,
   )}</details>`;
 }
+
+const DROPPED = 'frames replaced by a newer one before the model could take them (policy latest)';
+/** What the live table's columns mean, on the page. */
+const LIVE_LEGEND = `${[
+  'e2e = capture to logits ready',
+  'queue = capture to the start of step()',
+  'jitter = standard deviation of the intervals between outputs',
+  "CPU = this process's CPU time over wall time (100% = one core; ffmpeg not included)",
+  `drops = ${DROPPED}, with their share of captured frames`,
+  'late = frames the decoder handed over after their capture time',
+].join('; ')}. Figures are medians over runs; frames, drops and late are totals.`;
 
 async function liveReportHtml(ctx: PageContext, report: LiveReport, many: boolean): Promise<Html> {
   // A live report records no machine per result: each is of the machine the report ran on.
@@ -329,7 +357,7 @@ async function liveReportHtml(ctx: PageContext, report: LiveReport, many: boolea
       : '',
     `<p>${esc(liveConfigLine(report))}</p>`,
     columnTable(liveColumns(report.config.fps === 'auto'), report.results),
-    `<p class="note">e2e = capture to logits ready; queue = capture to the start of step(); jitter = standard deviation of the intervals between outputs; CPU = this process's CPU time over wall time (100% = one core; ffmpeg not included); drops = frames replaced by a newer one before the model could take them (policy latest), with their share of captured frames; late = frames the decoder handed over after their capture time. Figures are medians over runs; frames, drops and late are totals.</p>`,
+    `<p class="note">${LIVE_LEGEND}</p>`,
     notRunDetails(report.skipped, report.failed),
     detailsList(plural(warnings.length, 'warning'), warnings, 'warnings'),
     ...perResult,

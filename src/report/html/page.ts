@@ -1,4 +1,12 @@
-import { environmentMachine, machinesOf, resultName, timedResults, type ResultKey } from '../machines.js';
+import {
+  environmentMachine,
+  machineLabel,
+  machinesOf,
+  resultName,
+  sameMachine,
+  timedResults,
+  type ResultKey,
+} from '../machines.js';
 import type { BenchResult, Failed, Skipped } from '../../core/results.js';
 import type { Column } from '../columns.js';
 import type { AccuracyReport, BenchReport, ParityReport, Report } from '../schema.js';
@@ -38,7 +46,10 @@ export interface PageContext {
   machineOf(report: Report): string;
   /** A result's name on this page (`resultName`): it names the machine only when the page holds several. */
   nameOf(key: ResultKey): string;
-  /** An accuracy run's name: its backend, its report when several are given, its machine when the page holds several. */
+  /**
+   * An accuracy run's name: its backend, its report when several are given, its machine when the page
+   * holds several.
+   */
   accuracyName(report: AccuracyReport, backend: string): string;
   /** The title of a legend whose entries are `nameOf` names. */
   seriesTitle: string;
@@ -81,16 +92,12 @@ export function buildContext(reports: readonly Report[], baseline: Report | unde
   // Charts and the summary read time; an emulated machine's rows have none worth reading (its tables say n/m).
   const pairs = bench.flatMap((report) => timedResults(report.results).map((result) => ({ report, result })));
   const seen = (r: BenchResult) =>
-    pairs.filter(
-      (p) =>
-        p.result.model.id === r.model.id &&
-        p.result.backend === r.backend &&
-        p.result.machine.label === r.machine.label,
-    ).length;
+    pairs.filter((p) => p.result.model.id === r.model.id && p.result.backend === r.backend && sameMachine(p.result, r))
+      .length;
   const benchEntries = pairs.map(({ report, result }) => {
     const key = {
       backend: result.backend,
-      machine: result.machine.label,
+      machine: machineLabel(result),
       runs: seen(result) > 1 ? [runName(report)] : [],
     };
     return { report, result, key, label: nameOf(key) };

@@ -1,6 +1,8 @@
 import type { Reference } from '../../core/results.js';
 import { maxOr } from '../../metrics/stats.js';
-import { chart, round, seriesColor } from './charts.js';
+import { round } from '../format.js';
+import { machineLabel } from '../machines.js';
+import { chart, seriesColor } from './charts.js';
 import type { AccuracyReport } from '../schema.js';
 import { esc, plural, section, type BenchEntry, type Section } from './page.js';
 
@@ -35,11 +37,17 @@ function frontier(points: readonly Measured[]): Measured[] {
   return out;
 }
 
+const PUBLISHED_NOTE = [
+  "Open marks are the source page's figures: int8 on phones (1 CPU thread),",
+  'top-1 on the <b>full Kinetics-600 validation set</b>.',
+  'Different clips and different hardware: compare the trade-off, not the points.',
+].join(' ');
+
 /** Accuracy against latency, per (model, backend) with both, beside the source page's phone figures. */
 export const paretoSection: Section = async (ctx) => {
   const measured: Measured[] = [];
   const clipCounts = new Set<string>();
-  const machines = new Set(ctx.benchEntries.map((e) => e.result.machine.label));
+  const machines = new Set(ctx.benchEntries.map((e) => machineLabel(e.result)));
   // A point is a bench result's latency beside an accuracy run's top-1: the bench result's machine names it.
   const seriesOf = (e: BenchEntry, acc: AccuracyReport) =>
     ctx.nameOf({
@@ -155,15 +163,15 @@ export const paretoSection: Section = async (ctx) => {
   };
   const threads = [...new Set(ctx.bench.map((b) => b.config.threads))].join('/');
   const cpu = [...machines].join(', ') || 'this machine';
+  const p50 = `p50 from <code>bench</code> on ${esc(cpu)}, ${esc(threads)} thread(s)`;
+  const top1 = `top-1 on <b>${esc([...clipCounts].join(', '))}</b> only (vertical bar: Wilson 95% interval)`;
   const figure = await chart(spec, {
     id: 'accuracy-vs-latency',
     description: 'Top-1 accuracy against p50 latency per model and backend, with the source page figures',
     caption: [
       `<b>Accuracy against latency</b>: up and to the left is better.`,
-      `Filled dots are measured here: p50 from <code>bench</code> on ${esc(cpu)}, ${esc(threads)} thread(s) (horizontal bar: the p50 interval), top-1 on <b>${esc([...clipCounts].join(', '))}</b> only (vertical bar: Wilson 95% interval).`,
-      published.length
-        ? `Open marks are the source page's figures: int8 on phones (1 CPU thread), top-1 on the <b>full Kinetics-600 validation set</b>. Different clips and different hardware: compare the trade-off, not the points.`
-        : '',
+      `Filled dots are measured here: ${p50} (horizontal bar: the p50 interval), ${top1}.`,
+      published.length ? PUBLISHED_NOTE : '',
       best.length > 1
         ? `Dashed: the ${plural(best.length, 'point')} measured here that no other beats on both axes.`
         : '',

@@ -1,8 +1,11 @@
-import { chart, PLOT, round, seriesColor, slug } from './charts.js';
+import { fmt, round } from '../format.js';
+import { chart, PLOT, seriesColor, slug } from './charts.js';
 import { esc, plainTable, section, type Html, type PageContext, type Section } from './page.js';
 
 /** Op types drawn per backend; the rest are summed as "other" so the bars stay readable. */
 const SHOWN_OPS = 8;
+const SHOWN_TYPES = `${SHOWN_OPS} largest types, the rest as "other"`;
+const PROFILE_SOURCE = "from each runtime's profiler in a separate, untimed run";
 
 /**
  * Where each runtime's step time goes, from its own profiler (`bench
@@ -46,7 +49,7 @@ export const profileSection: Section = async (ctx: PageContext): Promise<Html | 
         await chart(spec, {
           id: `profile-${slug(model)}`,
           description: `time per operator type per frame, ${model}`,
-          caption: `${esc(model)}: node time per frame by operator type, from each runtime's profiler in a separate, untimed run (${SHOWN_OPS} largest types, the rest as "other").`,
+          caption: `${esc(model)}: node time per frame by operator type, ${PROFILE_SOURCE} (${SHOWN_TYPES}).`,
         }),
       );
     }
@@ -56,10 +59,11 @@ export const profileSection: Section = async (ctx: PageContext): Promise<Html | 
         parts.push(`<p class="note">${esc(e.label)}: no profile (${esc(p.source)}).</p>`);
         continue;
       }
-      const head = `${e.label}: ${p.source}, ${p.frames} frames, ${p.totalMsPerFrame.toFixed(2)} ms of node time per frame`;
+      const perFrame = `${fmt(p.totalMsPerFrame, 2)} ms of node time per frame`;
+      const head = `${e.label}: ${p.source}, ${p.frames} frames, ${perFrame}`;
       const top = plainTable(
         [{ header: 'node', text: true, wrap: true }, { header: 'op', text: true }, { header: 'ms per frame' }],
-        p.topNodes.map((n) => [n.node, n.op, n.msPerFrame.toFixed(3)]),
+        p.topNodes.map((n) => [n.node, n.op, fmt(n.msPerFrame, 3)]),
       );
       parts.push(`<details><summary>${esc(head)}: the ${p.topNodes.length} slowest nodes</summary>${top}</details>`);
     }

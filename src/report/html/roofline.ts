@@ -1,4 +1,5 @@
-import { rooflineVerdict } from '../format.js';
+import { fmt, gmacs, rooflineVerdict } from '../format.js';
+import { machineLabel } from '../machines.js';
 import { esc, plainTable, section, type Html, type PageContext, type Section } from './page.js';
 
 /**
@@ -14,11 +15,11 @@ export const rooflineSection: Section = async (ctx: PageContext): Promise<Html |
     return [
       e.result.model.id,
       e.label,
-      (r.macsPerFrame / 1e6).toFixed(1),
-      r.achievedGmacPerS.toFixed(2),
+      fmt(r.macsPerFrame / 1e6, 1),
+      gmacs(r.achievedGmacPerS, 2),
       r.dtype,
-      r.probe.int8GmacPerS.toFixed(1),
-      r.probe.fp32GmacPerS.toFixed(1),
+      gmacs(r.probe.int8GmacPerS),
+      gmacs(r.probe.fp32GmacPerS),
       rooflineVerdict(r),
     ];
   });
@@ -27,7 +28,7 @@ export const rooflineSection: Section = async (ctx: PageContext): Promise<Html |
     ...new Map(
       entries.map((e) => {
         const probe = e.result.roofline!.probe;
-        const where = ctx.nameOf({ backend: probe.runtime, machine: e.result.machine.label });
+        const where = ctx.nameOf({ backend: probe.runtime, machine: machineLabel(e.result) });
         return [where, { where, probe }] as const;
       }),
     ).values(),
@@ -49,9 +50,13 @@ export const rooflineSection: Section = async (ctx: PageContext): Promise<Html |
     .map(({ where, probe: p }) => `<li>${esc(`${where}, ${p.threads} thread(s): ${p.op}; ${p.method}`)}</li>`)
     .join('');
   const probedOn = ctx.machines.length > 1 ? "each row's machine" : 'this machine';
+  const achieved = 'Achieved = MACs per frame counted from the graph / p50.';
+  const probe = `The probe is measured on ${probedOn} through the same runtime after the timed runs`;
+  const ceiling = 'so a model whose mix of ops runs faster than it on some runtime lands above 100 %';
+  const note = `<p class="note">${achieved} ${probe}; it is a dense convolution, ${ceiling}.</p>`;
   return section(
     'roofline',
     'Roofline: achieved GMAC/s beside this CPU',
-    `${table}<p class="note">Achieved = MACs per frame counted from the graph / p50. The probe is measured on ${probedOn} through the same runtime after the timed runs; it is a dense convolution, so a model whose mix of ops runs faster than it on some runtime lands above 100 %.</p><details><summary>How each probe was made</summary><ul>${how}</ul></details>`,
+    `${table}${note}<details><summary>How each probe was made</summary><ul>${how}</ul></details>`,
   );
 };

@@ -1,9 +1,17 @@
 import { accuracyColumnsOn, benchColumns, parityColumns } from '../columns.js';
 import type { Machine } from '../../core/results.js';
-import { fmt, pct } from '../format.js';
-import { emulatedRunLines, machinesOf, measurementCaveats, processesText, rowName, timedResults } from '../machines.js';
+import { fmt, pct, round } from '../format.js';
+import {
+  emulatedRunLines,
+  machineLabel,
+  machinesOf,
+  measurementCaveats,
+  processesText,
+  rowName,
+  timedResults,
+} from '../machines.js';
 import type { AccuracyReport, BenchReport, ParityReport } from '../schema.js';
-import { chart, PLOT, round, seriesColor, slug } from './charts.js';
+import { chart, PLOT, seriesColor, slug } from './charts.js';
 import {
   columnTable,
   detailsList,
@@ -46,30 +54,41 @@ function machinesTable(machines: readonly Machine[]): Html {
 const caveatNotes = (lines: readonly string[]): Html =>
   lines.map((line) => `<p class="note caveat">${esc(line)}</p>`).join('\n');
 
+const SOURCE_FIGURES = "the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones)";
+/** What the bench table's derived columns mean, and whose figures the reference columns are. */
+const BENCH_LEGEND = [
+  'p50 CI: over processes when there are several, else over frames.',
+  '×RT = frame period / p50.',
+  'ovh = p50 of the step loop / p50 of the bare runtime loop.',
+  `The ref and Pixel columns are ${SOURCE_FIGURES}, not measured here.`,
+].join(' ');
+
 function benchTables(ctx: PageContext, r: BenchReport, many: boolean): Html {
   const c = r.config;
   const warnings = timedResults(r.results).flatMap((x) =>
     x.warnings.map((w) => `${rowName(x, ctx.machines.length)}: ${w}`),
   );
   // Each machine's runtime is its own: the same backend may be another build there.
-  const runtimes = r.results.map(
-    (x) =>
-      `${ctx.nameOf({ backend: x.backend, machine: x.machine.label })}: ${x.runtime.package} ${x.runtime.version} (${x.runtime.build}); threads: ${x.runtime.threads.enforcement}`,
-  );
+  const runtimes = r.results.map((x) => {
+    const rt = x.runtime;
+    const name = ctx.nameOf({ backend: x.backend, machine: machineLabel(x) });
+    return `${name}: ${rt.package} ${rt.version} (${rt.build}); threads: ${rt.threads.enforcement}`;
+  });
   const machines = machinesOf(r.results);
   // One table per machine: rows of two machines are never pooled, and never read as one.
   const tables = machines.map((m) => {
-    const rows = r.results.filter((x) => x.machine.label === m.label);
+    const rows = r.results.filter((x) => machineLabel(x) === m.label);
     const heading = machines.length > 1 ? `<h4>${esc(m.label)}</h4>` : '';
     return `${heading}${columnTable(benchColumns(c.percentiles), rows)}`;
   });
+  const passes = `${esc(c.frames)} frames × ${esc(c.repeats)} repeat(s) after ${esc(c.warmup)} warm-up frames`;
   return [
     runHeading(ctx, r, many),
-    `<p>${esc(c.threads)} thread(s); ${esc(c.frames)} frames × ${esc(c.repeats)} repeat(s) after ${esc(c.warmup)} warm-up frames, ${esc(processesText(r.results))}; input ${esc(c.input)}.</p>`,
+    `<p>${esc(c.threads)} thread(s); ${passes}, ${esc(processesText(r.results))}; input ${esc(c.input)}.</p>`,
     machinesTable(machines),
     ...tables,
     caveatNotes(measurementCaveats(r.results)),
-    `<p class="note">p50 CI: over processes when there are several, else over frames. ×RT = frame period / p50. ovh = p50 of the step loop / p50 of the bare runtime loop. The ref and Pixel columns are the source page's figures (int8, 1 CPU thread, TFLite benchmark tool, on phones), not measured here.</p>`,
+    `<p class="note">${BENCH_LEGEND}</p>`,
     notRunDetails(r.skipped, r.failed),
     detailsList(plural(warnings.length, 'measurement warning'), warnings, 'warnings'),
     detailsList(plural(runtimes.length, 'runtime'), runtimes),
@@ -104,12 +123,17 @@ function accuracyTables(ctx: PageContext, r: AccuracyReport, many: boolean): Htm
   const missing = c.dataset.missingClips
     ? ` ${plural(c.dataset.missingClips, 'listed clip')} not found and not counted.`
     : '';
+  const shard = c.shard ? ` (shard ${c.shard.index}/${c.shard.count})` : '';
+  const clips = `${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}${shard}, ${esc(c.resize)}, ${esc(c.fps)} fps`;
+  const theirs = "* The source page's and the paper's top-1 are on the full Kinetics-600 validation set";
+  const ours = `ours is on ${esc(c.dataset.clips)} clips, with a wide interval: compare intervals, not points`;
+  const latency = 'Latency here is measured while decoding runs on the other core; use the bench figures.';
   return [
     runHeading(ctx, r, many),
-    `<p>${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}${c.shard ? ` (shard ${c.shard.index}/${c.shard.count})` : ''}, ${esc(c.resize)}, ${esc(c.fps)} fps; a clip's prediction is its final frame's logits.${esc(missing)}</p>`,
+    `<p>${clips}; a clip's prediction is its final frame's logits.${esc(missing)}</p>`,
     columnTable(accuracyColumnsOn(Boolean(r.environment.emulated)), r.runs),
     caveatNotes(emulatedRunLines(r.environment)),
-    `<p class="note">* The source page's and the paper's top-1 are on the full Kinetics-600 validation set; ours is on ${esc(c.dataset.clips)} clips, with a wide interval: compare intervals, not points. Latency here is measured while decoding runs on the other core; use the bench figures.</p>`,
+    `<p class="note">${theirs}; ${ours}. ${latency}</p>`,
     notRunDetails(r.skipped, r.failed),
     agreement.length
       ? plainTable(
@@ -173,10 +197,12 @@ function timeSeenChart(ctx: PageContext, model: string): Promise<Html> | null {
       ),
     },
   };
+  const title = `<b>Top-1 if every clip had stopped after t seconds, ${esc(model)}</b>`;
+  const sampled = step > 1 ? `; every ${step}th frame drawn` : '';
   return chart(spec, {
     id: `top1-seen-${slug(model)}`,
     description: `Top-1 of ${model} against seconds of video seen`,
-    caption: `<b>Top-1 if every clip had stopped after t seconds, ${esc(model)}</b> (a shorter clip keeps its last prediction)${step > 1 ? `; every ${step}th frame drawn` : ''}.`,
+    caption: `${title} (a shorter clip keeps its last prediction)${sampled}.`,
   });
 }
 
@@ -213,9 +239,12 @@ function parityTables(ctx: PageContext, r: ParityReport, many: boolean): Html {
           `${p.backend}: ${clip.file} ${clip.error ?? `final top-1 ${clip.finalTop1[0]} vs ${clip.finalTop1[1]}`}`,
       ),
   );
+  const verdict = `<b class="${r.passed ? 'good' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</b>`;
+  const top1 = "every clip's final top-1 must match the reference's";
+  const agreement = `per-frame top-1 agreement must be at least ${esc(pct(c.minAgreement, 2))}`;
   return [
     runHeading(ctx, r, many),
-    `<p><b class="${r.passed ? 'good' : 'bad'}">${r.passed ? 'passed' : 'FAILED'}</b>: ${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}; every clip's final top-1 must match the reference's and per-frame top-1 agreement must be at least ${esc(pct(c.minAgreement, 2))}.</p>`,
+    `<p>${verdict}: ${esc(c.dataset.clips)} clips of ${esc(c.dataset.name)}; ${top1} and ${agreement}.</p>`,
     columnTable(parityColumns(c.minAgreement), r.pairs),
     caveatNotes(emulatedRunLines(r.environment)),
     notRunDetails(r.skipped, r.failed),

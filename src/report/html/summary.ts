@@ -1,4 +1,4 @@
-import type { Failed, ParityPair, Skipped } from '../../core/results.js';
+import type { Environment, Failed, ParityPair, Skipped } from '../../core/results.js';
 import { pairPasses } from '../../metrics/parity.js';
 import { fmt, interval, pct } from '../format.js';
 import { baselineComparisons, isRegression, regressionLine } from './baseline.js';
@@ -7,19 +7,30 @@ import { esc, plural, type Html, type PageContext, type Section } from './page.j
 
 /** Title, the machine, and which reports the page was built from. */
 export const headerSection: Section = (ctx) => {
-  const envs = [
-    ...new Set(
-      ctx.reports.map((r) => {
-        const e = r.environment;
-        return `${e.cpuModel}, ${e.cpuCores} cores, ${e.totalMemGB} GB, ${e.os}, Node ${e.node}, ffmpeg ${e.ffmpeg}, commit ${e.gitCommit ?? 'unknown'}`;
-      }),
-    ),
-  ];
+  const envs = [...new Set(ctx.reports.map((r) => environmentLine(r.environment)))];
   const runs = ctx.reports.map((r) => `${ctx.runName(r)} (${reportFacts(ctx, r).join(', ')}): ${r.command}`);
   return `<header><h1>movinet-bench report</h1>
-${envs.length === 0 ? '' : `<p class="note">${envs.length === 1 ? esc(envs[0]!) : `<b>${envs.length} different environments</b>: ${envs.map(esc).join(' | ')}`}</p>`}
-${runs.length ? `<details><summary>${esc(plural(runs.length, 'report'))}</summary><ul>${runs.map((l) => `<li><code>${esc(l)}</code></li>`).join('')}</ul></details>` : ''}</header>`;
+${environmentsNote(envs)}
+${reportsList(runs)}</header>`;
 };
+
+function environmentLine(e: Environment): string {
+  const machine = `${e.cpuModel}, ${e.cpuCores} cores, ${e.totalMemGB} GB, ${e.os}`;
+  return `${machine}, Node ${e.node}, ffmpeg ${e.ffmpeg}, commit ${e.gitCommit ?? 'unknown'}`;
+}
+
+/** The environment the reports ran in, or every one of them, called out, when they differ. */
+function environmentsNote(envs: readonly string[]): Html {
+  if (envs.length === 0) return '';
+  if (envs.length === 1) return `<p class="note">${esc(envs[0]!)}</p>`;
+  return `<p class="note"><b>${envs.length} different environments</b>: ${envs.map(esc).join(' | ')}</p>`;
+}
+
+function reportsList(runs: readonly string[]): Html {
+  if (runs.length === 0) return '';
+  const items = runs.map((l) => `<li><code>${esc(l)}</code></li>`).join('');
+  return `<details><summary>${esc(plural(runs.length, 'report'))}</summary><ul>${items}</ul></details>`;
+}
 
 /** What the list of reports says of each: its kind, its machine when the page holds several, when it was made. */
 function reportFacts(ctx: PageContext, r: Report): string[] {
@@ -83,7 +94,8 @@ function verdictBlock(ctx: PageContext): Html {
     ? `<b class="good">✓ Nothing failed</b>: ${esc(v.passed.join(' · '))}`
     : `<b class="bad">✗ Needs attention</b>: ${esc(v.problems.join(' · '))}`;
   const notes = [...(ok ? [] : v.passed), ...v.notes];
-  return `<div class="verdict ${ok ? 'ok' : 'bad'}" role="status">${head}${notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</div>`;
+  const noteList = notes.length ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+  return `<div class="verdict ${ok ? 'ok' : 'bad'}" role="status">${head}${noteList}</div>`;
 }
 
 /**
@@ -97,6 +109,18 @@ function notRunItem(ctx: PageContext, r: Report, x: Skipped | Failed): string {
 
 const list = (items: readonly Html[]): Html =>
   items.length === 1 ? items[0]! : `<ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
+
+/** The source page's top-1 beside ours: it is of the full validation set, not of our clips. */
+function sourceTop1Note(ref: number | null | undefined): string {
+  if (ref === null || ref === undefined) return '';
+  return `; the source page's ${esc(ref)}% is on the full validation set`;
+}
+
+function parityItem(pair: ParityPair, name: string, ok: boolean): Html {
+  const verdict = `<b class="${ok ? 'good' : 'bad'}">${ok ? 'passed' : 'FAILED'}</b>`;
+  const matched = `${pair.clipsMatching}/${pair.clips.length} clips, ${pct(pair.frameTop1Agreement, 2)} of frames`;
+  return `${verdict} ${esc(name)}: ${esc(matched)}`;
+}
 
 function modelCard(ctx: PageContext, model: string): Html {
   const rows: [string, Html][] = [];
@@ -113,11 +137,10 @@ function modelCard(ctx: PageContext, model: string): Html {
       .slice(1)
       .map((e) => `${e.label} ${fmt(e.result.stats.p50)}`)
       .join(', ');
-    rows.push([
-      'fastest',
-      `<b>${esc(fastest.label)}</b>: p50 <b>${esc(fmt(r.stats.p50))} ms</b>, p90 ${esc(fmt(r.stats.p90))} ms, ${esc(fmt(r.realtimeFactor, 1))}× real time` +
-        (others ? `<br><span class="note">p50 of the others (ms): ${esc(others)}</span>` : ''),
-    ]);
+    const latency = `p50 <b>${esc(fmt(r.stats.p50))} ms</b>, p90 ${esc(fmt(r.stats.p90))} ms`;
+    const othersNote = others ? `<br><span class="note">p50 of the others (ms): ${esc(others)}</span>` : '';
+    const realtime = `${esc(fmt(r.realtimeFactor, 1))}× real time`;
+    rows.push(['fastest', `<b>${esc(fastest.label)}</b>: ${latency}, ${realtime}${othersNote}`]);
   } else if (notRun.length === 0) rows.push(['fastest', '<span class="note">no bench result</span>']);
 
   const runs = ctx.accuracy.flatMap((a) => a.runs.filter((x) => x.model.id === model).map((run) => ({ a, run })));
@@ -131,8 +154,7 @@ function modelCard(ctx: PageContext, model: string): Html {
         sorted.map(
           ({ a, run }) => `${esc(ctx.accuracyName(a, run.backend))}: <b>${esc(interval(run.summary.top1))}</b>`,
         ),
-      ) +
-        `<span class="note">on ${esc(sets.join(', '))} (95% interval)${ref === null || ref === undefined ? '' : `; the source page's ${esc(ref)}% is on the full validation set`}</span>`,
+      ) + `<span class="note">on ${esc(sets.join(', '))} (95% interval)${sourceTop1Note(ref)}</span>`,
     ]);
   }
 
@@ -141,16 +163,7 @@ function modelCard(ctx: PageContext, model: string): Html {
       .filter((x) => x.model.id === model)
       .map((pair) => ({ pair, name: parityName(ctx, p, pair), ok: pairPasses(pair, p.config.minAgreement) })),
   );
-  if (pairs.length)
-    rows.push([
-      'parity',
-      list(
-        pairs.map(
-          ({ pair, name, ok }) =>
-            `<b class="${ok ? 'good' : 'bad'}">${ok ? 'passed' : 'FAILED'}</b> ${esc(name)}: ${esc(`${pair.clipsMatching}/${pair.clips.length} clips, ${pct(pair.frameTop1Agreement, 2)} of frames`)}`,
-        ),
-      ),
-    ]);
+  if (pairs.length) rows.push(['parity', list(pairs.map(({ pair, name, ok }) => parityItem(pair, name, ok)))]);
 
   if (ctx.baseline) {
     const rowsOf = baselineComparisons(ctx).flatMap((c) =>
@@ -182,7 +195,9 @@ function modelCard(ctx: PageContext, model: string): Html {
     ? [info.precision, `${info.resolution} px`, `${info.numClasses} classes`].filter(Boolean).join(' · ')
     : '';
   const note = info?.note ? `<p class="warn">${esc(info.note)}</p>` : '';
-  return `<div class="card"><h3>${esc(model)}${sub ? ` <span class="note">${esc(sub)}</span>` : ''}</h3>${note}<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl></div>`;
+  const subtitle = sub ? ` <span class="note">${esc(sub)}</span>` : '';
+  const facts = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('');
+  return `<div class="card"><h3>${esc(model)}${subtitle}</h3>${note}<dl>${facts}</dl></div>`;
 }
 
 /** The verdict, then per model the fastest backend, accuracy, parity and the change against the baseline. */
