@@ -3,6 +3,8 @@ import { InvalidArgumentError } from 'commander';
 import type { ResizeMode } from '../core/results.js';
 import { DEFAULT_OPEN_ENDED_S } from '../live/pair.js';
 import { LivePolicySchema, type LivePolicy } from '../live/result.js';
+import { STATE_PLACEMENTS, type StatePlacement } from '../live/stream-states.js';
+import { PHASES, type Phase } from '../live/streams.js';
 import { liveReport } from '../run/live.js';
 import { signalExitCode } from '../util/child.js';
 import { createProgress, logLine } from '../util/progress.js';
@@ -32,6 +34,22 @@ interface LiveFlags {
   json: boolean;
   skipMissing: boolean;
   cache: boolean;
+  streams?: number | 'auto';
+  phase: Phase;
+  state: StatePlacement | 'auto';
+}
+
+/** At most this many streams are asked for by hand; auto searches further. */
+const MAX_STREAMS = 1024;
+
+function parseStreams(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_STREAMS)
+    throw new InvalidArgumentError(
+      `--streams must be a whole number from 1 to ${MAX_STREAMS}, or auto; got '${value}'`,
+    );
+  return n;
 }
 
 function parseFps(value: string): number | 'auto' {
@@ -90,6 +108,26 @@ export function registerLive(program: Command): void {
     .option('--json', 'print the report as JSON on stdout; progress and logs stay on stderr', false)
     .option('--skip-missing', 'exit 0 when requested models are missing (they are still listed as skipped)', false)
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
+    .option(
+      '--streams <n|auto>',
+      'N paced streams in one process, each with its own states and clip (--input: files, comma-separated, or a ' +
+        'dataset); auto: the largest N whose p99 end-to-end (early-stopping estimate) stays within a frame period ' +
+        'with no frame dropped',
+      parseStreams,
+    )
+    .option(
+      '--phase <phase>',
+      "with --streams: the streams' frames spread over the frame period, or aligned (all at once)",
+      choiceParser('--phase', PHASES),
+      'spread',
+    )
+    .option(
+      '--state <placement>',
+      'with --streams: each stream in a session of its own, or one session whose states are saved and restored per step; ' +
+        'auto measures both and takes the cheaper',
+      choiceParser('--state', ['auto', ...STATE_PLACEMENTS] as const),
+      'auto',
+    )
     .action(async (flags: LiveFlags) => {
       const out = flags.out ?? defaultReportPath('live');
       assertWritable(out);
@@ -119,6 +157,9 @@ export function registerLive(program: Command): void {
           resize: flags.resize,
           labels: flags.labels,
           cache: flags.cache,
+          streams: flags.streams,
+          phase: flags.phase,
+          state: flags.state,
           signal: controller.signal,
           progress: createProgress(flags.json, 'frames'),
           log: (line) => logLine(flags.json, line),

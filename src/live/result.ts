@@ -106,21 +106,85 @@ export const LiveRunSchema = z
   .refine((r) => r.sourceLate <= r.captured, { message: 'more late frames than frames' });
 export type LiveRun = z.infer<typeof LiveRunSchema>;
 
-export const LiveResultSchema = z.object({
-  model: ModelInfoSchema,
-  backend: z.string(),
-  runtime: RuntimeSchema,
-  /** 'file' is paced by this tool's clock; 'camera' (a V4L2 device) paces itself. */
-  source: z.enum(['file', 'camera']),
-  /** The rate the model was trained for; frames sample the video at this rate. */
-  modelFps: z.number().positive(),
-  loadMs: Ms,
-  firstInferenceMs: Ms,
-  warmupFrames: Count,
-  /** Names of the classes that appear in the top-1 timelines, by class index. */
-  labels: z.record(z.string(), z.string()),
-  /** Repeated runs, each a fresh stream from zero state in this process: compare's unit. */
-  runs: z.array(LiveRunSchema).min(1),
-  warnings: z.array(z.string()),
+const PerStreamSchema = z.object({
+  captured: Count,
+  processed: Count,
+  dropped: Count,
+  e2eP50Ms: Ms.nullable(),
+  e2eP99Ms: Ms.nullable(),
 });
+
+/** One step of `--streams`: N streams served together for a while, and whether they kept up. */
+export const CapacityStepSchema = z
+  .object({
+    streams: z.number().int().positive(),
+    /** How the search chose this N; 'fixed' for `--streams N`. */
+    search: z.enum(['fixed', 'grow', 'bisect', 'confirm']),
+    /** No frame dropped or left waiting, and the early-stopping p99 end-to-end at or under one frame period. */
+    pass: z.boolean(),
+    why: z.string().nullable(),
+    wallMs: Ms,
+    captured: Count,
+    processed: Count,
+    dropped: Count,
+    unprocessed: Count,
+    /** LoadGen's early-stopping estimate of p99 end-to-end at 99 % confidence; null below the frames it needs. */
+    p99EstimateMs: Ms.nullable(),
+    e2eMs: PercentilesSchema.nullable(),
+    queueMs: PercentilesSchema.nullable(),
+    stepMs: PercentilesSchema.nullable(),
+    /** step() with the stream's states moved in and out: what a frame costs the process. */
+    serviceMs: PercentilesSchema.nullable(),
+    cpuUtilisation: z.number().nonnegative(),
+    perStream: z.array(PerStreamSchema),
+  })
+  .refine((s) => s.captured === s.processed + s.dropped + s.unprocessed, {
+    message: 'captured differs from processed + dropped + unprocessed',
+  })
+  .refine((s) => s.perStream.length === s.streams, { message: 'one entry per stream' });
+export type CapacityStep = z.infer<typeof CapacityStepSchema>;
+
+/** `live --streams`: how many paced streams one process serves (schema 5 on). */
+export const CapacitySchema = z.object({
+  fps: z.number().positive(),
+  phase: z.enum(['spread', 'aligned']),
+  policy: LivePolicySchema,
+  /** Where each stream's states live between its steps, and each placement's service time at two streams. */
+  placement: z.object({
+    chosen: z.enum(['sessions', 'save-restore']),
+    /** True when both were measured and the cheaper chosen; false when --state named one. */
+    measured: z.boolean(),
+    serviceMs: z.record(z.string(), Ms),
+  }),
+  memoryPerStreamMB: z.number().nonnegative(),
+  /** Frame period over the service time: what a bench p50 alone would promise. */
+  naiveStreams: Count,
+  /** `--streams auto`: the largest N that passed every confirmation run (0: not even one); null for a fixed N. */
+  maxStreams: Count.nullable(),
+  /** The decoder's CPU per stream-second of this input, and the streams left if it shared the core. */
+  decoder: z.object({ cpuPerStreamSecond: z.number().nonnegative(), streamsIfSharedCore: Count.nullable() }).nullable(),
+  steps: z.array(CapacityStepSchema).min(1),
+});
+export type Capacity = z.infer<typeof CapacitySchema>;
+
+export const LiveResultSchema = z
+  .object({
+    model: ModelInfoSchema,
+    backend: z.string(),
+    runtime: RuntimeSchema,
+    /** 'file' is paced by this tool's clock; 'camera' (a V4L2 device) paces itself. */
+    source: z.enum(['file', 'camera']),
+    /** The rate the model was trained for; frames sample the video at this rate. */
+    modelFps: z.number().positive(),
+    loadMs: Ms,
+    firstInferenceMs: Ms,
+    warmupFrames: Count,
+    /** Names of the classes that appear in the top-1 timelines, by class index. */
+    labels: z.record(z.string(), z.string()),
+    /** Repeated runs, each a fresh stream from zero state in this process: compare's unit (none with --streams). */
+    runs: z.array(LiveRunSchema),
+    capacity: CapacitySchema.optional(),
+    warnings: z.array(z.string()),
+  })
+  .refine((r) => r.runs.length > 0 || r.capacity !== undefined, { message: 'a live result has runs or a capacity' });
 export type LiveResult = z.infer<typeof LiveResultSchema>;

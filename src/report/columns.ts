@@ -1,5 +1,5 @@
 import type { AccuracyRun, BenchResult, ParityPair, Reference } from '../core/results.js';
-import type { LiveResult, LiveRun } from '../live/result.js';
+import type { Capacity, CapacityStep, LiveResult, LiveRun } from '../live/result.js';
 import { pairPasses } from '../metrics/parity.js';
 import { median } from '../metrics/stats.js';
 import { fmt, interval, pct, percentFigure, range } from './format.js';
@@ -297,6 +297,46 @@ export function liveColumns(swept: boolean): Column<LiveResult>[] {
         const s = r.runs[0]?.settled;
         return s ? `${r.labels[s.top1] ?? `class_${s.top1}`} @ ${fmt(s.atMs / 1000, 1)} s` : '–';
       },
+    },
+  ];
+}
+
+type CapacityRow = LiveResult & { capacity: Capacity };
+
+/** The step a capacity row is read at: the last passing step at the found N, else its last step. */
+export function capacityStep(r: CapacityRow): CapacityStep {
+  const steps = r.capacity.steps;
+  const n = r.capacity.maxStreams;
+  return [...steps].reverse().find((s) => s.pass && s.streams === n) ?? steps[steps.length - 1]!;
+}
+
+function streamsCell(r: CapacityRow): string {
+  const c = r.capacity;
+  if (c.maxStreams !== null) return String(c.maxStreams);
+  const passed = c.steps.filter((s) => s.pass).length;
+  return `${c.steps[0]!.streams} (${passed}/${c.steps.length} pass)`;
+}
+
+/** `live --streams`: one row per (model, backend), read at the found (or given) number of streams. */
+export function capacityColumns(): Column<CapacityRow>[] {
+  return [
+    { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
+    { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
+    { id: 'state', header: 'states', text: true, cell: (r) => r.capacity.placement.chosen },
+    { id: 'streams', header: 'streams', cell: streamsCell },
+    { id: 'naive', header: 'naive', cell: (r) => String(r.capacity.naiveStreams) },
+    { id: 'p99est', header: 'p99 est', cell: (r) => fmt(capacityStep(r).p99EstimateMs, 1) },
+    { id: 'e2eP50', header: 'e2e p50', cell: (r) => fmt(capacityStep(r).e2eMs?.p50 ?? null, 1) },
+    { id: 'service', header: 'ms/frame', cell: (r) => fmt(capacityStep(r).serviceMs?.p50 ?? null, 2) },
+    { id: 'memory', header: 'MB/stream', cell: (r) => fmt(r.capacity.memoryPerStreamMB, 1) },
+    { id: 'cpu', header: 'CPU', cell: (r) => pct(capacityStep(r).cpuUtilisation, 0) },
+    {
+      id: 'decoder',
+      header: 'with decode',
+      cell: (r) =>
+        (r.capacity.decoder?.streamsIfSharedCore ?? null) === null
+          ? '–'
+          : String(r.capacity.decoder!.streamsIfSharedCore),
     },
   ];
 }

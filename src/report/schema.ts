@@ -137,6 +137,9 @@ export const LiveConfigSchema = z.object({
   runs: z.number().int().positive(),
   warmup: z.number().int().nonnegative(),
   resize: ResizeModeSchema,
+  /** `--streams` (schema 5 on): N paced streams in one process, or 'auto' for the largest N that keeps up. */
+  streams: z.union([z.number().int().positive(), z.literal('auto')]).optional(),
+  phase: z.enum(['spread', 'aligned']).optional(),
 });
 export type LiveConfig = z.infer<typeof LiveConfigSchema>;
 
@@ -151,7 +154,10 @@ export const LiveReportSchema = z
   })
   .refine(
     (r) =>
-      r.interrupted || r.results.every((x) => x.runs.length === r.config.runs && !x.runs.some((y) => y.interrupted)),
+      r.interrupted ||
+      r.results.every((x) =>
+        x.capacity ? x.runs.length === 0 : x.runs.length === r.config.runs && !x.runs.some((y) => y.interrupted),
+      ),
     {
       message: 'a report that was not interrupted lacks runs, or holds an interrupted one',
     },

@@ -1,7 +1,14 @@
 import type { Agreement, BenchResult, Decoding, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
 import type { LiveResult, LiveRun, SweepPoint } from '../live/result.js';
 import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
-import { accuracyColumnsOn, benchColumns, liveColumns, parityColumns, type Column } from './columns.js';
+import {
+  accuracyColumnsOn,
+  benchColumns,
+  capacityColumns,
+  liveColumns,
+  parityColumns,
+  type Column,
+} from './columns.js';
 import { DETECTABLE_CAP } from '../metrics/detectable.js';
 import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
@@ -283,7 +290,38 @@ const LIVE_LEGEND = `${[
   'figures are medians over runs',
 ].join('; ')}.`;
 
+/** What the capacity table's columns mean. */
+const CAPACITY_LEGEND = `${[
+  'streams = the most that kept up (--streams auto: confirmed in repeated runs), or N and how many runs passed',
+  'naive = frame period / ms per frame',
+  'p99 est = early-stopping estimate of p99 end-to-end at 99 % confidence (ms)',
+  'ms/frame = step() with the stream states moved in and out',
+  'with decode = streams left if decoding shared the core',
+].join('; ')}.`;
+
+/** Each search step of a capacity row, in order, for the reader who wants to see how N was found. */
+function capacitySteps(r: LiveResult): string[] {
+  const steps = r.capacity?.steps ?? [];
+  const one = (s: (typeof steps)[number]) => `${s.search} ${s.streams}: ${s.pass ? 'pass' : `fail (${s.why})`}`;
+  return steps.length ? [`steps ${r.model.id} ${r.backend}: ${steps.map(one).join(', ')}`] : [];
+}
+
+function capacityTable(report: LiveReport, opts: TableOptions): string {
+  const rows = report.results.flatMap((r) => (r.capacity ? [{ ...r, capacity: r.capacity }] : []));
+  return withNotes(
+    opts,
+    renderTable(capacityColumns(), rows, opts),
+    report.interrupted ? 'INTERRUPTED: stopped by a signal; the figures cover what ran before it.' : [],
+    notRunLines(report.skipped, report.failed),
+    report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
+    report.results.flatMap(capacitySteps),
+    `${report.config.input}: ${report.config.streams} stream(s), ${report.config.phase ?? 'spread'} phases, policy ${report.config.policy}.`,
+    CAPACITY_LEGEND,
+  );
+}
+
 export function liveTable(report: LiveReport, opts: TableOptions = {}): string {
+  if (report.config.streams !== undefined) return capacityTable(report, opts);
   const sweeps = report.results.flatMap((r) =>
     r.runs.flatMap((run, i) => (run.sweep ? [sweepLine(r, run, i, run.sweep)] : [])),
   );

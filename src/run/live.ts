@@ -8,6 +8,14 @@ import { UserError } from '../util/errors.js';
 import { dataDir } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
 import { probeVideo } from '../video/probe.js';
+import { capacityResult } from '../live/capacity.js';
+import type { StatePlacement } from '../live/stream-states.js';
+import type { Phase } from '../live/streams.js';
+import type { ResolvedModel } from '../models/resolve.js';
+import { decodeFrames } from '../video/decode.js';
+import { decoderCpuPerSecond } from '../video/ffmpeg.js';
+import { collect } from '../video/frames.js';
+import { loadRequestedDataset } from './accuracy.js';
 import { reportHeader } from './environment.js';
 import { runPairs } from './plan.js';
 import { resolveRequested } from './requested.js';
@@ -28,6 +36,10 @@ export interface LiveRequest {
   resize: ResizeMode;
   labels?: string;
   cache?: boolean;
+  /** `--streams`: N paced streams in one process, or the largest N that keeps up ('auto'). */
+  streams?: number | 'auto';
+  phase?: Phase;
+  state?: StatePlacement | 'auto';
   /** Aborting stops the run in progress (its source and decoder) and skips the rest; the report says so. */
   signal: AbortSignal;
   progress: Progress;
@@ -72,8 +84,98 @@ function checkInput(req: LiveRequest, input: string): number | null {
   return null;
 }
 
+/** Frames of all clips held for a multi-stream run; each clip gets its share, looped by its streams. */
+const MAX_STREAM_FRAMES = 600;
+
+/** The clips N streams play: several files (comma-separated) or a dataset; never a camera. */
+async function streamClips(req: LiveRequest): Promise<string[]> {
+  if (isCamera(req.input))
+    throw new UserError('--streams runs several streams from decoded clips: a camera is one stream (drop --streams)');
+  const files = req.input.split(',').map((f) => resolveInput(f.trim()));
+  if (files.length > 1 || fs.existsSync(files[0]!)) {
+    for (const f of files) if (!fs.existsSync(f)) throw new UserError(`--input ${f} does not exist`);
+    return files;
+  }
+  const { ds } = await loadRequestedDataset({ dataset: req.input });
+  return ds.clips.map((c) => c.file);
+}
+
+/** `live --streams`: each pair's capacity; the clips are decoded once per resolution, before any step. */
+async function streamsReport(req: LiveRequest, streams: number | 'auto'): Promise<LiveReport> {
+  const header = reportHeader();
+  if (req.fps === 'auto')
+    throw new UserError("--fps auto finds one stream's rate; --streams counts streams at one rate: use one of them");
+  const files = await streamClips(req);
+  const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads, {
+    labelsFile: req.labels,
+  });
+  const decoded = new Map<string, { clips: Float32Array[][]; decoderCpu: number }>();
+  const clipsFor = async (model: ResolvedModel) => {
+    const key = `${model.signature.height}@${model.fps}`;
+    const known = decoded.get(key);
+    if (known) return known;
+    const spec = { size: model.signature.height, fps: model.fps, resize: req.resize };
+    const each = Math.max(10, Math.floor(MAX_STREAM_FRAMES / files.length));
+    const clips = await Promise.all(files.map((f) => collect(decodeFrames(f, { ...spec, maxFrames: each }))));
+    const empty = files.find((_, i) => clips[i]!.length === 0);
+    if (empty) throw new UserError(`video ${empty} gives no frame at ${model.fps} fps`);
+    const seconds = probeVideo(files[0]!).durationS;
+    const entry = { clips, decoderCpu: decoderCpuPerSecond(files[0]!, spec, seconds) };
+    decoded.set(key, entry);
+    return entry;
+  };
+  const outcome = await runPairs(models, backends, req.progress, async (model, backend) => {
+    if (req.signal.aborted) return null;
+    const { clips, decoderCpu } = await clipsFor(model);
+    return capacityResult(backend, model, {
+      streams,
+      fps: typeof req.fps === 'number' ? req.fps : model.fps,
+      phase: req.phase ?? 'spread',
+      policy: req.policy,
+      placement: req.state ?? 'auto',
+      durationMs: (req.durationS ?? DEFAULT_STEP_S) * 1000,
+      runs: streams === 'auto' ? CONFIRM_RUNS : req.runs,
+      clips,
+      decoderCpuPerSecond: decoderCpu,
+      load: { threads: req.threads, cache: req.cache },
+      warmup: req.warmup,
+      signal: req.signal,
+      log: req.log,
+    });
+  });
+  return validateReport({
+    ...header,
+    kind: 'live',
+    config: {
+      models: req.models,
+      backends: req.backends,
+      threads: req.threads,
+      input: req.input,
+      fps: req.fps ?? null,
+      policy: req.policy,
+      durationS: req.durationS ?? null,
+      loop: req.loop,
+      runs: req.runs,
+      warmup: req.warmup,
+      resize: req.resize,
+      streams,
+      phase: req.phase ?? 'spread',
+    },
+    results: outcome.results.filter((r): r is LiveResult => r !== null),
+    skipped,
+    failed: outcome.failed,
+    interrupted: req.signal.aborted,
+  }) as LiveReport;
+}
+
+/** A step of --streams lasts at least this long by default (and until it has the frames a p99 claim needs). */
+const DEFAULT_STEP_S = 10;
+/** Runs that confirm the N `--streams auto` found, as LoadGen's peak finding confirms its answer. */
+const CONFIRM_RUNS = 5;
+
 /** Every requested (model, backend) pair streamed live; unavailable models and failed pairs become entries. */
 export async function liveReport(req: LiveRequest): Promise<LiveReport> {
+  if (req.streams !== undefined) return streamsReport(req, req.streams);
   const header = reportHeader();
   const input = resolveInput(req.input);
   const clipS = checkInput(req, input);

@@ -37,6 +37,13 @@ function unrunnable(p: string): string | undefined {
   return undefined;
 }
 
+/** How each platform installs it. */
+const FFMPEG_PACKAGES = [
+  'Debian/Ubuntu: apt-get install ffmpeg',
+  'macOS: brew install ffmpeg',
+  'Windows: winget install ffmpeg',
+].join('; ');
+
 /**
  * Checked up front so that a bad override fails with its own reason, before
  * a spawn error can be buried under the exit status that follows it.
@@ -55,10 +62,10 @@ function tool(name: 'ffmpeg' | 'ffprobe', envVar: string): string {
     if (!unrunnable(sibling)) return sibling;
   }
   const found = which(name);
-  if (!found)
-    throw new UserError(
-      `${name} not found on PATH; clips need it: install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg) or set ${envVar}`,
-    );
+  if (!found) {
+    const install = `install ffmpeg (${FFMPEG_PACKAGES}) or set ${envVar}`;
+    throw new UserError(`${name} not found on PATH; clips need it: ${install}`);
+  }
   return found;
 }
 
@@ -121,3 +128,18 @@ export function decodeArgs(file: string, spec: DecodeSpec): string[] {
     'pipe:1',
   ];
 }
+
+/**
+ * The decoder's own CPU cost for a clip at a spec: ffmpeg decodes and converts it to nothing with -benchmark,
+ * which prints the CPU time it used. Seconds of CPU per second of video, so a stream's share of a core is
+ * known apart from inference (frames are decoded before a multi-stream run).
+ */
+export function decoderCpuPerSecond(file: string, spec: DecodeSpec, videoSeconds: number): number {
+  const args = [...decodeArgs(file, spec).slice(0, -3), '-benchmark', '-f', 'null', '-'];
+  const r = spawnSync(ffmpegPath(), args, { encoding: 'utf8' });
+  const m = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(r.stderr ?? '');
+  if (r.status !== 0 || !m) throw new UserError(`ffmpeg could not time decoding ${file}: ${lastLine(r.stderr ?? '')}`);
+  return (Number(m[1]) + Number(m[2])) / Math.max(videoSeconds, 1e-3);
+}
+
+const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
