@@ -9,6 +9,8 @@ import { resolveModel } from '../src/models/resolve.js';
 import { StreamStepper } from '../src/stream/stream.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
+import { compareReports } from '../src/report/compare.js';
+import { renderHtml } from '../src/report/html.js';
 import { readReport } from '../src/report/schema.js';
 import { ARM_WRESTLING, cli, clip, isOneLineError } from './helpers.js';
 
@@ -182,25 +184,46 @@ test.serial('live --streams: bad input in one line, exit 2', (t) => {
   }
 });
 
-test.serial('live --streams 2 on two clips: a capacity row, validated, with the steps and the table', (t) => {
-  const out = path.join(os.tmpdir(), `movinet-streams-${process.pid}.json`);
-  const input = `${ARM_WRESTLING},${clip('tai_chi__mmskeleton-ta_chi.mp4')}`;
-  const r = cli([
-    ...['live', '--streams', '2', '--input', input, '--model', 'a0', '--backend', 'onnxruntime'],
-    ...['--fps', '200', '--duration', '1', '--state', 'sessions', '--out', out],
-  ]);
-  t.is(r.code, 0, r.stderr);
-  const report = readReport(out);
-  t.is(report.kind, 'live');
-  if (report.kind !== 'live') return;
-  const c = report.results[0]!.capacity!;
-  t.is(report.config.streams, 2);
-  t.like(c, { fps: 200, phase: 'spread', maxStreams: null, placement: { chosen: 'sessions', measured: false } });
-  t.is(c.steps.length, 1);
-  t.is(c.steps[0]!.perStream.length, 2);
-  t.true(c.steps[0]!.processed >= 662, 'a step lasts until a p99 claim can be made');
-  t.true(c.decoder!.cpuPerStreamSecond > 0, 'the decoder was timed');
-  t.regex(r.stdout, /a0-int8 +onnxruntime +sessions +2 \([01]\/1 pass\)/);
-  t.regex(r.stdout, /steps a0-int8 onnxruntime: fixed 2: (pass|fail)/);
-  fs.rmSync(out, { force: true });
-});
+test.serial(
+  'live --streams 2 on two clips: a capacity row, validated, with the steps, the table, compare and the page',
+  async (t) => {
+    const out = path.join(os.tmpdir(), `movinet-streams-${process.pid}.json`);
+    const input = `${ARM_WRESTLING},${clip('tai_chi__mmskeleton-ta_chi.mp4')}`;
+    const r = cli([
+      ...['live', '--streams', '2', '--input', input, '--model', 'a0', '--backend', 'onnxruntime'],
+      ...['--fps', '200', '--duration', '1', '--state', 'sessions', '--out', out],
+    ]);
+    t.is(r.code, 0, r.stderr);
+    const report = readReport(out);
+    t.is(report.kind, 'live');
+    if (report.kind !== 'live') return;
+    const c = report.results[0]!.capacity!;
+    t.is(report.config.streams, 2);
+    t.like(c, { fps: 200, phase: 'spread', maxStreams: null, placement: { chosen: 'sessions', measured: false } });
+    t.is(c.steps.length, 1);
+    t.is(c.steps[0]!.perStream.length, 2);
+    t.true(c.steps[0]!.processed >= 662, 'a step lasts until a p99 claim can be made');
+    t.true(c.decoder!.cpuPerStreamSecond > 0, 'the decoder was timed');
+    t.regex(r.stdout, /a0-int8 +onnxruntime +sessions +2 \([01]\/1 pass\)/);
+    t.regex(r.stdout, /steps a0-int8 onnxruntime: fixed 2: (pass|fail)/);
+    fs.rmSync(out, { force: true });
+
+    // compare: two --streams auto reports, the new one serving fewer streams beyond the threshold, regresses.
+    const found = (max: number) => ({
+      ...report,
+      config: { ...report.config, streams: 'auto' as const },
+      results: report.results.map((x) => ({ ...x, capacity: { ...x.capacity!, maxStreams: max } })),
+    });
+    const row = (a: number, b: number) =>
+      compareReports(found(a), found(b)).rows.find((x) => x.metric === 'max streams');
+    t.like(row(8, 6), { old: 8, new: 6, verdict: 'regression', gates: true });
+    t.like(row(20, 20), { verdict: 'unchanged' });
+    t.like(row(20, 24), { verdict: 'improvement' });
+
+    // The page: its own section, the table, and p99 against streams with the frame period drawn.
+    const html = await renderHtml([report]);
+    t.regex(html, /<h2[^>]*>Streams per core<\/h2>/);
+    t.regex(html, /the dashed line is the frame period \(5 ms\)/);
+    t.notRegex(html, /<h2[^>]*>Live streams<\/h2>/, 'not drawn again as a live run');
+  },
+);

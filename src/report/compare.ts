@@ -21,6 +21,7 @@ import {
   NOT_MEANINGFUL,
 } from './columns.js';
 import { emulation, isEmulated, machineLabel, pairMachine, sameMachine } from './machines.js';
+import { fmt } from './format.js';
 import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
 
 export interface CompareOptions {
@@ -492,8 +493,35 @@ function liveRow(
  * dropped, run by run; a sweep (--fps auto) gates on the max sustainable fps,
  * since its p99 and drops come from whichever rate was highest.
  */
+/**
+ * `live --streams auto` on both sides: fewer streams is a regression. A capacity is not one sample but the
+ * largest N that passed every confirmation run, so the noise guard is the confirmation and the threshold: a
+ * change within the threshold reads unchanged.
+ */
+function capacityRow(o: LiveResult, n: LiveResult, threshold: number): ComparisonRow {
+  const [om, nm] = [o.capacity?.maxStreams ?? null, n.capacity?.maxStreams ?? null];
+  const change = om === null || nm === null || om === 0 ? null : nm / om - 1;
+  const confirms = (r: LiveResult) => r.capacity?.steps.filter((s) => s.search === 'confirm').length ?? 0;
+  const base = {
+    ...keysOf(o),
+    metric: 'max streams',
+    old: om,
+    new: nm,
+    shown: [fmt(om, 0), fmt(nm, 0)] as [string, string],
+    change,
+    changeKind: 'relative' as const,
+    pValue: null,
+    test: `confirmed N, ${confirms(o)} vs ${confirms(n)} confirmation runs`,
+    gates: true,
+  };
+  if (change === null) return { ...base, verdict: 'inconclusive', note: 'a side has no capacity found' };
+  const verdict: Verdict = change < -threshold ? 'regression' : change > threshold ? 'improvement' : 'unchanged';
+  return { ...base, verdict };
+}
+
 function compareLive(a: LiveReport, b: LiveReport, opts: CompareOptions): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
+  const capacity = a.config.streams === 'auto' && b.config.streams === 'auto';
   const swept = a.config.fps === 'auto' && b.config.fps === 'auto';
   const columns = liveColumns(swept);
   const [p99, drops, maxFps] = [
@@ -511,7 +539,8 @@ function compareLive(a: LiveReport, b: LiveReport, opts: CompareOptions): Compar
       rows.push(absentRow(swept ? maxFps : p99, o, keysOf(o), 'old'));
       continue;
     }
-    if (swept) rows.push(liveRow(maxFps, o, n, 'lower', threshold, 'relative', opts));
+    if (capacity) rows.push(capacityRow(o, n, threshold));
+    else if (swept) rows.push(liveRow(maxFps, o, n, 'lower', threshold, 'relative', opts));
     else {
       rows.push(liveRow(p99, o, n, 'higher', threshold, 'relative', opts));
       rows.push(liveRow(drops, o, n, 'higher', 0, 'points', opts));

@@ -1,4 +1,5 @@
 import { baselineSection } from './html/baseline.js';
+import { capacitySection } from './html/capacity.js';
 import { latencyChartsSection } from './html/latency.js';
 import { liveSection } from './html/live.js';
 import { buildContext, renderPage, type Section } from './html/page.js';
@@ -33,6 +34,7 @@ export const SECTIONS: readonly Section[] = [
   accuracySection,
   paritySection,
   liveSection,
+  capacitySection,
 ];
 
 export async function renderHtml(reports: Report[], opts: { baseline?: Report } = {}): Promise<string> {

@@ -366,7 +366,8 @@ async function liveReportHtml(ctx: PageContext, report: LiveReport, many: boolea
 
 /** Every live report given, in order. */
 export const liveSection: Section = async (ctx) => {
-  const live = ctx.reports.filter((r): r is LiveReport => r.kind === 'live');
+  // A report of --streams has its own section (html/capacity.ts).
+  const live = ctx.reports.filter((r): r is LiveReport => r.kind === 'live' && r.config.streams === undefined);
   if (live.length === 0) return null;
   const parts = await Promise.all(live.map((r) => liveReportHtml(ctx, r, live.length > 1)));
   return section('live', 'Live streams', parts.join('\n'));
