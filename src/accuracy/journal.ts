@@ -38,6 +38,7 @@ const FORMAT = 'movinet-bench accuracy journal 1';
 
 const labelsHash = (m: ResolvedModel) => sha256Bytes(new TextEncoder().encode((m.labels ?? []).join('\n')));
 const runtimeId = (r: RuntimeInfo): RuntimeId => ({ package: r.package, version: r.version, build: r.build });
+const runtimeText = (r: RuntimeId) => `${r.package} ${r.version} (${r.build})`;
 
 export class Journal {
   private readonly lines = new Map<string, Line>();
@@ -118,7 +119,7 @@ export class Journal {
       const was = l.runtimes[backend];
       if (was && JSON.stringify(was) !== JSON.stringify(now))
         throw new UserError(
-          `--resume: ${this.file} has ${backend} as ${was.package} ${was.version} (${was.build}), this run ${now.package} ${now.version} (${now.build})`,
+          `--resume: ${this.file} has ${backend} as ${runtimeText(was)}, this run ${runtimeText(now)}`,
         );
     }
   }

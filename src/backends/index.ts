@@ -55,8 +55,7 @@ export function checkThreads(backend: Backend, threads: number): void {
       : backend.maxThreads === 1
         ? ' in Node (its multi-threaded WASM build needs browser Workers)'
         : ` on this ${backend.maxThreads}-core machine`;
-    throw new UserError(
-      `backend ${backend.name} runs on at most ${backend.maxThreads} thread${backend.maxThreads > 1 ? 's' : ''}${why}; --threads ${threads} is not possible`,
-    );
+    const most = `${backend.maxThreads} thread${backend.maxThreads > 1 ? 's' : ''}`;
+    throw new UserError(`backend ${backend.name} runs on at most ${most}${why}; --threads ${threads} is not possible`);
   }
 }

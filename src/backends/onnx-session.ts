@@ -65,6 +65,7 @@ export function onnxSessionOptions(
   // Level-1 fusions fold the exact mode's requantization Mul into the Conv weights, which makes the
   // integer accumulation inexact; that mode therefore runs the graph as written.
   const optimization = precision === 'int8-exact' ? 'disabled' : 'all';
+  const threading = `intraOpNumThreads=${threads}, interOpNumThreads=${threads}, executionMode=sequential`;
   return {
     options: {
       intraOpNumThreads: threads,
@@ -73,7 +74,7 @@ export function onnxSessionOptions(
       graphOptimizationLevel: optimization,
       logSeverityLevel: 3,
     },
-    enforcement: `intraOpNumThreads=${threads}, interOpNumThreads=${threads}, executionMode=sequential, graph optimization ${optimization}`,
+    enforcement: `${threading}, graph optimization ${optimization}`,
   };
 }
 

@@ -18,10 +18,10 @@ async function loadWeb(threads: number): Promise<OrtWeb> {
     return ort;
   })();
   const ort = await loaded;
-  if (ort.env.wasm.numThreads !== threads)
-    throw new Error(
-      `onnxruntime-web started with ${String(ort.env.wasm.numThreads)} threads in this process; ${threads} is not possible now`,
-    );
+  if (ort.env.wasm.numThreads !== threads) {
+    const started = `onnxruntime-web started with ${String(ort.env.wasm.numThreads)} threads in this process`;
+    throw new Error(`${started}; ${threads} is not possible now`);
+  }
   return ort;
 }
 
@@ -39,16 +39,23 @@ export const WEB: OrtPackage = {
     "onnxruntime-web writes its enableProfiling trace into the WASM module's in-memory file system and returns no data",
 };
 
+/** The page's thread settings: one thread starts no worker, more start pthread workers. */
+function pageEnforcement(threads: number): string {
+  const wasm =
+    threads === 1
+      ? 'env.wasm.numThreads=1 (no worker started: the SIMD build runs on the page thread alone)'
+      : `env.wasm.numThreads=${threads} (pthread workers, SharedArrayBuffer)`;
+  const session = threads === 1 ? ['intraOpNumThreads=1', 'interOpNumThreads=1'] : [`intraOpNumThreads=${threads}`];
+  return [wasm, ...session, 'executionMode=sequential'].join(', ');
+}
+
 /** The same converted graphs on onnxruntime's WASM build (single-thread SIMD) in Node: what native buys. */
 const WEB_PLACEMENT: OnnxPlacement = {
   probe: 'onnxruntime-web',
   browser: {
     page: {
       glue: /\/(ort-wasm[a-z.-]*\.wasm)$/,
-      enforcement: (threads) =>
-        threads === 1
-          ? 'env.wasm.numThreads=1 (no worker started: the SIMD build runs on the page thread alone), intraOpNumThreads=1, interOpNumThreads=1, executionMode=sequential'
-          : `env.wasm.numThreads=${threads} (pthread workers, SharedArrayBuffer), intraOpNumThreads=${threads}, executionMode=sequential`,
+      enforcement: pageEnforcement,
     },
   },
 };

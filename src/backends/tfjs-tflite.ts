@@ -26,6 +26,23 @@ function loadModule(): Promise<TfliteModule> {
   return modulePromise;
 }
 
+const SINGLE_THREAD_BUILD = 'single-thread SIMD WASM build';
+
+/** The page's thread settings: at one thread the page server hands over the single-thread build. */
+function pageEnforcement(threads: number): string {
+  const build =
+    threads === 1
+      ? `${SINGLE_THREAD_BUILD} (the page server answers its request for the pthread build with it)`
+      : 'pthread SIMD WASM build (Web Workers, SharedArrayBuffer)';
+  return `${build} + numThreads=${threads}`;
+}
+
+/** In Node only the single-thread build is ever loaded, and its one thread is passed on. */
+const NODE_ENFORCEMENT = [
+  `${SINGLE_THREAD_BUILD} (the pthread build is never loaded)`,
+  'numThreads=1 passed to the interpreter and XNNPACK',
+].join(' + ');
+
 type RunnerOptions = { numThreads: number; enableProfiling?: boolean; maxProfilingBufferEntries?: number };
 
 /** A TFLite interpreter on these bytes; the one way this package is loaded, queued so loads never overlap. */
@@ -46,10 +63,7 @@ export const tfjsTfliteBackend: Backend = {
     browser: {
       page: {
         glue: /\/(tflite_web_api_cc[a-z_]*\.js)$/,
-        enforcement: (threads) =>
-          threads === 1
-            ? 'single-thread SIMD WASM build (the page server answers its request for the pthread build with it) + numThreads=1'
-            : `pthread SIMD WASM build (Web Workers, SharedArrayBuffer) + numThreads=${threads}`,
+        enforcement: pageEnforcement,
         // The package asks for its pthread build whenever SharedArrayBuffer exists; at one thread it never runs.
         singleThreadFile: (f) =>
           f.replace(/_simd_threaded\.(js|wasm)$/, '_simd.$1').replace(/_threaded\.(js|wasm)$/, '.$1'),
@@ -70,8 +84,7 @@ export const tfjsTfliteBackend: Backend = {
     const runner = await loadTfliteRunner(bytes, { numThreads: opts.threads, ...(opts.profile ? profiling : {}) });
     const threads = {
       requested: opts.threads,
-      enforcement:
-        'single-thread SIMD WASM build (the pthread build is never loaded) + numThreads=1 passed to the interpreter and XNNPACK',
+      enforcement: NODE_ENFORCEMENT,
     };
     const runtime = {
       package: PACKAGE,

@@ -134,10 +134,10 @@ async function fetchLibrary(): Promise<NativeLibrary> {
   removeQuietly(target);
   const url = registryUrl();
   const { package: name, version } = NATIVE_TFLITE_SOURCE;
-  if (isOffline())
-    throw new RuntimeUnavailable(
-      `the native TFLite library is not in the cache (${target}) and the run is offline, so ${name}@${version} was not fetched from ${url}`,
-    );
+  if (isOffline()) {
+    const offline = `the native TFLite library is not in the cache (${target}) and the run is offline`;
+    throw new RuntimeUnavailable(`${offline}, so ${name}@${version} was not fetched from ${url}`);
+  }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   // Per process: shards starting together on one shared cache each fetch their own copy.
   const tarball = path.join(path.dirname(target), `.${name}-${version}.${process.pid}-${Date.now()}.tgz`);
@@ -163,8 +163,7 @@ async function fetchLibrary(): Promise<NativeLibrary> {
     removeQuietly(target);
     throw new RuntimeUnavailable(`${f.dir}/${f.file} from ${name}@${version} has sha256 ${got}, expected ${f.sha256}`);
   }
-  downloadLog(
-    `fetched the native TFLite ${NATIVE_TFLITE_SOURCE.tfliteVersion} library (${f.dir}, ${formatBytes(fs.statSync(target).size)}) into ${target}`,
-  );
+  const library = `native TFLite ${NATIVE_TFLITE_SOURCE.tfliteVersion} library`;
+  downloadLog(`fetched the ${library} (${f.dir}, ${formatBytes(fs.statSync(target).size)}) into ${target}`);
   return describe(f, target);
 }

@@ -28,7 +28,8 @@ export function combineProcesses(parts: readonly BenchResult[], percentiles: rea
   const processes = parts.flatMap((p) => p.processes);
   const repeatP50Ms = parts.flatMap((p) => p.repeatP50Ms);
   const stats = latencyStats(samplesMs, percentiles);
-  // The processes ran the same runtime; one whose process held something else (telemetry, extra threads) stands for all.
+  // The processes ran the same runtime; one whose process held something else (telemetry, extra threads)
+  // stands for all.
   const runtime = parts.find((p) => runtimeWarnings(p.runtime).length > 0)?.runtime ?? first.runtime;
   const overheads = parts.map((p) => p.overhead);
   const overhead = overheads.every((o) => o !== null)

@@ -176,7 +176,10 @@ export function tfliteConvProbe(spec: ConvProbeSpec, dtype: ProbeDtype, io: Tfli
 
 // ---- ONNX ----
 
-/** One node, NCHW: QLinearConv (int8 in, out and weights, per-channel weight scales, int32 bias) or Conv. Input 'x', output 'y'. */
+/**
+ * One node, NCHW: QLinearConv (int8 in, out and weights, per-channel weight scales, int32 bias) or Conv.
+ * Input 'x', output 'y'.
+ */
 export function onnxConvProbe(spec: ConvProbeSpec, dtype: ProbeDtype): Uint8Array {
   const { size: n, inChannels: cin, outChannels: cout } = spec.shape;
   const g = new OnnxGraphBuilder();

@@ -167,7 +167,10 @@ async function onnxProbe(
   };
 }
 
-/** As the onnxruntime backend sets a session up: its package's loader, threads pinned, sequential, all optimizations. */
+/**
+ * As the onnxruntime backend sets a session up: its package's loader, threads pinned, sequential, all
+ * optimizations.
+ */
 export const onnxRuntimeProbe = (spec: ConvProbeSpec, dtype: ProbeDtype, threads: number): Promise<ProbeSession> =>
   onnxProbe(NODE, spec, dtype, threads);
 

@@ -140,6 +140,7 @@ export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promis
   const fp32 = await probeDtype(runtime, 'fp32', shape, opts.threads, ms);
   const stats = (times: number[]) => ({ best: Math.min(...times), median: median(times) ?? NaN });
   const callMs = { int8: stats(int8.times), fp32: stats(fp32.times) };
+  const schedule = `${WARMUP_CALLS} warm-up calls, then calls for ${ms} ms (at least ${MIN_CALLS}) per dtype`;
   return {
     runtime,
     threads: opts.threads,
@@ -151,7 +152,7 @@ export async function probePeak(runtime: PeakRuntime, opts: PeakOptions): Promis
     op: describeConv(shape),
     graphs: { int8: int8.graph, fp32: fp32.graph },
     method:
-      `${WARMUP_CALLS} warm-up calls, then calls for ${ms} ms (at least ${MIN_CALLS}) per dtype, each timed with performance.now(); ` +
+      `${schedule}, each timed with performance.now(); ` +
       'GMAC/s = MACs per call / best call time (best-of approximates the peak; the median is kept beside it)',
   };
 }

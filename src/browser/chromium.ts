@@ -49,7 +49,16 @@ export const CHROMIUM_ARGS = [
 /** Debian's package; never a browser build downloaded by a tool. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Browser rows get their own backend name, so a report (and compare, merge) can hold node and chromium rows of one runtime. */
+/** How Debian and Ubuntu install it. */
+const CHROMIUM_PACKAGES = [
+  'Debian: apt-get install chromium',
+  'Ubuntu: snap install chromium, then CHROMIUM_PATH=/snap/bin/chromium',
+].join('; ');
+
+/**
+ * Browser rows get their own backend name, so a report (and compare, merge) can hold node and chromium rows
+ * of one runtime.
+ */
 export const browserBackendName = (runtime: string) => `${runtime}@chromium`;
 
 /** A page runtime's facts, as its backend states them. */
@@ -183,10 +192,10 @@ export class ChromiumTarget {
   ) {}
 
   static async launch(): Promise<ChromiumTarget> {
-    if (!fs.existsSync(CHROMIUM_PATH))
-      throw new UserError(
-        `Chromium not found at ${CHROMIUM_PATH}; --target chromium needs it: install it (Debian: apt-get install chromium; Ubuntu: snap install chromium, then CHROMIUM_PATH=/snap/bin/chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary`,
-      );
+    if (!fs.existsSync(CHROMIUM_PATH)) {
+      const install = `install it (${CHROMIUM_PACKAGES}) or set CHROMIUM_PATH to a Chromium or Chrome binary`;
+      throw new UserError(`Chromium not found at ${CHROMIUM_PATH}; --target chromium needs it: ${install}`);
+    }
     const server = await startPageServer(await bundlePage());
     try {
       const { chromium } = await import('playwright-core');
@@ -201,7 +210,8 @@ export class ChromiumTarget {
   /** A fresh page on the server, its runtime's assets chosen for `threads`; only loopback requests leave it. */
   async openPage(bytes: Uint8Array, runtime: PageRuntime, threads: number): Promise<OpenPage> {
     this.server.setModel(bytes);
-    // One thread: the pthread build is never loaded, as in Node (tfjs-tflite asks for it whenever SharedArrayBuffer exists).
+    // One thread: the pthread build is never loaded, as in Node (tfjs-tflite asks for it whenever
+    // SharedArrayBuffer exists).
     this.server.setRewrite(threads === 1 ? (pageFacts(runtime).singleThreadFile ?? null) : null);
     const first = this.server.served.length;
     const context = await this.browser.newContext();
@@ -383,10 +393,10 @@ export function loadedBuild(runtime: PageRuntime, served: readonly string[], thr
   if (glue.length === 0) throw new Error(`${runtime}: the page loaded no WASM build (served: ${served.join(', ')})`);
   if (isOnnx(runtime)) {
     // onnxruntime-web has one pthread-capable build; each worker it starts fetches the glue again.
-    const glueFetches = served.filter((s) => /\/ort-wasm[a-z.-]*\.mjs$/.test(s)).length;
-    if (threads === 1 && glueFetches > 1)
-      throw new Error(`${runtime}: ${glueFetches - 1} worker(s) started for --threads 1`);
-    return `${glue.join(', ')} (${threads === 1 ? 'no worker threads' : `${glueFetches - 1} worker thread${glueFetches === 2 ? '' : 's'}`})`;
+    const workers = served.filter((s) => /\/ort-wasm[a-z.-]*\.mjs$/.test(s)).length - 1;
+    if (threads === 1 && workers > 0) throw new Error(`${runtime}: ${workers} worker(s) started for --threads 1`);
+    const started = threads === 1 ? 'no worker threads' : `${workers} worker thread${workers === 1 ? '' : 's'}`;
+    return `${glue.join(', ')} (${started})`;
   }
   if (threads === 1 && glue.some((g) => g.includes('threaded')))
     throw new Error(`${runtime}: a threaded build was loaded for --threads 1 (${glue.join(', ')})`);

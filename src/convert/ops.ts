@@ -45,7 +45,10 @@ function options<T extends BuiltinOptionsTable>(op: TfliteOperator, kind: new ()
   return o;
 }
 
-/** For ops whose options may be left out (then every field has its schema default); a table of another kind is refused. */
+/**
+ * For ops whose options may be left out (then every field has its schema default); a table of another kind is
+ * refused.
+ */
 function optionalOptions<T extends BuiltinOptionsTable>(op: TfliteOperator, kind: new () => T): T | undefined {
   if (!op.options) return undefined;
   const { type, table } = op.options;

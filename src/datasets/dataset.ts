@@ -7,7 +7,7 @@ import { csvEntries } from './csv.js';
 import { checkEntries, pathEntry, type Entry } from './entries.js';
 import { folderEntries } from './folder.js';
 import { readUserManifest } from './manifest.js';
-import { readSubset, subsetBase, subsetFolders, SUBSETS } from './subset.js';
+import { missingClips, readSubset, subsetBase, SUBSETS } from './subset.js';
 import type { Clip, Dataset, LoadOptions } from './types.js';
 
 export type { Clip, Dataset, LoadOptions } from './types.js';
@@ -27,13 +27,12 @@ export function loadSubset(name: string): Dataset {
     ...pathEntry(base, `entry ${i + 1}`, c.file, c.label, c.sha256),
     anywhere: false,
   }));
-  const folders = subsetFolders(name);
   const { clips } = checkEntries(entries, {
     list: `subset ${name}`,
     root: base,
     allowMissing: false,
     missingMessage: (first, count, total) =>
-      `subset ${name}: ${count} of ${total} clips missing (e.g. ${path.basename(first.name)}; looked in ${folders.data} and ${folders.cache}); ` +
+      `${missingClips(name, count, total, first.name)}; ` +
       `'movinet-bench datasets fetch ${name}' downloads them, or set MOVINET_DATA_DIR`,
   });
   return { name, source: subset.source, root: path.join(base, 'datasets', name), clips };
@@ -139,9 +138,8 @@ export function labelIndices(ds: Dataset, labels: readonly string[]): number[] {
     const i = index.get(c.label) ?? index.get(c.label.replace(/_/g, ' '));
     if (i !== undefined) return i;
     const close = [...labels].sort((a, b) => editDistance(c.label, a) - editDistance(c.label, b)).slice(0, 3);
-    throw new UserError(
-      `unknown label '${c.label}' (clip ${path.basename(c.file)}); closest model labels: ${close.map((l) => `'${l}'`).join(', ')}`,
-    );
+    const closest = close.map((l) => `'${l}'`).join(', ');
+    throw new UserError(`unknown label '${c.label}' (clip ${path.basename(c.file)}); closest model labels: ${closest}`);
   });
 }
 

@@ -13,9 +13,9 @@ import {
 } from '../util/download.js';
 import { UserError } from '../util/errors.js';
 import { cacheDir, dataDir } from '../util/paths.js';
-import { sha256File } from '../util/sha256.js';
+import { sha256File, shortHash } from '../util/sha256.js';
 import type { ProjectClipEntry } from './manifest.js';
-import { clipPath, completeIn, readSubset, subsetFolders, type Subset } from './subset.js';
+import { clipPath, completeIn, missingClips, readSubset, subsetFolders, type Subset } from './subset.js';
 
 /** Where a clip was published, as a manifest's `source` records it: `owner/repo/path/in/repo@commit`. */
 export interface ClipSource {
@@ -84,10 +84,10 @@ function copyVerified(from: string, to: string, clip: ProjectClipEntry): boolean
 function officialUrl(subset: Subset, clip: ProjectClipEntry): string | null {
   if (!clip.source) return null;
   const source = parseClipSource(clip.source);
-  if (!source)
-    throw new UserError(
-      `subset ${subset.name} manifest ${subset.source}: clip ${clip.file} has source '${clip.source}', expected owner/repo/path@commit`,
-    );
+  if (!source) {
+    const manifest = `subset ${subset.name} manifest ${subset.source}`;
+    throw new UserError(`${manifest}: clip ${clip.file} has source '${clip.source}', expected owner/repo/path@commit`);
+  }
   return clipSourceUrl(source);
 }
 
@@ -118,10 +118,12 @@ export async function fetchSubset(name: string, opts: SubsetFetchOptions = {}): 
     const clips = subset.clips.map((c): FetchedClip => {
       const file = clipPath(data, c);
       const check = opts.verifyPresent ? hashMatches(file, c) : null;
-      if (check && !check.ok)
+      if (check && !check.ok) {
+        const found = `sha256 ${shortHash(check.sha256)} (${check.bytes} bytes)`;
         throw new UserError(
-          `subset ${name}: clip ${file} has sha256 ${check.sha256.slice(0, 12)}… (${check.bytes} bytes), expected ${c.sha256.slice(0, 12)}…: corrupt or replaced`,
+          `subset ${name}: clip ${file} has ${found}, expected ${shortHash(c.sha256)}: corrupt or replaced`,
         );
+      }
       return {
         file: c.file,
         path: file,
@@ -169,24 +171,24 @@ export async function fetchSubset(name: string, opts: SubsetFetchOptions = {}): 
     todo.push(c);
   }
   if (todo.length && isOffline()) {
-    throw new UserError(
-      `subset ${name}: ${todo.length} of ${subset.clips.length} clips missing (e.g. ${path.basename(todo[0]!.file)}; looked in ${folders.data} and ${folders.cache}); ` +
-        `offline (--offline or MOVINET_OFFLINE=1), so they were not fetched; put them in ${folders.data} or run 'movinet-bench datasets fetch ${name}' with a network`,
-    );
+    const missing = missingClips(name, todo.length, subset.clips.length, todo[0]!.file);
+    const remedy = `put them in ${folders.data} or run 'movinet-bench datasets fetch ${name}' with a network`;
+    throw new UserError(`${missing}; offline (--offline or MOVINET_OFFLINE=1), so they were not fetched; ${remedy}`);
   }
   const total = todo.reduce((a, c) => a + (c.bytes ?? 0), 0);
   const bar = total > 0 ? byteProgress(`${name} (${todo.length} clips)`, total) : undefined;
   let done = 0;
   try {
     for (const c of todo) {
+      const clip = `clip ${path.basename(c.file)}`;
       const url = sourceUrl(officialUrl(subset, c), c.file);
-      if (!url)
-        throw new UserError(
-          `subset ${name}: clip ${path.basename(c.file)} is missing and the manifest records no source for it (MOVINET_MIRROR=<base URL> would supply one); put it in ${folders.data}`,
-        );
+      if (!url) {
+        const noSource = 'the manifest records no source for it (MOVINET_MIRROR=<base URL> would supply one)';
+        throw new UserError(`subset ${name}: ${clip} is missing and ${noSource}; put it in ${folders.data}`);
+      }
       try {
         const got = await download({
-          what: `clip ${path.basename(c.file)}`,
+          what: clip,
           url,
           target: clipPath(cache, c),
           sha256: c.sha256,
@@ -197,8 +199,9 @@ export async function fetchSubset(name: string, opts: SubsetFetchOptions = {}): 
         clips.push({ file: c.file, path: got.path, status: 'fetched', bytes: got.bytes, sha256: got.sha256, url });
       } catch (e) {
         if (!(e instanceof DownloadError)) throw e;
+        const failed = `downloading it from ${e.url} failed: ${e.detail}`;
         throw new UserError(
-          `subset ${name}: clip ${path.basename(c.file)} missing; downloading it from ${e.url} failed: ${e.detail}; put the clips in ${folders.data} or ${folders.cache}`,
+          `subset ${name}: ${clip} missing; ${failed}; put the clips in ${folders.data} or ${folders.cache}`,
         );
       }
     }

@@ -60,3 +60,10 @@ export function completeIn(subset: Subset, base: string): boolean {
 export function subsetFolders(name: string): { data: string; cache: string } {
   return { data: path.join(dataDir(), 'datasets', name), cache: path.join(cacheDir(), 'datasets', name) };
 }
+
+/** The start of a line saying clips of a subset are missing: how many, one of them, and where they were looked for. */
+export function missingClips(name: string, count: number, total: number, example: string): string {
+  const { data, cache } = subsetFolders(name);
+  const looked = `e.g. ${path.basename(example)}; looked in ${data} and ${cache}`;
+  return `subset ${name}: ${count} of ${total} clips missing (${looked})`;
+}

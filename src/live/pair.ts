@@ -10,7 +10,7 @@ import { decodeFrames } from '../video/decode.js';
 import { collect } from '../video/frames.js';
 import { decoderSupplier, memorySupplier, type FrameSupplier } from '../video/paced.js';
 import { syntheticFrames } from '../video/synthetic.js';
-import type { LivePolicy, LiveResult, LiveRun } from './result.js';
+import type { LivePolicy, LiveResult, LiveRun, SweepPoint } from './result.js';
 import { liveStream } from './stream.js';
 import { sweepRates } from './sweep.js';
 
@@ -45,6 +45,12 @@ export interface LivePairOptions {
 
 const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
+/** One rate an fps sweep tried, as the log reports it. */
+function trialLine(p: SweepPoint): string {
+  const held = p.sustained ? 'sustained' : 'not sustained';
+  return `${p.fps} fps ${held} (${p.dropped} dropped, p99 ${p.e2eP99Ms?.toFixed(1) ?? '–'} ms)`;
+}
+
 function durationMs(opts: LivePairOptions): number {
   if (opts.durationS !== null) return opts.durationS * 1000;
   return opts.loop || opts.source === 'camera' ? DEFAULT_OPEN_ENDED_S * 1000 : Infinity;
@@ -52,21 +58,22 @@ function durationMs(opts: LivePairOptions): number {
 
 function warnings(run: LiveRun): string[] {
   const w: string[] = [];
-  if (run.dropped)
-    w.push(
-      `${run.dropped} of ${run.captured} frames dropped (${((100 * run.dropped) / Math.max(1, run.captured)).toFixed(1)}%): the backend did not keep up with ${run.deliveryFps} fps`,
-    );
-  if (run.sourceLate)
-    w.push(
-      `the decoder handed over ${run.sourceLate} frame(s) after their capture time; their latency counts from when they arrived`,
-    );
+  if (run.dropped) {
+    const share = `${((100 * run.dropped) / Math.max(1, run.captured)).toFixed(1)}%`;
+    const dropped = `${run.dropped} of ${run.captured} frames dropped (${share})`;
+    w.push(`${dropped}: the backend did not keep up with ${run.deliveryFps} fps`);
+  }
+  if (run.sourceLate) {
+    const late = `the decoder handed over ${run.sourceLate} frame(s) after their capture time`;
+    w.push(`${late}; their latency counts from when they arrived`);
+  }
   const e2e = run.frames.e2eMs;
   const tenth = Math.max(1, Math.floor(e2e.length / 10));
   const [first, final] = [median(e2e.slice(0, tenth)), median(e2e.slice(-tenth))];
-  if (e2e.length >= 10 && first !== null && final !== null && final > 2 * first && final > 1000 / run.deliveryFps)
-    w.push(
-      `end-to-end latency grew from ${first.toFixed(1)} to ${final.toFixed(1)} ms over the run: frames arrive faster than they are processed`,
-    );
+  if (e2e.length >= 10 && first !== null && final !== null && final > 2 * first && final > 1000 / run.deliveryFps) {
+    const grew = `end-to-end latency grew from ${first.toFixed(1)} to ${final.toFixed(1)} ms over the run`;
+    w.push(`${grew}: frames arrive faster than they are processed`);
+  }
   if (run.processed > 0 && run.processed < 100 && run.sweep === null)
     w.push(`${run.processed} frames: p99 is close to the slowest frame`);
   return w;
@@ -135,10 +142,7 @@ export async function liveOne(
           modelFps: model.fps,
           frames: decoded,
           signal: opts.signal,
-          onTrial: (p) =>
-            opts.log(
-              `${label} run ${k + 1}: ${p.fps} fps ${p.sustained ? 'sustained' : 'not sustained'} (${p.dropped} dropped, p99 ${p.e2eP99Ms?.toFixed(1) ?? '–'} ms)`,
-            ),
+          onTrial: (p) => opts.log(`${label} run ${k + 1}: ${trialLine(p)}`),
         });
       } else {
         const done = k * perRun;
@@ -165,10 +169,11 @@ export async function liveOne(
     const w = [...byText].map(([x, at]) =>
       runs.length === 1 ? x : `${at.length === runs.length ? 'every run' : `run ${at.join(', ')}`}: ${x}`,
     );
-    if (cycled)
-      w.push(
-        `the clip is longer than ${MAX_DECODED_FRAMES} frames: faster than real time, only its first ones are ${opts.fps === 'auto' || opts.loop ? 'cycled' : 'played'}`,
-      );
+    if (cycled) {
+      const repeated = opts.fps === 'auto' || opts.loop ? 'cycled' : 'played';
+      const longer = `the clip is longer than ${MAX_DECODED_FRAMES} frames`;
+      w.push(`${longer}: faster than real time, only its first ones are ${repeated}`);
+    }
     return {
       model: modelInfo(model),
       backend: backend.name,

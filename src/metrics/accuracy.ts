@@ -66,7 +66,10 @@ export function runLatency(clips: readonly ClipResult[]): AccuracyRun['latency']
   return samples.length ? latencyStats(samples) : null;
 }
 
-/** For each model, each pair of backends: share of clips with the same final top-1, and of frames with the same top-1. */
+/**
+ * For each model, each pair of backends: share of clips with the same final top-1, and of frames with the same
+ * top-1.
+ */
 export function agreement(runs: readonly AccuracyRun[]): Agreement[] {
   const out: Agreement[] = [];
   for (let i = 0; i < runs.length; i++) {

@@ -24,7 +24,10 @@ export function measurementWarnings(
   return w;
 }
 
-/** What ran in the measured process beside the model: the runtime's telemetry, threads its settings do not account for. */
+/**
+ * What ran in the measured process beside the model: the runtime's telemetry, threads its settings do not
+ * account for.
+ */
 export function runtimeWarnings(runtime: Pick<Runtime, 'threads' | 'telemetry'>): string[] {
   const w: string[] = [];
   if (runtime.telemetry?.state === 'on')

@@ -145,9 +145,8 @@ async function fromSources(f: ManifestFile, sources: string[]): Promise<FetchRes
         const passedOver = [...failures].map(([u, reason]) => ({ url: u, reason }));
         for (const p of passedOver) downloadLog(`${f.what}: passed over ${p.url}: ${p.reason}`);
         const from = got.unpacked ? ` (${got.unpacked})` : '';
-        downloadLog(
-          `fetched ${f.what} from ${url}${from} into ${got.path} (${formatBytes(got.bytes)}, ${verification(f, got.sha256)})`,
-        );
+        const checked = `${formatBytes(got.bytes)}, ${verification(f, got.sha256)}`;
+        downloadLog(`fetched ${f.what} from ${url}${from} into ${got.path} (${checked})`);
         const verified = isPinned(f.pins);
         return {
           id: f.id,
@@ -201,11 +200,10 @@ async function ensureFile(f: ManifestFile): Promise<FetchResult> {
   if (loc.status === 'available') return present();
   if (loc.status === 'checksum-mismatch' && (loc.origin !== 'cache' || isOffline())) return present();
   const sources = sourcesFor(f.id, f.relative);
-  if (sources.length === 0)
-    throw new Unfetchable(
-      f,
-      `no source is listed for it (MOVINET_SOURCES=<file.json> or MOVINET_MIRROR=<base URL> would name one); ${placeHint(f.relative)}`,
-    );
+  if (sources.length === 0) {
+    const wouldName = 'MOVINET_SOURCES=<file.json> or MOVINET_MIRROR=<base URL> would name one';
+    throw new Unfetchable(f, `no source is listed for it (${wouldName}); ${placeHint(f.relative)}`);
+  }
   if (isOffline())
     throw new Unfetchable(
       f,
@@ -249,7 +247,10 @@ export async function ensureModels(refs: readonly string[]): Promise<FetchResult
   return results;
 }
 
-/** `models fetch <id>`: the model and its label file, in the cache unless already present; any failure ends the command. */
+/**
+ * `models fetch <id>`: the model and its label file, in the cache unless already present; any failure ends the
+ * command.
+ */
 export async function fetchModel(ref: string): Promise<FetchResult> {
   const spec = findModelSpec(ref);
   if (!spec) throw new UserError(`unknown model '${ref}'; fetch takes a manifest id`);

@@ -1,4 +1,4 @@
-import { gitBlobId, sha256Bytes } from '../util/sha256.js';
+import { gitBlobId, sha256Bytes, shortHash as short } from '../util/sha256.js';
 
 /**
  * What a file must be to count as the one the manifest means. Official files are pinned by sha256; public copies
@@ -19,7 +19,6 @@ export const isPinned = (pins: Pins): boolean => pins.sha256 !== null || pins.gi
 
 /** The first pin `bytes` fails, as a phrase ('sha256 1a2b…, expected 6125…'); null when every pin holds. */
 export function pinMismatch(bytes: Uint8Array, pins: Pins): string | null {
-  const short = (h: string) => `${h.slice(0, 12)}…`;
   if (pins.sha256) {
     const got = sha256Bytes(bytes);
     if (got !== pins.sha256) return `sha256 ${short(got)}, expected ${short(pins.sha256)}`;

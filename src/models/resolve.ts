@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isOffline } from '../util/download.js';
 import { ModelUnavailableError, UserError } from '../util/errors.js';
 import { cachedDataFile, dataDir, PROJECT_ROOT } from '../util/paths.js';
-import { sha256Bytes } from '../util/sha256.js';
+import { sha256Bytes, shortHash } from '../util/sha256.js';
 import { ensureArchModel } from './arch/index.js';
 import { findModelSpec, knownModelNames, loadManifest, type ModelSpec } from './manifest.js';
 import { isPinned, pinMismatch, pinsOf, type Pins } from './pins.js';
@@ -94,7 +94,9 @@ export function clearUnfetched(relative: string): void {
 
 /** Where a user can put a manifest file by hand. */
 export function placeHint(relative: string): string {
-  return `put ${path.basename(relative)} in ${path.dirname(path.join(dataDir(), relative))} or ${path.dirname(cachedDataFile(relative))}`;
+  const inData = path.dirname(path.join(dataDir(), relative));
+  const inCache = path.dirname(cachedDataFile(relative));
+  return `put ${path.basename(relative)} in ${inData} or ${inCache}`;
 }
 
 /** The part of a 'not found' line that says what fetching did or would do. */
@@ -232,9 +234,8 @@ export function resolveModel(ref: string, opts: ResolveOptions = {}): ResolvedMo
 function resolveArch(spec: ModelSpec, opts: ResolveOptions): ResolvedModel {
   const built = ensureArchModel(spec.id);
   if (spec.sha256 && built.sha256 !== spec.sha256) {
-    throw new UserError(
-      `model ${spec.id}: the generator built sha256 ${built.sha256.slice(0, 12)}…, the manifest pins ${spec.sha256.slice(0, 12)}… (the generator changed without a new version)`,
-    );
+    const pins = `the generator built sha256 ${shortHash(built.sha256)}, the manifest pins ${shortHash(spec.sha256)}`;
+    throw new UserError(`model ${spec.id}: ${pins} (the generator changed without a new version)`);
   }
   return fromManifest(spec, built.path ?? `(built in memory) ${spec.id}`, built.bytes, built.sha256, opts);
 }
@@ -252,9 +253,8 @@ export function checkStreamModel(
   const graph = parseTflite(bytes, `model ${spec.id} (${where})`);
   const signature = streamSignature(graph, `model ${spec.id}`);
   if (signature.height !== spec.resolution || signature.numClasses !== spec.numClasses) {
-    throw new UserError(
-      `model ${spec.id}: ${where} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes; the manifest says ${spec.resolution} and ${spec.numClasses}`,
-    );
+    const takes = `${where} takes ${signature.height}x${signature.width} and gives ${signature.numClasses} classes`;
+    throw new UserError(`model ${spec.id}: ${takes}; the manifest says ${spec.resolution} and ${spec.numClasses}`);
   }
   return { graph, signature };
 }
@@ -326,8 +326,7 @@ export function className(model: Pick<ResolvedModel, 'labels'>, index: number): 
 /** Commands whose output is a prediction refuse models whose weights are generated: their labels mean nothing. */
 export function refuseArchitectureOnly(model: Pick<ResolvedModel, 'id' | 'spec'>, command: string): void {
   if (model.spec?.source === 'arch') {
-    throw new UserError(
-      `model ${model.id} is architecture only (generated weights): its predictions mean nothing, so ${command} refuses it; use it with bench or parity`,
-    );
+    const meaningless = 'architecture only (generated weights): its predictions mean nothing';
+    throw new UserError(`model ${model.id} is ${meaningless}, so ${command} refuses it; use it with bench or parity`);
   }
 }

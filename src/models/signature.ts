@@ -84,9 +84,8 @@ export function pairStreamTensors(
     inputs.find((t) => t.name === 'image') ??
     onlyOne(inputs.filter(isFrame), `${label}: no unique [1,1,H,W,3] float32 image input`);
   if (!isFrame(image)) {
-    throw new UserError(
-      `${label}: input '${image.name}' has shape [${image.shape}] ${image.dtype}; a stream model takes one frame [1,1,H,W,3] float32`,
-    );
+    const found = `input '${image.name}' has shape [${image.shape}] ${image.dtype}`;
+    throw new UserError(`${label}: ${found}; a stream model takes one frame [1,1,H,W,3] float32`);
   }
   const logits =
     outputs.find((t) => t.name === 'logits') ??
@@ -115,9 +114,9 @@ export function pairStreamTensors(
   const unmatched = outputs.filter((o) => o !== logits && !inputs.some((i) => i.name === o.name));
   for (const o of unmatched) problems.push(`output '${o.name}' is neither logits nor a state`);
   if (problems.length) {
-    throw new UserError(
-      `${label}: inputs and outputs do not form a stream signature: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`,
-    );
+    const more = problems.length > 3 ? ` (+${problems.length - 3} more)` : '';
+    const shown = `${problems.slice(0, 3).join('; ')}${more}`;
+    throw new UserError(`${label}: inputs and outputs do not form a stream signature: ${shown}`);
   }
   return {
     key,

@@ -137,7 +137,10 @@ async function onnxTensors(
   };
 }
 
-/** The native TFLite runtime's tensors (built-in kernels), read as the reference's are: the tensor made the graph output. */
+/**
+ * The native TFLite runtime's tensors (built-in kernels), read as the reference's are: the tensor made the graph
+ * output.
+ */
 async function nativeTensors(
   model: ResolvedModel,
   variant: NativeVariant,
@@ -222,10 +225,10 @@ async function locateTensor(
     if (r) [hit, hi] = [r, mid - 1];
     else lo = mid + 1;
   }
-  if (!hit)
-    return {
-      tensorNote: `every computed tensor agrees when both are fed the reference's states (${reader.loads} tensors read)`,
-    };
+  if (!hit) {
+    const fed = "every computed tensor agrees when both are fed the reference's states";
+    return { tensorNote: `${fed} (${reader.loads} tensors read)` };
+  }
   const upstream = (t: number): number[] => {
     const op = producer.get(t);
     if (!op) return [];

@@ -33,6 +33,8 @@ export interface DecodeSettings {
 
 export const thisPlatform = (): string => `${os.platform()}-${process.arch}`;
 
+const decodedAt = (s: DecodeSettings) => `${s.fps} fps with --resize ${s.resize}`;
+
 const folder = (dir: string, model: ResolvedModel) => path.join(dir, model.sha256.slice(0, 16));
 const logitsFile = (dir: string, backend: string) => path.join(dir, `${backend.replace(/[^A-Za-z0-9._-]/g, '_')}.f32`);
 
@@ -95,9 +97,7 @@ export function readRecorded(
     throw new UserError(`--against ${dir}: ${indexFile} is not an index of kept logits`);
   }
   if (index.fps !== settings.fps || index.resize !== settings.resize)
-    throw new UserError(
-      `--against ${dir}: kept at ${index.fps} fps with --resize ${index.resize}, this run decodes at ${settings.fps} fps with --resize ${settings.resize}`,
-    );
+    throw new UserError(`--against ${dir}: kept at ${decodedAt(index)}, this run decodes at ${decodedAt(settings)}`);
   const names = index.clips.map((c) => c.file);
   if (names.join('\n') !== clips.join('\n'))
     throw new UserError(`--against ${dir}: kept for clips ${names.join(', ')}; this run has ${clips.join(', ')}`);

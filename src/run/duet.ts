@@ -42,21 +42,24 @@ interface Running {
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
+/** A duet this machine cannot run: why, and what would let it (an interleaved run always can). */
+function refusal(why: string, remedy?: string): UserError {
+  const fallback = 'use --mode interleaved';
+  const instead = remedy ? `${remedy} or ${fallback}` : fallback;
+  return new UserError(`--mode duet ${why}: ${instead}`);
+}
+
 /** The CPU sets of the two sides, or a one-line refusal: each side needs `threads` CPUs of its own. */
 export function duetCpus(threads: number): { baseline: number[]; candidate: number[] } {
   const cpus = allowedCpus();
-  if (!cpus)
-    throw new UserError(
-      '--mode duet pins each side to its own CPUs with Linux affinity, which this system lacks: use --mode interleaved',
-    );
+  if (!cpus) throw refusal('pins each side to its own CPUs with Linux affinity, which this system lacks');
   if (spawnSync('taskset', ['--version']).error)
-    throw new UserError(
-      '--mode duet pins each side with taskset (util-linux), which is not installed: install it or use --mode interleaved',
-    );
-  if (cpus.length < 2 * threads)
-    throw new UserError(
-      `--mode duet with --threads ${threads} needs ${2 * threads} CPUs, ${threads} per side; this process may use ${cpus.length} (${cpus.join(',')}): lower --threads or use --mode interleaved`,
-    );
+    throw refusal('pins each side with taskset (util-linux), which is not installed', 'install it');
+  if (cpus.length < 2 * threads) {
+    const needs = `with --threads ${threads} needs ${2 * threads} CPUs, ${threads} per side`;
+    const has = `this process may use ${cpus.length} (${cpus.join(',')})`;
+    throw refusal(`${needs}; ${has}`, 'lower --threads');
+  }
   const spread = byCore(cpus);
   return { baseline: spread.slice(0, threads), candidate: spread.slice(threads, 2 * threads) };
 }

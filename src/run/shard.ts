@@ -12,7 +12,10 @@ export interface ResolvedShard {
   scheme: ShardScheme;
   /** e.g. 'SLURM_ARRAY_TASK_ID=2, SLURM_ARRAY_TASK_COUNT=4'. */
   source: string;
-  /** The engine's name for the task that runs this slice (e.g. 'slurm job 123, array task 2'), for a merge to name a gap. */
+  /**
+   * The engine's name for the task that runs this slice (e.g. 'slurm job 123, array task 2'), for a merge to
+   * name a gap.
+   */
   task: string | null;
 }
 
@@ -45,21 +48,22 @@ function slurm(env: Env, countFlag: number | null): ResolvedShard {
     throw new UserError(`--shard auto: SLURM_ARRAY_TASK_MAX=${max} does not end an array of ${count} tasks from 0`);
   if (id >= count) throw new UserError(`--shard auto: SLURM_ARRAY_TASK_ID=${id} is not below the count ${count}`);
   const job = env.SLURM_ARRAY_JOB_ID;
+  const countFrom = exported !== undefined ? `SLURM_ARRAY_TASK_COUNT=${exported}` : `--shard auto/${count}`;
   return {
     index: id,
     count,
     scheme: 'slurm-array',
-    source: `SLURM_ARRAY_TASK_ID=${id}, ${exported !== undefined ? `SLURM_ARRAY_TASK_COUNT=${exported}` : `--shard auto/${count}`}`,
+    source: `SLURM_ARRAY_TASK_ID=${id}, ${countFrom}`,
     task: job ? `slurm job ${job}, array task ${id}` : `slurm array task ${id}`,
   };
 }
 
 function kubernetes(env: Env, countFlag: number | null): ResolvedShard {
   const index = wholeNumber(env, 'JOB_COMPLETION_INDEX')!;
-  if (countFlag === null)
-    throw new UserError(
-      '--shard auto: a Kubernetes Indexed Job does not export its completion count; give it: --shard auto/<completions>',
-    );
+  if (countFlag === null) {
+    const unexported = 'a Kubernetes Indexed Job does not export its completion count';
+    throw new UserError(`--shard auto: ${unexported}; give it: --shard auto/<completions>`);
+  }
   if (index >= countFlag)
     throw new UserError(`--shard auto/${countFlag}: JOB_COMPLETION_INDEX=${index} is not below the count`);
   const pod = env.HOSTNAME;
@@ -88,7 +92,6 @@ export function resolveShard(req: ShardRequest, env: Env = process.env): Resolve
     throw new UserError('--shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give --shard i/n');
   if (inSlurm) return slurm(env, req.count);
   if (inK8s) return kubernetes(env, req.count);
-  throw new UserError(
-    '--shard auto: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard i/n',
-  );
+  const engines = ['SLURM_ARRAY_TASK_ID (a Slurm job array)', 'JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)'];
+  throw new UserError(`--shard auto: neither ${engines.join(' nor ')} is set; give --shard i/n`);
 }

@@ -187,7 +187,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A process killed outright (SIGKILL, power loss) leaves its temporary file; the next download of that file sweeps it. */
+/**
+ * A process killed outright (SIGKILL, power loss) leaves its temporary file; the next download of that file
+ * sweeps it.
+ */
 function removeStaleParts(dir: string, base: string): void {
   const re = new RegExp(`^\\.${escapeRe(base)}\\.(\\d+)-[0-9a-f]+\\.part$`);
   let names: string[];

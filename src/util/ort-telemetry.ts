@@ -89,11 +89,11 @@ export function checkOrtTelemetry(): TelemetryCheck {
   if (process.platform !== 'linux' && process.platform !== 'darwin')
     return { state: 'unchecked', evidence: `${switchNow()}; no check of its files on ${process.platform}` };
   const found = openTelemetryFile() ?? freshDebugLog();
-  if (found === null)
-    return {
-      state: 'off',
-      evidence: `${switchNow()}; checked after session creation: no mat-debug-${process.pid}.log in the temp dir${process.platform === 'linux' ? ', no telemetry file open' : ''}`,
-    };
+  if (found === null) {
+    const noFile = process.platform === 'linux' ? ', no telemetry file open' : '';
+    const checked = `checked after session creation: no mat-debug-${process.pid}.log in the temp dir${noFile}`;
+    return { state: 'off', evidence: `${switchNow()}; ${checked}` };
+  }
   if (!warned) {
     warned = true;
     process.stderr.write(

@@ -67,7 +67,10 @@ export function stdioStartGate(): StartGate {
   };
 }
 
-/** The CPUs this process (or one of its threads, by /proc path) may run on, from Linux's Cpus_allowed_list; null elsewhere. */
+/**
+ * The CPUs this process (or one of its threads, by /proc path) may run on, from Linux's Cpus_allowed_list; null
+ * elsewhere.
+ */
 export function allowedCpus(statusFile = '/proc/self/status'): number[] | null {
   let text: string;
   try {
