@@ -92,10 +92,14 @@ const only = (id: string, host: string) => (list: Record<string, string[]>) => {
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 test.serial(
-  "first run on a fresh machine: the README's main job gets A0 from the Kaggle API's tar.gz, verified, and runs",
+  "first run on a fresh machine (only Node on PATH): the README's main job gets A0 from the Kaggle API's tar.gz, verified, and runs",
   async (t) => {
     const out = path.join(fresh('out'), 'bench.json');
-    const r = await run(['bench', '--models', 'a0', '--threads', '1', '--out', out]);
+    // Node and nothing else on PATH (no ffmpeg, no Chromium): what a fresh macOS or Ubuntu machine has of ours.
+    const bin = fresh('bin');
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    const env = { PATH: bin, CHROMIUM_PATH: path.join(bin, 'no-chromium') };
+    const r = await run(['bench', '--models', 'a0', '--threads', '1', '--out', out], { env });
     t.is(r.code, 0, r.stderr);
     t.regex(
       r.stderr,
