@@ -1,6 +1,7 @@
 /**
  * movinet-bench as a library: the functions the CLI calls, with the CLI's defaults (run/defaults.ts), each
- * returning the validated report object the CLI would write. Nothing here prints, draws a progress bar or writes a file.
+ * returning the validated report object the CLI would write. Nothing here prints, draws a progress bar or writes
+ * a file.
  *
  *   import { bench, accuracy, compare, readReport } from 'movinet-bench';
  */

@@ -53,7 +53,8 @@ export function registerAb(program: Command): void {
   const cmd = program
     .command('ab')
     .description(
-      'A/B latency run against another build of movinet-bench, interleaved or as a duet; exit 1 on a regression (for CI)',
+      'A/B latency run against another build of movinet-bench, interleaved or as a duet; ' +
+        'exit 1 on a regression (for CI)',
     )
     .requiredOption('--baseline <dir>', 'a checkout or installed package of movinet-bench with a built CLI (dist/)')
     .option('--models <ids>', 'model ids or .tflite paths', parseList, ['a0'])
@@ -63,13 +64,17 @@ export function registerAb(program: Command): void {
     .option('--warmup <n>', 'warm-up frames per process', intParser('--warmup', 0, 10_000), 20)
     .option(
       '--mode <mode>',
-      `${AB_MODES.join(' or ')}: the sides take turns one process at a time, or run each pair at once on CPUs of their own (needs 2 x --threads CPUs and a baseline that has --mode duet)`,
+      `${AB_MODES.join(' or ')}: the sides take turns one process at a time, ` +
+        'or run each pair at once on CPUs of their own (needs 2 x --threads CPUs and a baseline that has --mode duet)',
       choiceParser('--mode', AB_MODES),
       AB_DEFAULTS.mode,
     )
     .option(
       '--processes <n[,backend=n…]>',
-      `pairs to compare (8 or more can reach alpha 0.01), and more for the backends named (default ${DEFAULT_PAIRS}); interleaved, a pair is one process per side, one after the other, over all backends; duet, one process per side and backend, both at once`,
+      'pairs to compare (8 or more can reach alpha 0.01), ' +
+        `and more for the backends named (default ${DEFAULT_PAIRS}); ` +
+        'interleaved, a pair is one process per side, one after the other, over all backends; ' +
+        'duet, one process per side and backend, both at once',
       parsePairs,
     )
     .addOption(

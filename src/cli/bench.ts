@@ -112,7 +112,8 @@ export function registerBench(program: Command): void {
     .option(`${BENCH_FLAG.noOverhead}`, 'skip the bare-runtime loop that measures harness overhead')
     .option(
       `${BENCH_FLAG.noRoofline}`,
-      "skip the peak probe (a 1x1 conv through each runtime, after the timed runs) that puts each row's GMAC/s beside this CPU's",
+      'skip the peak probe (a 1x1 conv through each runtime, after the timed runs) ' +
+        "that puts each row's GMAC/s beside this CPU's",
     )
     .addOption(
       // ab's self-test hook: accepted, never shown, so a user's --help lists only what measures.
@@ -123,7 +124,8 @@ export function registerBench(program: Command): void {
     )
     .option(
       `${BENCH_FLAG.startSignal}`,
-      "for ab's duet mode: after warm-up say so on stderr and wait for 'go' on stdin; after the measured frames keep stepping until 'stop'",
+      "for ab's duet mode: after warm-up say so on stderr and wait for 'go' on stdin; " +
+        "after the measured frames keep stepping until 'stop'",
       false,
     )
     .option(
@@ -144,7 +146,8 @@ export function registerBench(program: Command): void {
       const onePair = flags.models.length === 1 && flags.backends.length === 1;
       if (flags.startSignal && (!onePair || flags.processes > 1 || flags.target !== 'node'))
         throw new UserError(
-          '--start-signal starts one measurement on a signal: it needs one model, one backend, --processes 1 and --target node',
+          '--start-signal starts one measurement on a signal: ' +
+            'it needs one model, one backend, --processes 1 and --target node',
         );
       const out = flags.out ?? defaultReportPath('bench');
       assertWritable(out);

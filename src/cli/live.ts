@@ -123,7 +123,8 @@ export function registerLive(program: Command): void {
     )
     .option(
       '--state <placement>',
-      'with --streams: each stream in a session of its own, or one session whose states are saved and restored per step; ' +
+      'with --streams: each stream in a session of its own, ' +
+        'or one session whose states are saved and restored per step; ' +
         'auto measures both and takes the cheaper',
       choiceParser('--state', ['auto', ...STATE_PLACEMENTS] as const),
       'auto',

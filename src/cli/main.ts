@@ -22,7 +22,8 @@ disableOrtTelemetry();
 
 const program = new Command('movinet-bench')
   .description(
-    'Benchmark and evaluate MoViNet streaming video classifiers.\nExit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.',
+    'Benchmark and evaluate MoViNet streaming video classifiers.\n' +
+      'Exit codes: 0 ok, 1 a requested check failed (regression, parity), 2 bad input or missing model.',
   )
   .version([`movinet-bench ${toolVersion()}`, ...runtimeVersions()].join('\n'))
   .option(

@@ -87,10 +87,12 @@ export function registerModels(program: Command): void {
         note: spec.reference.source,
       };
       const how = built.built ? `built in ${result.buildMs} ms` : 'cached';
+      const size = `${(result.bytes / 1e6).toFixed(2)} MB`;
+      const sha = built.sha256.slice(0, 12);
       emit(
         {
           value: result,
-          text: `${spec.id} -> ${built.path} (${(result.bytes / 1e6).toFixed(2)} MB, ${how}, sha256 ${built.sha256.slice(0, 12)}…)\n${spec.reference.source}`,
+          text: `${spec.id} -> ${built.path} (${size}, ${how}, sha256 ${sha}…)\n${spec.reference.source}`,
         },
         flags.json,
       );
@@ -152,7 +154,9 @@ export function registerModels(program: Command): void {
         convertMs: Math.round(onnx.convertMs),
         copiedTo: flags.out ?? null,
       };
-      const text = `${model.id} -> ${onnx.path} (${precision}, ${(onnx.bytes.length / 1e6).toFixed(2)} MB, ${onnx.cached ? 'cached' : `converted in ${result.convertMs} ms`})`;
+      const size = `${(onnx.bytes.length / 1e6).toFixed(2)} MB`;
+      const how = onnx.cached ? 'cached' : `converted in ${result.convertMs} ms`;
+      const text = `${model.id} -> ${onnx.path} (${precision}, ${size}, ${how})`;
       emit(
         {
           value: result,
@@ -166,7 +170,8 @@ export function registerModels(program: Command): void {
   models
     .command('fetch [model]')
     .description(
-      'download a manifest model (and its labels) into the cache from its sources (models sources), MOVINET_MIRROR first; nothing when it is already present',
+      'download a manifest model (and its labels) into the cache from its sources (models sources), ' +
+        'MOVINET_MIRROR first; nothing when it is already present',
     )
     .option('--all', 'every downloadable model and label set; exit 2 when any cannot be had', false)
     .option('--json', 'machine-readable output', false)

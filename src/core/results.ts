@@ -272,7 +272,10 @@ export const BenchResultSchema = z
     warmupFrames: z.number().int().nonnegative(),
     /** Every measured per-frame latency in ms, in frame order: repeats, then processes, concatenated. */
     samplesMs: z.array(Ms),
-    /** One entry per process, in run order; loadMs, firstInferenceMs and overhead above are their medians, peakRssMB their max. */
+    /**
+     * One entry per process, in run order; loadMs, firstInferenceMs and overhead above are their medians,
+     * peakRssMB their max.
+     */
     processes: z.array(ProcessRunSchema).min(1),
     /** The interval of the median of process p50s; null with a single process (frames alone cannot give one). */
     processMedianCI: MedianIntervalSchema.nullable(),

@@ -74,7 +74,8 @@ function checkMemory(n: number, perStreamMB: number): void {
   const freeMB = os.freemem() / 2 ** 20;
   if (n * perStreamMB > 0.8 * freeMB)
     throw new UserError(
-      `--streams ${n} needs about ${Math.round(n * perStreamMB)} MB (${perStreamMB.toFixed(1)} MB a stream), more than this machine has free (${Math.round(freeMB)} MB)`,
+      `--streams ${n} needs about ${Math.round(n * perStreamMB)} MB (${perStreamMB.toFixed(1)} MB a stream), ` +
+        `more than this machine has free (${Math.round(freeMB)} MB)`,
     );
 }
 

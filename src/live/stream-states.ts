@@ -106,7 +106,10 @@ class SaveRestore implements StreamStates {
   }
 }
 
-/** N streams' states on `backend`, placed as asked. Sessions are loaded one after another; a failed load frees the rest. */
+/**
+ * N streams' states on `backend`, placed as asked. Sessions are loaded one after another; a failed load frees the
+ * rest.
+ */
 export async function openStreamStates(
   backend: Backend,
   model: ResolvedModel,

@@ -315,7 +315,8 @@ function capacityTable(report: LiveReport, opts: TableOptions): string {
     notRunLines(report.skipped, report.failed),
     report.results.flatMap((r) => r.warnings.map((w) => `warning ${r.model.id} ${r.backend}: ${w}`)),
     report.results.flatMap(capacitySteps),
-    `${report.config.input}: ${report.config.streams} stream(s), ${report.config.phase ?? 'spread'} phases, policy ${report.config.policy}.`,
+    `${report.config.input}: ${report.config.streams} stream(s), ` +
+      `${report.config.phase ?? 'spread'} phases, policy ${report.config.policy}.`,
     CAPACITY_LEGEND,
   );
 }

@@ -160,7 +160,8 @@ async function runDuet(run: AbRun): Promise<void> {
   const cpus = duetCpus(req.threads);
   if (!run.knows('baseline', BENCH_FLAG.startSignal))
     throw new UserError(
-      `baseline ${req.baseline} cannot take part in a duet: its bench has no ${BENCH_FLAG.startSignal} (it predates --mode duet); use --mode interleaved`,
+      `baseline ${req.baseline} cannot take part in a duet: its bench has no ${BENCH_FLAG.startSignal} ` +
+        '(it predates --mode duet); use --mode interleaved',
     );
   const pairs = Array.from({ length: run.rounds }, (_, k) =>
     req.models.flatMap((m) => run.backendsIn(k).map((b) => ({ k, model: m, backend: b }))),

@@ -39,7 +39,8 @@ export function runtimeVersions(): string[] {
   const installed = RUNTIME_PACKAGES.map((p) => `${p} ${packageVersion(p)}`);
   return [
     ...installed,
-    `native TFLite ${NATIVE_TFLITE_SOURCE.tfliteVersion} (${NATIVE_TFLITE_SOURCE.package}@${NATIVE_TFLITE_SOURCE.version}, fetched on first use)`,
+    `native TFLite ${NATIVE_TFLITE_SOURCE.tfliteVersion} ` +
+      `(${NATIVE_TFLITE_SOURCE.package}@${NATIVE_TFLITE_SOURCE.version}, fetched on first use)`,
   ];
 }
 

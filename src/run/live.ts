@@ -59,6 +59,11 @@ export function resolveInput(input: string): string {
   return fs.existsSync(inData) ? inData : input;
 }
 
+/** What the camera refusal of --fps adds for --fps auto. */
+function cameraFpsTail(fps: number | 'auto'): string {
+  return fps === 'auto' ? ' and cannot be played faster' : '';
+}
+
 /** Refuses what a source cannot do before any model is loaded; returns the clip's length (null for a camera). */
 function checkInput(req: LiveRequest, input: string): number | null {
   if (req.fps === 'auto' && (req.durationS !== undefined || req.loop))
@@ -78,7 +83,7 @@ function checkInput(req: LiveRequest, input: string): number | null {
   if (!st.isCharacterDevice()) throw new UserError(`${input} is not a camera (not a character device)`);
   if (req.fps !== undefined)
     throw new UserError(
-      `--fps does not apply to a camera: it delivers frames at its own rate${req.fps === 'auto' ? ' and cannot be played faster' : ''}`,
+      `--fps does not apply to a camera: it delivers frames at its own rate${cameraFpsTail(req.fps)}`,
     );
   if (req.loop) throw new UserError('--loop does not apply to a camera');
   return null;

@@ -24,7 +24,8 @@ export async function parityReport(req: ParityRequest): Promise<ParityReport> {
   const header = reportHeader();
   if (req.locate && req.target === 'chromium')
     throw new UserError(
-      "--locate reads both sessions' states between frames, which a browser page keeps to itself: run it with --target node (the same runtimes give the same logits there)",
+      "--locate reads both sessions' states between frames, which a browser page keeps to itself: " +
+        'run it with --target node (the same runtimes give the same logits there)',
     );
   const { ds } = await loadRequestedDataset({ dataset: req.dataset });
   const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads);

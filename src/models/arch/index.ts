@@ -30,7 +30,8 @@ export const ARCH_NOTE = 'architecture only: generated weights, latency only';
 
 /** The assumption behind the A1 and A2 files, said wherever they appear. */
 export const ARCH_ASSUMPTION =
-  'built with the export recipe inferred from the official A0 int8 file; that the official A1/A2 int8 files used the same recipe is an assumption';
+  'built with the export recipe inferred from the official A0 int8 file; ' +
+  'that the official A1/A2 int8 files used the same recipe is an assumption';
 
 export interface ArchModelInfo {
   id: ArchId;

@@ -65,7 +65,9 @@ function p99Chart(ctx: PageContext, report: LiveReport, rows: readonly LiveResul
     {
       id,
       description: `p99 end-to-end latency against the number of streams, with the ${periodMs} ms frame period`,
-      caption: `p99 end-to-end against streams; the dashed line is the frame period (${esc(periodMs)} ms): a step passes at or under it with no frame dropped.`,
+      caption:
+        `p99 end-to-end against streams; the dashed line is the frame period (${esc(periodMs)} ms): ` +
+        'a step passes at or under it with no frame dropped.',
     },
   );
 }
