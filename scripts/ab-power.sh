@@ -34,11 +34,12 @@ git worktree add --detach --quiet "$work/base" HEAD
 cli="$work/base/dist/src/cli/main.js"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
-meta() { # mode condition seconds load-before [effect exit]
-  local extra=""; [ $# -gt 4 ] && extra=", \"effect\": $5, \"exit\": $6"
-  printf '{"mode": "%s", "condition": "%s", "seconds": %s, "loadBefore": [%s], "loadAfter": [%s]%s}\n' \
-    "$1" "$2" "$3" "$4" "$(loadavg)" "$extra"
+meta() { # mode condition seconds load-before exit [effect]
+  local extra=""; [ $# -gt 5 ] && extra=", \"effect\": $6"
+  printf '{"mode": "%s", "condition": "%s", "seconds": %s, "loadBefore": [%s], "loadAfter": [%s], "exit": %s%s}\n' \
+    "$1" "$2" "$3" "$4" "$(loadavg)" "$5" "$extra"
 }
+expected=()
 
 for condition in ${CONDITIONS:-quiet cpu intermittent memory}; do
   if [ "$condition" != quiet ]; then
@@ -48,12 +49,14 @@ for condition in ${CONDITIONS:-quiet cpu intermittent memory}; do
   for mode in ${MODES:-interleaved duet}; do
     if [ "${AA:-1}" = 1 ]; then
       dir="$out/$mode-$condition"; rm -rf "$dir"; mkdir -p "$dir"
-      before=$(loadavg); start=$(date +%s)
-      # A failed run is reported and skipped: the other conditions still run.
+      before=$(loadavg); start=$(date +%s); code=0
+      # A failed run is recorded and the other conditions still run; the analysis then refuses to estimate
+      # power with this condition missing.
+      expected+=("$mode-$condition")
       node "$cli" ab --baseline "$work/base" --mode "$mode" --processes "${PAIRS:-20}" --report-only --json \
-        --out-dir "$dir" > "$dir/comparison.stdout.json" || echo "ab-power: $mode $condition A/A failed" >&2
-      meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" > "$dir/meta.json"
-      echo "ab-power: $mode $condition A/A, ${PAIRS:-20} pairs: $(( $(date +%s) - start )) s" >&2
+        --out-dir "$dir" > "$dir/comparison.stdout.json" || code=$?
+      meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" "$code" > "$dir/meta.json"
+      echo "ab-power: $mode $condition A/A, ${PAIRS:-20} pairs: exit $code in $(( $(date +%s) - start )) s" >&2
     fi
     effects=${CONFIRM:-$([ "$condition" = quiet ] && echo 0.05 || echo 0.10)}
     for effect in $effects; do
@@ -62,11 +65,13 @@ for condition in ${CONDITIONS:-quiet cpu intermittent memory}; do
         before=$(loadavg); start=$(date +%s); code=0
         node "$cli" ab --baseline "$work/base" --mode "$mode" ${gate[@]+"${gate[@]}"} --self-test-slowdown "$effect" \
           --json --out-dir "$dir" > /dev/null || code=$?
-        meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" "$effect" "$code" > "$dir/meta.json"
+        meta "$mode" "$condition" $(( $(date +%s) - start )) "$before" "$code" "$effect" > "$dir/meta.json"
         echo "ab-power: $mode $condition +$effect run $run: exit $code in $(( $(date +%s) - start )) s" >&2
       done
     done
   done
   stop_load
 done
-node "$work/base/dist/scripts/ab-power.js" "$out" --threshold "$threshold" --threshold-p90 "$threshold_p90" | tee "$out/power.md"
+expect=$(IFS=,; echo "${expected[*]}")
+node "$work/base/dist/scripts/ab-power.js" "$out" --threshold "$threshold" --threshold-p90 "$threshold_p90" \
+  ${expect:+--expect "$expect"} | tee "$out/power.md"

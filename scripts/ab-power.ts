@@ -6,8 +6,11 @@
  * median first, as in src/metrics/detectable.ts: both modes balance their sides by design (order or
  * CPUs alternate), so a 20-pair sample's offset is chance, which left in would bias every estimate by
  * it. The offset is printed beside (a mode with a real bias would show one in every condition), as is
- * each A/A run's own verdict, the spread of the ratios and the real seeded runs that confirm the estimate. Usage, after `npm run build`:
- *   node dist/scripts/ab-power.js <dir> [--pairs 10,20] [--threshold 2] [--threshold-p90 5] [--alpha 0.01] [--json]
+ * each A/A run's own verdict, the spread of the ratios and the real seeded runs that confirm the estimate.
+ * An A/A run that failed (its exit recorded in meta.json, or no reports), or one --expect names that is not
+ * there, is refused: no estimate is printed with a condition silently missing. Usage, after `npm run build`:
+ *   node dist/scripts/ab-power.js <dir> [--pairs 10,20] [--threshold 2] [--threshold-p90 5] [--alpha 0.01]
+ *     [--expect interleaved-quiet,duet-cpu] [--json]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,6 +29,7 @@ const { positionals, values } = parseArgs({
     'threshold-p90': { type: 'string' },
     alpha: { type: 'string', default: '0.01' },
     draws: { type: 'string', default: '2000' },
+    expect: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -53,6 +57,8 @@ interface Meta {
   seconds: number;
   loadBefore: number[];
   loadAfter: number[];
+  /** The run's exit code (meta.json of older runs has none for A/A runs). */
+  exit?: number;
 }
 
 /** The gate's verdict on paired log ratios: significant at alpha and beyond the metric's threshold. */
@@ -106,6 +112,9 @@ interface ConfirmRow {
 
 const rows: PowerRow[] = [];
 const confirms: ConfirmRow[] = [];
+/** A/A runs that failed, by folder, and the mode-condition of each A/A run that did not. */
+const failedAA: string[] = [];
+const measuredAA = new Set<string>();
 for (const name of fs.readdirSync(dir).sort()) {
   const run = path.join(dir, name);
   const metaFile = path.join(run, 'meta.json');
@@ -132,10 +141,15 @@ for (const name of fs.readdirSync(dir).sort()) {
       });
     continue;
   }
-  if (!fs.existsSync(path.join(run, 'baseline.json'))) {
-    console.error(`ab-power: ${name} has no reports (its run failed); left out`);
+  if (meta.exit !== undefined && meta.exit !== 0) {
+    failedAA.push(`${name} (exit ${meta.exit})`);
     continue;
   }
+  if (!fs.existsSync(path.join(run, 'baseline.json')) || !fs.existsSync(path.join(run, 'candidate.json'))) {
+    failedAA.push(`${name} (no reports)`);
+    continue;
+  }
+  measuredAA.add(`${meta.mode}-${meta.condition}`);
   const base = readReport(path.join(run, 'baseline.json')) as BenchReport;
   const cand = readReport(path.join(run, 'candidate.json')) as BenchReport;
   for (const b of base.results) {
@@ -167,6 +181,16 @@ for (const name of fs.readdirSync(dir).sort()) {
       });
     }
   }
+}
+
+const missing = (values.expect ?? '').split(',').filter((c) => c && !measuredAA.has(c));
+const refusals = [
+  ...(failedAA.length ? [`A/A run(s) failed: ${failedAA.join(', ')}`] : []),
+  ...(missing.length ? [`no A/A run of ${missing.join(', ')}`] : []),
+];
+if (refusals.length) {
+  console.error(`ab-power: refused (${refusals.join('; ')}): power is not estimated with a condition missing`);
+  process.exit(1);
 }
 
 const pct = (v: number) => `${Math.round(v * 100)}%`;

@@ -153,6 +153,12 @@ test('onnxruntime-web runs the converted graphs in Node: exact graph bit-equal t
     qdq.build,
     /^ort-wasm-simd-threaded\.wasm \(no worker threads\), WASM EP, converted by movinet-bench to int8 QDQ/,
   );
+  // Every frame of each, a logit per class, so that the frame-by-frame equality below covers them all.
+  t.is(frames.length, 12);
+  t.deepEqual(
+    [ref, exact, qdq].map((x) => x.all.map((l) => l.length)),
+    [Array<number>(12).fill(600), Array<number>(12).fill(600), Array<number>(12).fill(600)],
+  );
   exact.all.forEach((l, i) => t.deepEqual(Array.from(l), Array.from(ref.all[i]!), `frame ${i}`));
   t.is(argmax(qdq.all.at(-1)!), argmax(ref.all.at(-1)!));
   t.throws(() => checkThreads(getBackend('onnxruntime-web'), 2), { message: /at most 1 thread in Node/ });
@@ -169,6 +175,9 @@ test('onnxruntime carries the stream buffers as uint8 codes: its states read out
     let [a, b] = [tf.initialState(), ort.initialState()];
     for (const f of frames.slice(0, 5)) [a, b] = [(await tf.step(f, a)).state, (await ort.step(f, b)).state];
     const [sa, sb] = [tf.readState(a), ort.readState(b)];
+    // Every state of the model, under the same names on both.
+    t.is(sa.size, a0.signature.states.length);
+    t.deepEqual([...sb.keys()].sort(), [...sa.keys()].sort());
     for (const [name, v] of sa) t.deepEqual(Array.from(sb.get(name)!), Array.from(v), name);
     // tfjs-tflite's states continue on onnxruntime and back, with the logits of either stream.
     const x = await tf.step(frames[5]!, a);

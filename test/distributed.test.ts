@@ -68,7 +68,11 @@ test('--shard auto refuses, in one line, whatever would mis-slice: missing, cont
   });
   t.is(r.code, 2);
   t.true(isOneLineError(r.stderr), r.stderr);
-  t.is(cli(['accuracy', '--subset', 'kinetics-sample', '--shard', 'auto/0']).code, 2);
+  t.regex(r.stderr, /neither SLURM_ARRAY_TASK_ID .* nor JOB_COMPLETION_INDEX/);
+  const zero = cli(['accuracy', '--subset', 'kinetics-sample', '--shard', 'auto/0']);
+  t.is(zero.code, 2);
+  t.true(isOneLineError(zero.stderr), zero.stderr);
+  t.regex(zero.stderr, /--shard auto\/n needs n >= 1, got 'auto\/0'/);
 });
 
 const CLIPS = [ARM_WRESTLING, clip('tai_chi__mmskeleton-ta_chi.mp4'), clip('windsurfing__video-segmentation-surf.mp4')];
@@ -117,7 +121,14 @@ test('a killed run resumes from its journal: a torn last line is dropped, the re
     t.true(isOneLineError(bad.stderr), bad.stderr);
   }
   const other = cli([...ACCURACY.slice(0, -1), 'litert', '--out', resumed, '--resume']);
-  t.is(other.code, 0, 'another backend has no journaled results: it runs every clip');
+  t.is(other.code, 0, other.stderr);
+  // Another backend has no journaled results: it runs every clip, none taken from the journal.
+  t.notRegex(other.stderr, /resumed: [1-9]/);
+  const litert = readReport(resumed) as AccuracyReport;
+  t.deepEqual(
+    litert.runs.map((run) => [run.backend, run.clips.length, run.clips.every((c) => c.status === 'ok')]),
+    [['litert', CLIPS.length, true]],
+  );
   // A journal written by another build of the runtime, or from another model file: refused.
   const edited = (f: (line: { runtimes: Record<string, { version: string }>; model: { sha256: string } }) => void) => {
     const [head, ...rest] = lines;

@@ -24,6 +24,8 @@ test('a clip decoded once is read back from the cache with the very same frames'
   const c = cache();
   const first = decodeFrames(ARM_WRESTLING, { ...spec, frameCache: c });
   const decoded = await collect(first);
+  // The whole ten-second clip at 5 fps: the frame-by-frame equality below then covers every frame.
+  t.is(decoded.length, 50);
   t.is(await first.source, 'ffmpeg');
   t.deepEqual(entries(c).length, 1);
   t.is(fs.statSync(path.join(c.dir, entries(c)[0]!)).size, decoded.length * frameBytes);

@@ -49,7 +49,13 @@ test.serial(
     t.true(Math.abs(run.captured - 50) <= 1, `${run.captured} frames`);
     t.is(run.captured, run.processed + run.dropped);
     t.is(run.droppedCaptureMs.length, run.dropped);
-    t.true(run.processed >= run.captured / 2, `${run.processed} of ${run.captured} processed`);
+    // Every captured frame was processed or dropped, once: the processed frames' indices and the dropped
+    // frames' capture times (frame i at i / 5 s) are together exactly the frames captured.
+    t.true(run.processed > 0);
+    t.deepEqual(
+      [...run.frames.index, ...run.droppedCaptureMs.map((ms) => ms / 200)].sort((a, b) => a - b),
+      Array.from({ length: run.captured }, (_, i) => i),
+    );
     // Capture times follow the video's clock: frame i at i / 5 s.
     run.frames.captureMs.forEach((ms, i) => t.is(ms, run.frames.index[i]! * 200));
     // Paced in real time: never faster than the clip.
@@ -73,6 +79,11 @@ test.serial('far above what the machine sustains, latest drops frames, counts th
   t.true(run.dropped > 0);
   t.is(run.captured, run.processed + run.dropped);
   t.is(run.droppedCaptureMs.length, run.dropped);
+  // Each frame processed or dropped, once: at 400 times real time, frame i is captured at i / 5 / 400 s.
+  t.deepEqual(
+    [...run.frames.index, ...run.droppedCaptureMs.map((ms) => Math.round((ms * 400) / 200))].sort((a, b) => a - b),
+    Array.from({ length: run.captured }, (_, i) => i),
+  );
   t.is(run.sourceLate, 0, 'frames faster than real time come from memory, never late');
   t.regex(r.stdout, new RegExp(`warning a0-int8 tfjs-tflite: ${run.dropped} of ${run.captured} frames dropped`));
   t.regex(r.stdout, /did not keep up with 2000 fps/);
@@ -96,11 +107,18 @@ test.serial('--loop restarts the decoder on a short clip until --duration', (t) 
   const out = path.join(tmp, 'loop.json');
   const r = cli(['live', '--input', SHORT_CLIP, '--loop', '--duration', '4', '--out', out]);
   t.is(r.code, 0, r.stderr);
-  const run = only(liveReport(out)).runs[0]!;
+  const result = only(liveReport(out));
+  const run = result.runs[0]!;
   t.true(Math.abs(run.processed - 20) <= 1, `${run.processed} frames over three passes of 9`);
   t.is(run.dropped, 0);
-  // Whether a restarted decoder is ever late depends on the machine's load: reported, not asserted.
-  t.true(Number.isInteger(run.sourceLate));
+  // Whether a restarted decoder is ever late depends on the machine's load; what is checked is that the
+  // report says so exactly when it was, with the count.
+  t.true(run.sourceLate <= run.captured);
+  t.is(
+    result.warnings.some((w) => w.startsWith(`the decoder handed over ${run.sourceLate} frame(s) after`)),
+    run.sourceLate > 0,
+    result.warnings.join('; '),
+  );
   t.deepEqual(
     run.frames.index,
     run.frames.index.map((_, i) => i),
@@ -119,15 +137,19 @@ test.serial('SIGINT mid-run: exit 130, a valid report marked interrupted, no ffm
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const spawned = performance.now();
   t.true(await waitFor(() => pidsNaming(SHORT_CLIP, 'ffmpeg').length > 0, 30_000, 50), 'the decoder started');
   const first = new Set(pidsNaming(SHORT_CLIP, 'ffmpeg').map((p) => p.pid));
   // Past the first pass of the clip, so a second ffmpeg has replaced the first: a state, not a sleep, so a
   // busy machine only makes it wait longer.
   const second = () => pidsNaming(SHORT_CLIP, 'ffmpeg').some((p) => !first.has(p.pid));
   t.true(await waitFor(second, 30_000, 20), 'the loop started a second decoder');
+  const looped = performance.now();
   await new Promise((r) => setTimeout(r, 1000));
+  const signalled = performance.now();
   child.kill('SIGINT');
   t.is(await exited, 130, stderr);
+  const ended = performance.now();
   t.regex(stderr, /interrupted by SIGINT/);
   t.deepEqual(processesNaming(SHORT_CLIP, 'ffmpeg'), [], 'no ffmpeg left behind');
   const report = liveReport(out);
@@ -136,25 +158,37 @@ test.serial('SIGINT mid-run: exit 130, a valid report marked interrupted, no ffm
   t.true(run.interrupted);
   // How many frames ran by then depends on how long the model took to load on a busy machine: some did.
   t.true(run.processed >= 1, `${run.processed} frames`);
-  t.true(run.wallMs < 10_000);
+  // The run's own clock against this test's: it ran at least from the second decoder to the signal (the
+  // run had started before its first pass ended) and no longer than the process lived.
+  t.true(run.wallMs >= signalled - looped, `${run.wallMs} ms run, ${signalled - looped} ms from loop to signal`);
+  t.true(run.wallMs <= ended - spawned, `${run.wallMs} ms run, ${ended - spawned} ms process`);
   t.regex(stdout, /INTERRUPTED/);
 });
 
-test.serial('--fps auto finds a max sustainable fps above the 5 fps the model was trained for', (t) => {
+test.serial('--fps auto finds the highest sustained rate of its sweep, and runs and prints that rate', (t) => {
   const out = path.join(tmp, 'auto.json');
   const r = cli(['live', '--input', ARM_WRESTLING, '--fps', 'auto', '--out', out]);
   t.is(r.code, 0, r.stderr);
   const report = liveReport(out);
   const run = only(report).runs[0]!;
   t.is(report.config.fps, 'auto');
-  t.true(run.maxSustainableFps !== null && run.maxSustainableFps > 5, String(run.maxSustainableFps));
-  t.true(run.sweep!.length >= 2);
-  t.true(
-    run.sweep!.some((p) => !p.sustained),
-    'the sweep went past the limit',
-  );
-  t.is(run.deliveryFps, run.maxSustainableFps ?? NaN, "the run's frames are those of the highest sustained rate");
-  t.regex(r.stdout, /max sustainable fps a0-int8 tfjs-tflite: \d/);
+  // How high the rate is depends on the machine (RESULTS.md, "live"); the sweep's structure does not.
+  const sweep = run.sweep!;
+  const max = run.maxSustainableFps;
+  t.not(max, null, 'some rate was sustained');
+  t.true(sweep.length >= 2);
+  // It starts at the model's rate, then doubles while each rate is sustained.
+  t.is(sweep[0]!.fps, 5);
+  const climb = sweep.slice(0, sweep.findIndex((p) => !p.sustained) + 1);
+  t.true(climb.length >= 1 && !climb.at(-1)!.sustained, 'the sweep went past the limit');
+  climb.slice(1).forEach((p, i) => t.true(p.fps > climb[i]!.fps, `${climb[i]!.fps} then ${p.fps}`));
+  // The max is the highest sustained rate tried: every rate above it failed, every rate up to it held.
+  t.is(max, Math.max(...sweep.filter((p) => p.sustained).map((p) => p.fps)));
+  for (const p of sweep) t.is(p.sustained, p.fps <= max!, `${p.fps} fps ${p.sustained ? 'sustained' : 'not'}`);
+  t.is(run.deliveryFps as number | null, max, "the run's frames are those of the highest sustained rate");
+  const printed = /max sustainable fps a0-int8 tfjs-tflite: ([\d.]+) /.exec(r.stdout);
+  t.truthy(printed, r.stdout);
+  t.is(Number(printed?.[1]), Number(max!.toFixed(1)));
 });
 
 test.serial(

@@ -15,6 +15,7 @@ import {
 import {
   achievedGmacPerS,
   openProbe,
+  PEAK_RUNTIMES,
   probeFor,
   probePeak,
   roofline,
@@ -30,16 +31,19 @@ import { parseTflite } from '../src/models/tflite.js';
  * return a usable number. No timing thresholds: the values depend on the machine.
  */
 
-/** LiteRT is probed once its backend exports its module loader; until then its graph is checked elsewhere. */
-const liteRtLoader = 'loadLiteRtRuntime' in (await import('../src/backends/litert.js'));
-const RUNTIMES: PeakRuntime[] = [
+/** Every runtime a probe is made for, LiteRT included: each one's graph is checked below. */
+const RUNTIMES: readonly PeakRuntime[] = [
   'tfjs-tflite',
+  'litert',
   'onnxruntime',
   'onnxruntime-web',
   'tflite-native-xnnpack',
   'tflite-native-builtin',
-  ...(liteRtLoader ? ['litert' as const] : []),
 ];
+
+test('the probe graphs below cover every runtime a probe is made for', (t) => {
+  t.deepEqual([...PEAK_RUNTIMES].sort(), [...RUNTIMES].sort());
+});
 
 const SMALL: ConvShape = { size: 5, inChannels: 24, outChannels: 16 };
 

@@ -135,6 +135,7 @@ test.serial('N paced streams: every frame is accounted for, each stream captures
       signal: new AbortController().signal,
     });
     t.is(run.streams, 4);
+    t.is(run.perStream.length, 4, 'a row per stream for the check below');
     t.is(run.captured, run.processed + run.dropped + run.unprocessed, phase);
     t.is(run.dropped, 0, 'queue never drops');
     // Each stream captured what arrived within the run's own wall time (a busy machine lengthens it, no more).

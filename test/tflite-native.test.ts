@@ -155,7 +155,7 @@ test('every model the harness knows runs on both native variants: fine-tuned int
   t.is(seen['a0_stream_finetuned_7class_int8'], 0);
 });
 
-test('a native row in a real bench report: kernels recorded and validated, GC-quiet stepping, overhead measured', (t) => {
+test('a native row in a real bench report: kernels recorded and validated, collections counted, overhead measured', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-bench-'));
   const out = path.join(dir, 'b.json');
   const r = cli(['bench', '--models', 'a0', '--backends', XNNPACK, '--frames', '300', '--no-roofline', '--out', out]);
@@ -166,9 +166,11 @@ test('a native row in a real bench report: kernels recorded and validated, GC-qu
   t.is(row.backend, XNNPACK);
   t.is(row.runtime.kernels?.delegate, 'XNNPACK');
   t.is(row.runtime.package, 'tfjs-tflite-node');
-  // Nothing but the logits is allocated per frame: no full collection in 300 frames is the expectation, 2 the bound.
-  t.true((row.gc?.major ?? 0) <= 2, `major GCs: ${row.gc?.major}`);
-  t.truthy(row.overhead);
+  // The collections during the measured frames are recorded (how few there are is a measurement: RESULTS.md).
+  t.truthy(row.gc, 'gc counts recorded');
+  t.deepEqual(row.processes[0]!.gc, row.gc);
+  // Overhead measured: the stepped loop against the bare loop doing the same work.
+  t.true(row.overhead !== null && row.overhead.bareP50Ms > 0 && row.overhead.ratio > 0.5 && row.overhead.ratio < 2);
   const k = row.runtime.kernels!;
   // The table and the page say it too.
   t.true(r.stdout.includes(`took ${k.delegatedNodes}/${k.nodes} nodes in ${k.partitions} partitions`), r.stdout);
@@ -188,17 +190,21 @@ test('without the library (offline, empty cache) the pair is skipped with its ca
   const strict = cli([...args, '--no-roofline', '--out', out], env);
   t.is(strict.code, 2);
   t.regex(strict.stderr, /runtime is unavailable were skipped: tflite-native-xnnpack \(.*offline/);
-  const report = readReport(out);
-  t.deepEqual(
-    report.skipped.map((s) => [s.backend, s.cause]),
-    [[XNNPACK, 'runtime']],
-  );
-  if (report.kind === 'bench')
-    t.deepEqual(
-      report.results.map((r) => r.backend),
-      ['tfjs-tflite'],
-    );
-  t.is(cli([...args, '--no-roofline', '--out', out, '--skip-missing'], env).code, 0);
+  const rowsAndSkipped = (file: string) => {
+    const report = readReport(file);
+    if (report.kind !== 'bench') return t.fail(`${file} is a ${report.kind} report`);
+    return {
+      rows: report.results.map((r) => [r.backend, r.samplesMs.length]),
+      skipped: report.skipped.map((s) => [s.backend, s.cause]),
+    };
+  };
+  const expected = { rows: [['tfjs-tflite', 20]], skipped: [[XNNPACK, 'runtime']] };
+  t.deepEqual(rowsAndSkipped(out), expected);
+  // With --skip-missing the same report, and exit 0.
+  fs.rmSync(out);
+  const lenient = cli([...args, '--no-roofline', '--out', out, '--skip-missing'], env);
+  t.is(lenient.code, 0, lenient.stderr);
+  t.deepEqual(rowsAndSkipped(out), expected);
   const one = cli(['classify', ARM_WRESTLING, '--backend', BUILTIN], env);
   t.is(one.code, 2);
   t.true(isOneLineError(one.stderr), one.stderr);

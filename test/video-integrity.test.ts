@@ -59,8 +59,15 @@ test('every sample clip decodes in full, with no error', async (t) => {
   ) as { clips: { file: string }[] };
   t.is(manifest.clips.length, 22);
   for (const { file } of manifest.clips) {
-    const frames = await collect(decode(path.join(dataDir(), file)));
-    t.true(frames.length > 0, file);
+    const full = path.join(dataDir(), file);
+    const frames = await collect(decode(full));
+    // In full: as many frames as ffprobe's duration gives at 5 fps, give or take one.
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', full], {
+      encoding: 'utf8',
+    });
+    const seconds = Number(probe.stdout.trim());
+    t.true(seconds > 0, `${file}: ffprobe duration '${probe.stdout.trim()}' ${probe.stderr}`);
+    t.true(Math.abs(frames.length - seconds * spec.fps) <= 1, `${file}: ${frames.length} frames in ${seconds} s`);
   }
 });
 
