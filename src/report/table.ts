@@ -291,7 +291,7 @@ const LIVE_LEGEND = `${[
 ].join('; ')}.`;
 
 /** What the capacity table's columns mean. */
-const CAPACITY_LEGEND = `${[
+export const CAPACITY_LEGEND = `${[
   'streams = the most that kept up (--streams auto: confirmed in repeated runs), or N and how many runs passed',
   'naive = frame period / ms per frame',
   'p99 est = early-stopping estimate of p99 end-to-end at 99 % confidence (ms)',

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { ResizeMode } from '../core/results.js';
 import { liveOne } from '../live/pair.js';
 import type { LivePolicy, LiveResult } from '../live/result.js';
-import { validateReport, type LiveReport } from '../report/schema.js';
+import type { Failed, Skipped } from '../core/results.js';
+import { validateReport, type LiveConfig, type LiveReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
 import { dataDir } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
@@ -89,6 +90,37 @@ function checkInput(req: LiveRequest, input: string): number | null {
   return null;
 }
 
+/** The validated report of a live command: its config as asked, and every pair's result or entry. */
+function liveEnvelope(
+  req: LiveRequest,
+  header: ReturnType<typeof reportHeader>,
+  outcome: { results: (LiveResult | null)[]; failed: Failed[]; skipped: Skipped[] },
+  more: Pick<LiveConfig, 'streams' | 'phase'>,
+): LiveReport {
+  return validateReport({
+    ...header,
+    kind: 'live',
+    config: {
+      models: req.models,
+      backends: req.backends,
+      threads: req.threads,
+      input: req.input,
+      fps: req.fps ?? null,
+      policy: req.policy,
+      durationS: req.durationS ?? null,
+      loop: req.loop,
+      runs: req.runs,
+      warmup: req.warmup,
+      resize: req.resize,
+      ...more,
+    },
+    results: outcome.results.filter((r): r is LiveResult => r !== null),
+    skipped: outcome.skipped,
+    failed: outcome.failed,
+    interrupted: req.signal.aborted,
+  }) as LiveReport;
+}
+
 /** Frames of all clips held for a multi-stream run; each clip gets its share, looped by its streams. */
 const MAX_STREAM_FRAMES = 600;
 
@@ -148,29 +180,7 @@ async function streamsReport(req: LiveRequest, streams: number | 'auto'): Promis
       log: req.log,
     });
   });
-  return validateReport({
-    ...header,
-    kind: 'live',
-    config: {
-      models: req.models,
-      backends: req.backends,
-      threads: req.threads,
-      input: req.input,
-      fps: req.fps ?? null,
-      policy: req.policy,
-      durationS: req.durationS ?? null,
-      loop: req.loop,
-      runs: req.runs,
-      warmup: req.warmup,
-      resize: req.resize,
-      streams,
-      phase: req.phase ?? 'spread',
-    },
-    results: outcome.results.filter((r): r is LiveResult => r !== null),
-    skipped,
-    failed: outcome.failed,
-    interrupted: req.signal.aborted,
-  }) as LiveReport;
+  return liveEnvelope(req, header, { ...outcome, skipped }, { streams, phase: req.phase ?? 'spread' });
 }
 
 /** A step of --streams lasts at least this long by default (and until it has the frames a p99 claim needs). */
@@ -208,25 +218,5 @@ export async function liveReport(req: LiveRequest): Promise<LiveReport> {
           log: req.log,
         }),
   );
-  return validateReport({
-    ...header,
-    kind: 'live',
-    config: {
-      models: req.models,
-      backends: req.backends,
-      threads: req.threads,
-      input: req.input,
-      fps: req.fps ?? null,
-      policy: req.policy,
-      durationS: req.durationS ?? null,
-      loop: req.loop,
-      runs: req.runs,
-      warmup: req.warmup,
-      resize: req.resize,
-    },
-    results: outcome.results.filter((r): r is LiveResult => r !== null),
-    skipped,
-    failed: outcome.failed,
-    interrupted: req.signal.aborted,
-  }) as LiveReport;
+  return liveEnvelope(req, header, { ...outcome, skipped }, {});
 }

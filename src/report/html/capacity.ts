@@ -1,6 +1,7 @@
 import type { LiveResult } from '../../live/result.js';
 import { capacityColumns } from '../columns.js';
 import type { LiveReport } from '../schema.js';
+import { CAPACITY_LEGEND } from '../table.js';
 import { chart, seriesColor, slug } from './charts.js';
 import {
   columnTable,
@@ -14,19 +15,6 @@ import {
   type PageContext,
   type Section,
 } from './page.js';
-
-/**
- * `live --streams`: how many paced streams one process served, and how the p99 end-to-end grew with N. Every
- * step of a search is a point (a confirmation run at the same N is another point there), drawn against the
- * frame period the steps were judged by.
- */
-const CAPACITY_LEGEND = [
-  'streams = the most that kept up (--streams auto: confirmed in repeated runs), or N and how many runs passed',
-  'naive = frame period / ms per frame',
-  'p99 est = early-stopping estimate of p99 end-to-end at 99 % confidence',
-  'ms/frame = step() with the stream states moved in and out',
-  'with decode = streams left if decoding shared the core',
-].join('; ');
 
 function p99Chart(ctx: PageContext, report: LiveReport, rows: readonly LiveResult[], id: string): Promise<Html> {
   const nameOf = (r: LiveResult) => ctx.nameOf({ backend: r.backend, machine: ctx.machineOf(report) });
@@ -80,13 +68,18 @@ async function capacityHtml(ctx: PageContext, report: LiveReport, many: boolean)
     runHeading(ctx, report, many),
     `<p>${esc(`${c.input}: ${c.streams} stream(s), ${c.phase ?? 'spread'} phases, policy ${c.policy}.`)}</p>`,
     columnTable(capacityColumns(), rows),
-    `<p class="note">${esc(CAPACITY_LEGEND)}.</p>`,
+    `<p class="note">${esc(CAPACITY_LEGEND)}</p>`,
     rows.length ? await p99Chart(ctx, report, rows, `capacity-${slug(ctx.runName(report))}`) : '',
     notRunDetails(report.skipped, report.failed),
     detailsList(plural(warnings.length, 'warning'), warnings, 'warnings'),
   ].join('\n');
 }
 
+/**
+ * `live --streams`: how many paced streams one process served, and how the p99 end-to-end grew with N. Every
+ * step of a search is a point (a confirmation run at the same N is another point there), drawn against the
+ * frame period the steps were judged by.
+ */
 export const capacitySection: Section = async (ctx) => {
   const reports = ctx.reports.filter((r): r is LiveReport => r.kind === 'live' && r.config.streams !== undefined);
   if (reports.length === 0) return null;
