@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { collect } from '../src/video/frames.js';
 import { compareReports } from '../src/report/compare.js';
 import { renderHtml } from '../src/report/html.js';
 import { readReport } from '../src/report/schema.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
 import { ARM_WRESTLING, cli, clip, isOneLineError } from './helpers.js';
 
 const model = resolveModel('a0');
@@ -226,5 +228,37 @@ test.serial(
     t.regex(html, /<h2[^>]*>Streams per core<\/h2>/);
     t.regex(html, /the dashed line is the frame period \(5 ms\)/);
     t.notRegex(html, /<h2[^>]*>Live streams<\/h2>/, 'not drawn again as a live run');
+  },
+);
+
+test.serial(
+  'live --streams stopped by SIGINT: the steps that ran are the report, no further step starts',
+  async (t) => {
+    const out = path.join(os.tmpdir(), `movinet-streams-int-${process.pid}.json`);
+    const args = ['live', '--streams', '2', '--fps', '200', '--duration', '1', '--runs', '20', '--state', 'sessions'];
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args, '--input', ARM_WRESTLING, '--out', out],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    let stepsBeforeSignal = -1;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const steps = (stderr.match(/stream\(s\) (pass|fail)/g) ?? []).length;
+      if (steps >= 1 && stepsBeforeSignal < 0) {
+        stepsBeforeSignal = steps;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    t.is(code, 130, stderr);
+    const report = readReport(out);
+    if (report.kind !== 'live') return t.fail('not a live report');
+    t.true(report.interrupted);
+    const steps = report.results[0]!.capacity!.steps;
+    t.true(steps.length >= stepsBeforeSignal && steps.length <= stepsBeforeSignal + 1, `${steps.length} steps`);
+    t.is(report.results[0]!.capacity!.maxStreams, null);
+    fs.rmSync(out, { force: true });
   },
 );

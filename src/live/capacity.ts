@@ -109,7 +109,15 @@ function stepOf(n: number, phase: SearchPhase | 'fixed', run: StreamsRun, period
   };
 }
 
-export async function capacityOne(backend: Backend, model: ResolvedModel, opts: CapacityOptions): Promise<Capacity> {
+/** A signal stopped the measurement: raised out of the search, which has no other way to end early. */
+class Stopped extends Error {}
+
+/** The capacity of one pair, or null when it was stopped before a step finished. */
+export async function capacityOne(
+  backend: Backend,
+  model: ResolvedModel,
+  opts: CapacityOptions,
+): Promise<Capacity | null> {
   const periodMs = 1000 / opts.fps;
   const tried = opts.placement === 'auto' ? STATE_PLACEMENTS : [opts.placement];
   const measured: Partial<Record<StatePlacement, { serviceMs: number; memoryPerStreamMB: number }>> = {};
@@ -121,7 +129,10 @@ export async function capacityOne(backend: Backend, model: ResolvedModel, opts: 
       tried.map((p) => `; ${p} ${measured[p]!.serviceMs.toFixed(2)} ms a frame`).join(''),
   );
   const need = minFrames();
+  const done: CapacityStep[] = [];
   const step = async (n: number, phase: SearchPhase | 'fixed'): Promise<CapacityStep> => {
+    // A stopped run ends the search: its steps so far are the report, and no further N is loaded.
+    if (opts.signal.aborted) throw new Stopped();
     checkMemory(n, chosen.memoryPerStreamMB);
     const states = await openStreamStates(backend, model, n, placement, opts.load);
     try {
@@ -136,7 +147,9 @@ export async function capacityOne(backend: Backend, model: ResolvedModel, opts: 
         clips: opts.clips,
         signal: opts.signal,
       });
+      if (run.interrupted) throw new Stopped();
       const s = stepOf(n, phase, run, periodMs);
+      done.push(s);
       opts.log(`${model.id} ${backend.name}: ${n} stream(s) ${s.pass ? 'pass' : `fail (${s.why})`}`);
       return s;
     } finally {
@@ -144,20 +157,25 @@ export async function capacityOne(backend: Backend, model: ResolvedModel, opts: 
     }
   };
   const naive = Math.floor(periodMs / chosen.serviceMs);
-  let steps: CapacityStep[] = [];
   let maxStreams: number | null = null;
-  if (opts.streams === 'auto') {
-    const found = await searchCapacity((n, at) => step(n, at.phase), {
-      start: Math.min(MAX_STREAMS, naiveStart(periodMs, chosen.serviceMs)),
-      max: MAX_STREAMS,
-      confirmRuns: opts.runs,
-    });
-    steps = found.steps.map((s) => s.outcome);
-    maxStreams = found.maxStreams;
-  } else {
-    checkMemory(opts.streams, chosen.memoryPerStreamMB);
-    for (let k = 0; k < opts.runs && !opts.signal.aborted; k++) steps.push(await step(opts.streams, 'fixed'));
+  try {
+    if (opts.streams === 'auto') {
+      const found = await searchCapacity((n, at) => step(n, at.phase), {
+        start: Math.min(MAX_STREAMS, naiveStart(periodMs, chosen.serviceMs)),
+        max: MAX_STREAMS,
+        confirmRuns: opts.runs,
+      });
+      maxStreams = found.maxStreams;
+    } else {
+      checkMemory(opts.streams, chosen.memoryPerStreamMB);
+      for (let k = 0; k < opts.runs; k++) await step(opts.streams, 'fixed');
+    }
+  } catch (e) {
+    // Stopped: what ran is kept, and no capacity is claimed from an unfinished search.
+    if (!(e instanceof Stopped)) throw e;
   }
+  if (done.length === 0) return null;
+  const steps = done;
   const atMax = [...steps].reverse().find((s) => s.pass && s.streams === maxStreams) ?? steps.at(-1);
   return {
     fps: opts.fps,
@@ -195,7 +213,7 @@ export async function capacityResult(
   backend: Backend,
   model: ResolvedModel,
   opts: CapacityOptions & { warmup: number },
-): Promise<LiveResult> {
+): Promise<LiveResult | null> {
   const t0 = performance.now();
   const session = await backend.load(model, opts.load);
   const loadMs = performance.now() - t0;
@@ -211,6 +229,7 @@ export async function capacityResult(
   const runtime = { backend: backend.name, ...session.runtime, threads: session.threads };
   session.dispose();
   const capacity = await capacityOne(backend, model, opts);
+  if (capacity === null) return null;
   return {
     model: modelInfo(model),
     backend: backend.name,
