@@ -18,6 +18,7 @@ import {
   checkStreamModel,
   locateModel,
   missingReason,
+  parseLabels,
   placeHint,
   recordUnfetched,
 } from './resolve.js';
@@ -77,10 +78,7 @@ function labelFile(key: string): ManifestFile | null {
     relative: spec.file,
     pins: pinsOf(spec),
     check: (bytes) => {
-      const n = new TextDecoder()
-        .decode(bytes)
-        .split(/\r?\n/)
-        .filter((l) => l.trim()).length;
+      const n = parseLabels(new TextDecoder().decode(bytes)).length;
       if (n !== spec.count) throw new UserError(`it has ${n} labels, expected ${spec.count}`);
     },
   };

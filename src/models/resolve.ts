@@ -153,7 +153,7 @@ export function loadLabels(key: string): string[] {
   return labels;
 }
 
-function parseLabels(text: string): string[] {
+export function parseLabels(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())
