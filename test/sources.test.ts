@@ -369,6 +369,7 @@ test.serial(
   async (t) => {
     const r = await run(['models', 'fetch', '--all', '--json']);
     t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /^movinet-bench: 6 file\(s\) could not be fetched \(exit 2\)$/m);
     const out = JSON.parse(r.stdout) as {
       fetched: { id: string; verified: boolean }[];
       failed: { id: string; reason: string }[];

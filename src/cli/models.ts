@@ -176,7 +176,7 @@ export function registerModels(program: Command): void {
     .option('--all', 'every downloadable model and label set; exit 2 when any cannot be had', false)
     .option('--json', 'machine-readable output', false)
     .action(async (ref: string | undefined, flags: { all: boolean; json: boolean }) => {
-      if (flags.all === (ref !== undefined)) throw new UserError('fetch takes a model id or --all (not both)');
+      if (flags.all === (ref !== undefined)) throw new UserError('fetch takes a model id, or --all, and not both');
       if (ref !== undefined) {
         const result = await fetchModel(ref);
         emit({ value: result, text: fetchLine(result) }, flags.json);
@@ -184,10 +184,9 @@ export function registerModels(program: Command): void {
       }
       const { fetched, failed } = await fetchAll();
       const lines = [...fetched.map(fetchLine), ...failed.map((f) => `${f.id}: FAILED ${f.reason}`)];
-      emit(
-        { value: { fetched, failed }, text: lines.join('\n'), code: failed.length ? EXIT_BAD_INPUT : undefined },
-        flags.json,
-      );
+      const code = failed.length ? EXIT_BAD_INPUT : undefined;
+      const message = failed.length ? `${failed.length} file(s) could not be fetched (exit 2)` : undefined;
+      emit({ value: { fetched, failed }, text: lines.join('\n'), code, message }, flags.json);
     });
 
   models

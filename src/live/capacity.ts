@@ -194,15 +194,18 @@ export async function capacityOne(
   };
 }
 
-/** The decoder's share of a core per stream, and the streams that would remain if it shared the core. */
+/**
+ * The decoder's share of a core per stream, and the streams left if it shared the core: the CPU the process
+ * used at N streams, spent on each stream's inference and decoding together. The step's limit may be its
+ * latency rather than the core (CPU under 100 %), so the budget is what N streams used, not a whole core.
+ */
 function decoderShare(cpuPerSecond: number | null, at: CapacityStep | undefined): Capacity['decoder'] {
   if (cpuPerSecond === null) return null;
-  const inferencePerStream = at && at.streams > 0 ? at.cpuUtilisation / at.streams : null;
-  const perStream = inferencePerStream === null ? null : inferencePerStream + cpuPerSecond;
-  return {
-    cpuPerStreamSecond: cpuPerSecond,
-    streamsIfSharedCore: perStream && perStream > 0 ? Math.floor(1 / perStream) : null,
-  };
+  if (!at || at.streams === 0 || at.cpuUtilisation <= 0)
+    return { cpuPerStreamSecond: cpuPerSecond, streamsIfSharedCore: null };
+  const inferencePerStream = at.cpuUtilisation / at.streams;
+  const left = Math.floor(at.cpuUtilisation / (inferencePerStream + cpuPerSecond));
+  return { cpuPerStreamSecond: cpuPerSecond, streamsIfSharedCore: Math.min(at.streams, left) };
 }
 
 /**
