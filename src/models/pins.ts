@@ -1,4 +1,4 @@
-import { gitBlobId, sha256Bytes, shortHash as short } from '../util/sha256.js';
+import { gitBlobId, shortHash as short } from '../util/sha256.js';
 
 /**
  * What a file must be to count as the one the manifest means. Official files are pinned by sha256; public copies
@@ -17,12 +17,12 @@ export function pinsOf(spec: { sha256: string | null; gitBlob?: string | null; b
 
 export const isPinned = (pins: Pins): boolean => pins.sha256 !== null || pins.gitBlob !== null;
 
-/** The first pin `bytes` fails, as a phrase ('sha256 1a2b…, expected 6125…'); null when every pin holds. */
-export function pinMismatch(bytes: Uint8Array, pins: Pins): string | null {
-  if (pins.sha256) {
-    const got = sha256Bytes(bytes);
-    if (got !== pins.sha256) return `sha256 ${short(got)}, expected ${short(pins.sha256)}`;
-  }
+/**
+ * The first pin `bytes` fails, as a phrase ('sha256 1a2b…, expected 6125…'); null when every pin holds. The caller
+ * passes the sha256 it has already computed, so a file is hashed once.
+ */
+export function pinMismatch(bytes: Uint8Array, sha256: string, pins: Pins): string | null {
+  if (pins.sha256 && sha256 !== pins.sha256) return `sha256 ${short(sha256)}, expected ${short(pins.sha256)}`;
   if (pins.gitBlob) {
     const got = gitBlobId(bytes);
     if (got !== pins.gitBlob) return `git blob ${short(got)}, expected ${short(pins.gitBlob)}`;

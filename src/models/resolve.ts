@@ -73,9 +73,10 @@ export function locate(relative: string, pins: Pins): ModelLocation {
   const found = places.find((c) => isFile(c.path));
   if (!found) return { status: 'missing', looked };
   const bytes = readBytes(found.path, 'file');
-  const mismatch = pinMismatch(bytes, pins) ?? undefined;
+  const sha256 = sha256Bytes(bytes);
+  const mismatch = pinMismatch(bytes, sha256, pins) ?? undefined;
   const status = mismatch ? 'checksum-mismatch' : 'available';
-  return { status, path: found.path, origin: found.origin, looked, sha256: sha256Bytes(bytes), mismatch, bytes };
+  return { status, path: found.path, origin: found.origin, looked, sha256, mismatch, bytes };
 }
 
 /**

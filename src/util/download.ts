@@ -249,7 +249,11 @@ function refusedBody(first: Uint8Array, received: number, contentType: string | 
 }
 
 /** The file a transfer yields, checked against every pin the request carries; throws the first pin it fails. */
-function fileUsed(req: DownloadRequest, tmp: string, maxBytes: number): { bytes: Uint8Array; from: string | null } {
+function fileUsed(
+  req: DownloadRequest,
+  tmp: string,
+  maxBytes: number,
+): { bytes: Uint8Array; from: string | null; sha256: string } {
   const transfer = new Uint8Array(fs.readFileSync(tmp));
   let got: { bytes: Uint8Array; from: string | null } = { bytes: transfer, from: null };
   if (req.unpack) {
@@ -271,8 +275,10 @@ function fileUsed(req: DownloadRequest, tmp: string, maxBytes: number): { bytes:
     throw new Refused('integrity', `${of}got ${got.bytes.length} bytes, expected ${req.bytes}`);
   const sha256 = sha256Bytes(got.bytes);
   if (req.sha256 && sha256 !== req.sha256) throw pinFailure('sha256', sha256, req.sha256);
-  const blob = gitBlobId(got.bytes);
-  if (req.gitBlob && blob !== req.gitBlob) throw pinFailure('git blob', blob, req.gitBlob);
+  if (req.gitBlob) {
+    const blob = gitBlobId(got.bytes);
+    if (blob !== req.gitBlob) throw pinFailure('git blob', blob, req.gitBlob);
+  }
   if (req.check) {
     try {
       req.check(got.bytes);
@@ -280,7 +286,7 @@ function fileUsed(req: DownloadRequest, tmp: string, maxBytes: number): { bytes:
       throw new Refused('invalid', `${of}${errorMessage(e)}`);
     }
   }
-  return got;
+  return { ...got, sha256 };
 }
 
 async function attempt(req: DownloadRequest, settings: FetchSettings, maxBytes: number): Promise<Downloaded> {
@@ -345,7 +351,7 @@ async function attempt(req: DownloadRequest, settings: FetchSettings, maxBytes: 
       path: req.target,
       url: req.url,
       bytes: used.bytes.length,
-      sha256: sha256Bytes(used.bytes),
+      sha256: used.sha256,
       unpacked: used.from,
       attempts: 1,
     };
