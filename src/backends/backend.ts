@@ -72,6 +72,34 @@ export interface Session {
   dispose(): void;
 }
 
+/** A stream's frame for one batched call: which slot holds the stream's states. */
+export interface SlotFrame {
+  slot: number;
+  frame: Float32Array;
+}
+
+/**
+ * Several streams in one session, one call for all of those with a frame waiting (BackendFacts.batch). Each
+ * stream holds a slot, the rows of the batch its states live in between calls; a call gathers the states of
+ * the slots it steps, in the order given, and scatters the next states back to the same slots.
+ */
+export interface BatchedSession {
+  readonly threads: ThreadInfo;
+  readonly runtime: RuntimeInfo;
+  /** The most streams it holds, and the largest call. */
+  readonly slots: number;
+  /** A stream joins: the lowest free slot, its states reset to the model's zero state. */
+  open(): number;
+  /** A stream leaves: its slot is free for the next to open. */
+  close(slot: number): void;
+  /** One frame for each of these open slots (each at most once), in one call; the logits in the same order. */
+  step(frames: readonly SlotFrame[]): Promise<Float32Array[]>;
+  /** Copies the values out of an open slot's states. */
+  readState(slot: number): Map<string, StateTensor>;
+  readonly profiler?: OpProfiler;
+  dispose(): void;
+}
+
 export interface LoadOptions {
   threads: number;
   /** Whether a backend that prepares the model (e.g. converts it) may read and write its cache. */
@@ -154,6 +182,8 @@ export interface Backend {
    */
   available?(): Promise<string | null>;
   load(model: ResolvedModel, opts: LoadOptions): Promise<Session>;
+  /** Present where `facts.batch.can`: a session of `slots` streams stepped together on the batch axis. */
+  loadBatched?(model: ResolvedModel, opts: LoadOptions & { slots: number }): Promise<BatchedSession>;
 }
 
 export function zeroArray(spec: Pick<TensorSpec, 'shape' | 'dtype'>): StateTensor {

@@ -4,11 +4,21 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { convertCached } from '../convert/cache.js';
 import { stateCodes } from '../convert/int8-states.js';
-import { graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { graphPrecision, type BatchAxis, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TelemetryCheck } from '../util/ort-telemetry.js';
 import { osThreads } from '../util/os-threads.js';
-import type { Backend, BackendFacts, LoadOptions, OpProfiler, Session } from './backend.js';
+import type {
+  Backend,
+  BackendFacts,
+  BatchedSession,
+  LoadOptions,
+  OpProfiler,
+  RuntimeInfo,
+  Session,
+  ThreadInfo,
+} from './backend.js';
+import { OnnxBatchedSession } from './onnx-batched.js';
 import { OnnxSession, onnxSessionOptions, PRECISION_LABEL, type OrtApi } from './onnx-session.js';
 import { packageVersion } from './package-info.js';
 
@@ -85,6 +95,52 @@ async function createSession(
 /** The facts of an onnxruntime backend that depend on its package and where it runs. */
 export type OnnxPlacement = Pick<BackendFacts, 'probe' | 'browser'>;
 
+/** A converted graph on a new onnxruntime session, with what the report says of it. */
+interface Opened {
+  ort: OrtApi;
+  session: InferenceSession;
+  threads: ThreadInfo;
+  runtime: RuntimeInfo;
+  precision: Precision;
+  profiler?: OpProfiler;
+}
+
+async function openGraph(
+  name: string,
+  pkg: OrtPackage,
+  precision: 'native' | Precision,
+  model: ResolvedModel,
+  opts: LoadOptions,
+  batch: BatchAxis,
+): Promise<Opened> {
+  const p = graphPrecision(model.graph, precision);
+  const onnx = convertCached(model, p, opts.cache ?? true, batch);
+  if (onnx.rebuilt) process.stderr.write(`movinet-bench: ${name}: rebuilt the cached conversion: ${onnx.rebuilt}\n`);
+  const ort = await pkg.load(opts.threads);
+  const profileDir =
+    opts.profile && pkg.profiler ? fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ort-profile-')) : null;
+  const { options, enforcement } = onnxSessionOptions(p, opts.threads);
+  const before = pkg.inProcess ? osThreads() : null;
+  const session = await createSession(ort.InferenceSession.create, name, onnx.path, onnx.bytes, {
+    ...options,
+    ...(pkg.executionProviders ? { executionProviders: pkg.executionProviders } : {}),
+    ...(profileDir ? { enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort') } : {}),
+  });
+  const after = pkg.inProcess ? osThreads() : null;
+  const free = batch === 'free' ? ', free batch axis' : '';
+  const runtime = {
+    package: pkg.name,
+    version: packageVersion(pkg.name),
+    build: `${pkg.build}, converted by movinet-bench to ${PRECISION_LABEL[p]}${free}${onnx.cached ? ' (cached)' : ''}`,
+    ...(pkg.inProcess ? { telemetry: pkg.inProcess.telemetry() } : {}),
+  };
+  const threads = pkg.inProcess
+    ? threadCheck(opts.threads, enforcement, before, after)
+    : { requested: opts.threads, enforcement };
+  const profiler = profileDir && pkg.profiler ? pkg.profiler(session, profileDir) : undefined;
+  return { ort, session, threads, runtime, precision: p, ...(profiler ? { profiler } : {}) };
+}
+
 export function onnxBackend(
   name: string,
   pkg: OrtPackage,
@@ -98,7 +154,7 @@ export function onnxBackend(
       runtime: pkg.name,
       precision,
       ...placement,
-      batch: { can: false, because: "the converted graphs' batch axis is fixed at 1" },
+      batch: { can: true },
       locate: { via: 'onnx' },
       nativeLibrary: null,
     },
@@ -107,39 +163,30 @@ export function onnxBackend(
     ...(pkg.noProfiler ? { noProfiler: pkg.noProfiler } : {}),
     ...(pkg.available ? { available: pkg.available } : {}),
     async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
-      const p = graphPrecision(model.graph, precision);
-      const onnx = convertCached(model, p, opts.cache ?? true);
-      if (onnx.rebuilt)
-        process.stderr.write(`movinet-bench: ${name}: rebuilt the cached conversion: ${onnx.rebuilt}\n`);
-      const ort = await pkg.load(opts.threads);
-      const profileDir =
-        opts.profile && pkg.profiler ? fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-ort-profile-')) : null;
-      const { options, enforcement } = onnxSessionOptions(p, opts.threads);
-      const before = pkg.inProcess ? osThreads() : null;
-      const session = await createSession(ort.InferenceSession.create, name, onnx.path, onnx.bytes, {
-        ...options,
-        ...(pkg.executionProviders ? { executionProviders: pkg.executionProviders } : {}),
-        ...(profileDir ? { enableProfiling: true, profileFilePrefix: path.join(profileDir, 'ort') } : {}),
-      });
-      const after = pkg.inProcess ? osThreads() : null;
-      const runtime = {
-        package: pkg.name,
-        version: packageVersion(pkg.name),
-        build: `${pkg.build}, converted by movinet-bench to ${PRECISION_LABEL[p]}${onnx.cached ? ' (cached)' : ''}`,
-        ...(pkg.inProcess ? { telemetry: pkg.inProcess.telemetry() } : {}),
-      };
-      const threads = pkg.inProcess
-        ? threadCheck(opts.threads, enforcement, before, after)
-        : { requested: opts.threads, enforcement };
+      const o = await openGraph(name, pkg, precision, model, opts, 'fixed');
       return new OnnxSession(
-        ort,
+        o.ort,
         model.signature,
-        session,
-        threads,
-        runtime,
+        o.session,
+        o.threads,
+        o.runtime,
         pkg.preallocatedOutputs,
-        stateCodes(p, model.graph, model.signature),
-        profileDir && pkg.profiler ? pkg.profiler(session, profileDir) : undefined,
+        stateCodes(o.precision, model.graph, model.signature),
+        o.profiler,
+      );
+    },
+    async loadBatched(model: ResolvedModel, opts: LoadOptions & { slots: number }): Promise<BatchedSession> {
+      const o = await openGraph(name, pkg, precision, model, opts, 'free');
+      return new OnnxBatchedSession(
+        o.ort,
+        model.signature,
+        o.session,
+        o.threads,
+        o.runtime,
+        pkg.preallocatedOutputs,
+        stateCodes(o.precision, model.graph, model.signature),
+        opts.slots,
+        o.profiler,
       );
     },
   };

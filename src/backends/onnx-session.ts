@@ -44,7 +44,7 @@ export function quantize(values: Float32Array, c: StateCodec): Uint8Array {
 }
 
 /** uint8 codes to float values as DequantizeLinear does: (code - zero point) * scale in float32. */
-function dequantize(codes: Uint8Array, c: StateCodec): Float32Array {
+export function dequantize(codes: Uint8Array, c: StateCodec): Float32Array {
   const out = new Float32Array(codes.length);
   for (let i = 0; i < codes.length; i++) out[i] = (codes[i]! - c.zeroPoint) * c.scale;
   return out;

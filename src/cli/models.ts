@@ -12,7 +12,7 @@ import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED } from '../util/errors.js';
 import { assertWritable, emit } from './emit.js';
 import { choiceParser } from './options.js';
 import { convertCached } from '../convert/cache.js';
-import { nativePrecision, PRECISIONS, type Precision } from '../convert/tflite-to-onnx.js';
+import { BATCH_AXES, nativePrecision, PRECISIONS, type BatchAxis, type Precision } from '../convert/tflite-to-onnx.js';
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('list, inspect and fetch models');
@@ -137,17 +137,24 @@ export function registerModels(program: Command): void {
       'float (fp32 graph), int8 (QDQ; default for int8 models) or int8-exact (TFLite integer arithmetic in fp32 ops)',
       choiceParser('--precision', PRECISIONS),
     )
+    .option(
+      '--batch <axis>',
+      "fixed (the model's batch of one) or free (a symbolic batch axis: one call steps several streams)",
+      choiceParser('--batch', BATCH_AXES),
+      'fixed',
+    )
     .option('--out <file>', 'also copy the ONNX file here')
     .option('--json', 'machine-readable output', false)
-    .action(async (ref: string, flags: { precision?: Precision; out?: string; json: boolean }) => {
+    .action(async (ref: string, flags: { precision?: Precision; batch: BatchAxis; out?: string; json: boolean }) => {
       await ensureModels([ref]);
       const model = resolveModel(ref);
       const precision = flags.precision ?? nativePrecision(model.graph);
       if (flags.out) assertWritable(flags.out);
-      const onnx = convertCached(model, precision);
+      const onnx = convertCached(model, precision, true, flags.batch);
       const result = {
         model: model.id,
         precision,
+        batch: flags.batch,
         path: onnx.path,
         bytes: onnx.bytes.length,
         cached: onnx.cached,
@@ -156,7 +163,8 @@ export function registerModels(program: Command): void {
       };
       const size = `${(onnx.bytes.length / 1e6).toFixed(2)} MB`;
       const how = onnx.cached ? 'cached' : `converted in ${result.convertMs} ms`;
-      const text = `${model.id} -> ${onnx.path} (${precision}, ${size}, ${how})`;
+      const axis = flags.batch === 'free' ? ', free batch axis' : '';
+      const text = `${model.id} -> ${onnx.path} (${precision}${axis}, ${size}, ${how})`;
       emit(
         {
           value: result,

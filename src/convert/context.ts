@@ -1,5 +1,5 @@
 import type { StreamSignature } from '../models/signature.js';
-import type { TfliteModel, TfliteTensor } from '../models/tflite.js';
+import type { TfliteModel, TfliteOperator, TfliteTensor } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
 import { OnnxGraphBuilder, OnnxType, type OnnxTypeName } from './onnx-builder.js';
 
@@ -10,6 +10,16 @@ import { OnnxGraphBuilder, OnnxType, type OnnxTypeName } from './onnx-builder.js
 
 export type Precision = 'float' | 'int8' | 'int8-exact';
 export const PRECISIONS: readonly Precision[] = ['float', 'int8', 'int8-exact'];
+
+/**
+ * The graph's batch axis: 'fixed' is the TFLite model's own [1,...] (one stream per call); 'free' makes it a
+ * symbolic dimension, so one call steps several streams, each a row of every input and output.
+ */
+export type BatchAxis = 'fixed' | 'free';
+export const BATCH_AXES: readonly BatchAxis[] = ['fixed', 'free'];
+
+/** The symbolic dimension a free-batch graph names in its inputs and outputs. */
+export const BATCH_DIM = 'batch';
 
 const QUANT_TYPES = new Set(['int8', 'uint8']);
 
@@ -46,11 +56,14 @@ export class Converter {
   readonly exact: boolean;
   /** int8 activations are stored as uint8 (int8 QDQ). */
   readonly unsigned: boolean;
+  /** Free batch: the tensors computed from a graph input, whose first axis is the batch (constants have none). */
+  private readonly batched: ReadonlySet<number>;
 
   constructor(
     readonly model: TfliteModel,
     readonly signature: StreamSignature,
     readonly precision: Precision,
+    readonly batch: BatchAxis = 'fixed',
   ) {
     this.quantized = precision !== 'float';
     this.exact = precision === 'int8-exact';
@@ -58,6 +71,26 @@ export class Converter {
     const sg = model.subgraphs[0];
     if (!sg) throw new UserError('model has no subgraph');
     this.tensors = sg.tensors;
+    this.batched = batch === 'free' ? batchedTensors(this, sg.operators) : new Set();
+  }
+
+  /** Whether tensor i holds one row per stream on its first axis (free batch only). */
+  carriesBatch(i: number): boolean {
+    return this.batched.has(i);
+  }
+
+  /**
+   * A Reshape target for tensor i's `shape`: as written, or with the batch left to the runtime (-1 in front:
+   * the other dimensions are static, so it can only be the batch) when i carries it.
+   */
+  shapeOf(i: number, shape: readonly number[]): number[] {
+    return this.carriesBatch(i) ? [-1, ...shape.slice(1)] : [...shape];
+  }
+
+  /** The shape a graph input or output declares for tensor i: its batch symbolic when it carries one. */
+  ioShape(i: number): (number | string)[] {
+    const shape = this.tensor(i).shape;
+    return this.carriesBatch(i) ? [BATCH_DIM, ...shape.slice(1)] : [...shape];
   }
 
   tensor(i: number): TfliteTensor {
@@ -324,6 +357,26 @@ export class Converter {
     this.values.set(i, name);
     this.codes.delete(i);
   }
+}
+
+/**
+ * The tensors a free-batch graph computes per stream: the image and state inputs, and every output of an op that
+ * reads one. Each must hold its stream on a leading axis of 1 (the TFLite model's batch of one); a model that
+ * folds the batch into another axis, or drops it, cannot be batched by giving that axis a free size.
+ */
+function batchedTensors(c: Converter, operators: readonly TfliteOperator[]): Set<number> {
+  const sig = c.signature;
+  const carrying = new Set([sig.image.tensorIndex, ...sig.states.map((s) => s.input.tensorIndex)]);
+  for (const op of operators) if (op.inputs.some((i) => carrying.has(i))) for (const o of op.outputs) carrying.add(o);
+  for (const i of carrying) {
+    const t = c.tensor(i);
+    if (t.shape[0] !== 1)
+      throw new UserError(
+        `tensor ${i} (${t.name}) has shape [${t.shape.join(',')}]: a graph with a free batch axis needs every ` +
+          'tensor computed from an input to hold its stream on a leading axis of 1',
+      );
+  }
+  return carrying;
 }
 
 /** IEEE 754 half to single precision (float16 models store their weights this way, behind DEQUANTIZE). */

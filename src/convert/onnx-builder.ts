@@ -12,7 +12,8 @@ export type Attr = { i: number } | { f: number } | { ints: number[] } | { floats
 export interface ValueSpec {
   name: string;
   type: OnnxTypeName;
-  shape: number[];
+  /** A string is a symbolic dimension (its size given at run time). */
+  shape: readonly (number | string)[];
 }
 
 export const OPSET = 17;
@@ -113,7 +114,9 @@ export class OnnxGraphBuilder {
           tensorType: new onnx.TypeProto.Tensor({
             elemType: OnnxType[v.type],
             shape: new onnx.TensorShapeProto({
-              dim: v.shape.map((d) => new onnx.TensorShapeProto.Dimension({ dimValue: d })),
+              dim: v.shape.map(
+                (d) => new onnx.TensorShapeProto.Dimension(typeof d === 'string' ? { dimParam: d } : { dimValue: d }),
+              ),
             }),
           }),
         }),

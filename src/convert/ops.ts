@@ -269,7 +269,7 @@ function exactConv(
     for (let k = 0; k < cout; k++) for (let j = 0; j < cin; j++) wt64[j * cout + k] = w[k * cin + j]!;
     const flat = c.graph.node(
       'Reshape',
-      [c.centredCodes(input(op, 0)), c.graph.int64s('shape', [1, cin])],
+      [c.centredCodes(input(op, 0)), c.graph.int64s('shape', c.shapeOf(input(op, 0), [1, cin]))],
       `dflat${op.index}`,
     );
     let acc = c.graph.node(
@@ -317,7 +317,7 @@ function exactConv(
   c.setValue(
     output(op),
     bound >= 2 ** 24
-      ? c.graph.node('Reshape', [real, c.graph.int64s('shape', ot.shape)], `dout${op.index}`)
+      ? c.graph.node('Reshape', [real, c.graph.int64s('shape', c.shapeOf(output(op), ot.shape))], `dout${op.index}`)
       : c.graph.node('Transpose', [real], `nhwc${op.index}`, { perm: { ints: TO_NHWC } }),
   );
 }
@@ -665,6 +665,7 @@ function binary(onnxOp: string, fused?: new () => AddOptions | SubOptions | MulO
   return (c, op) => {
     if ((onnxOp === 'Add' || onnxOp === 'Sub' || onnxOp === 'Mul') && int8Binary(c, op)) {
       const act = fused ? optionalOptions(op, fused)?.fusedActivationFunction() : undefined;
+      requireBatchRank(c, op);
       if (onnxOp === 'Mul') return exactMul(c, op, act ?? ActivationFunctionType.NONE);
       return exactAdd(c, op, onnxOp === 'Add' ? 1 : -1, act ?? ActivationFunctionType.NONE);
     }
@@ -673,11 +674,32 @@ function binary(onnxOp: string, fused?: new () => AddOptions | SubOptions | MulO
       return;
     const y = c.graph.node(
       onnxOp,
-      [c.value(input(op, 0)), c.value(input(op, 1))],
+      [batchInFront(c, op, 0), batchInFront(c, op, 1)],
       `${onnxOp.toLowerCase()}${op.index}`,
     );
     c.produce(output(op), activation(c, op, y, act ?? ActivationFunctionType.NONE));
   };
+}
+
+/**
+ * Broadcasting aligns trailing axes: an operand of lower rank than the op's output would meet its batch with
+ * another axis (the model's batch of one broadcasts anywhere), so its batch is moved to the front.
+ */
+function batchInFront(c: Converter, op: TfliteOperator, k: number): string {
+  const i = input(op, k);
+  const shape = c.tensor(i).shape;
+  const rank = c.tensor(output(op)).shape.length;
+  if (!c.carriesBatch(i) || shape.length === rank) return c.value(i);
+  const front = [-1, ...new Array<number>(rank - shape.length).fill(1), ...shape.slice(1)];
+  return c.graph.node('Reshape', [c.value(i), c.graph.int64s('shape', front)], `batchfront${op.index}_${k}`);
+}
+
+/** The integer-arithmetic paths broadcast as the model does: a free batch needs operands of the output's rank. */
+function requireBatchRank(c: Converter, op: TfliteOperator): void {
+  const rank = c.tensor(output(op)).shape.length;
+  for (const i of op.inputs)
+    if (c.carriesBatch(i) && c.tensor(i).shape.length !== rank)
+      fail(op, 'an operand of lower rank would broadcast its batch against another axis');
 }
 
 function unary(onnxOp: string, attrs: Record<string, Attr> = {}): OpConverter {
@@ -709,10 +731,41 @@ function produceMoved(c: Converter, op: TfliteOperator, move: (x: string, codes:
   else c.produce(oi, v);
 }
 
-/** RESHAPE, SQUEEZE, EXPAND_DIMS: the output's static shape says it all. */
+/**
+ * The axes of `to` that are ones inserted into `from`, the batch staying first; undefined when `to` is not `from`
+ * with ones inserted.
+ */
+function insertedOnes(from: readonly number[], to: readonly number[]): number[] | undefined {
+  if (to.length <= from.length || to[0] !== from[0]) return undefined;
+  const axes: number[] = [];
+  let k = 0;
+  for (const [j, d] of to.entries()) {
+    if (k < from.length && d === from[k]) k++;
+    else if (d === 1) axes.push(j);
+    else return undefined;
+  }
+  return k === from.length ? axes : undefined;
+}
+
+/**
+ * RESHAPE, SQUEEZE, EXPAND_DIMS: the output's static shape says it all. With a free batch axis that shape is not
+ * static any more, and onnxruntime's transpose optimizer no longer sees that most of these only add or drop unit
+ * axes; written as Unsqueeze and Squeeze they keep the fixed graph's transposes, so a batch of one computes the
+ * same values in the same order.
+ */
 const reshape: OpConverter = (c, op) => {
-  const out = c.tensor(output(op));
-  produceMoved(c, op, (x) => c.graph.node('Reshape', [x, c.graph.int64s('shape', out.shape)], `reshape${op.index}`));
+  const [from, to] = [c.tensor(input(op, 0)).shape, c.tensor(output(op)).shape];
+  const shape = c.shapeOf(output(op), to);
+  const free = c.carriesBatch(output(op));
+  const unsqueeze = free ? insertedOnes(from, to) : undefined;
+  const squeeze = free ? insertedOnes(to, from) : undefined;
+  produceMoved(c, op, (x) =>
+    unsqueeze
+      ? c.graph.node('Unsqueeze', [x, c.graph.int64s('axes', unsqueeze)], `unsqueeze${op.index}`)
+      : squeeze
+        ? c.graph.node('Squeeze', [x, c.graph.int64s('axes', squeeze)], `squeeze${op.index}`)
+        : c.graph.node('Reshape', [x, c.graph.int64s('shape', shape)], `reshape${op.index}`),
+  );
 };
 
 const identity: OpConverter = (c, op) => c.produce(output(op), c.value(input(op, 0)));
@@ -721,6 +774,9 @@ const concatenation: OpConverter = (c, op) => {
   const o = options(op, ConcatenationOptions);
   const rank = c.tensor(output(op)).shape.length;
   const axis = (o.axis() + rank) % rank;
+  const batched = op.inputs.filter((i) => c.carriesBatch(i)).length;
+  if (batched && (axis === 0 || batched < op.inputs.length))
+    fail(op, 'with a free batch axis it would join streams, or a stream with a constant of one row');
   const y = c.graph.node(
     'Concat',
     op.inputs.map((i) => c.value(i)),
@@ -759,21 +815,19 @@ const stridedSlice: OpConverter = (c, op) => {
     starts.push(s);
     ends.push(e);
   });
+  // A free batch axis is left out of the Slice: the model's slice of its one row would cut a batch back to one.
+  const from = c.carriesBatch(input(op, 0)) ? 1 : 0;
+  if (from && (squeeze.includes(0) || (starts[0] !== 0 && starts[0] !== -1) || ends[0]! < 1 || (strides[0] ?? 1) !== 1))
+    fail(op, 'it slices the batch axis, which a free batch axis cannot be');
   produceMoved(c, op, (x) => {
     const y = c.graph.node(
       'Slice',
       [
         x,
-        c.graph.int64s('starts', starts),
-        c.graph.int64s('ends', ends),
-        c.graph.int64s(
-          'axes',
-          shape.map((_, k) => k),
-        ),
-        c.graph.int64s(
-          'steps',
-          shape.map((_, k) => strides[k] ?? 1),
-        ),
+        c.graph.int64s('starts', starts.slice(from)),
+        c.graph.int64s('ends', ends.slice(from)),
+        c.graph.int64s('axes', shape.map((_, k) => k).slice(from)),
+        c.graph.int64s('steps', shape.map((_, k) => strides[k] ?? 1).slice(from)),
       ],
       `slice${op.index}`,
     );
@@ -792,6 +846,9 @@ const cast: OpConverter = (c, op) => {
 };
 
 const broadcastTo: OpConverter = (c, op) => {
+  // The target's leading 1 broadcasts against a batch, as long as the batch is the input's own first axis.
+  if (c.carriesBatch(input(op, 0)) && c.tensor(input(op, 0)).shape.length !== c.tensor(output(op)).shape.length)
+    fail(op, 'it adds axes in front of a free batch axis');
   produceMoved(c, op, (x) =>
     c.graph.node('Expand', [x, c.graph.int64s('shape', c.tensor(output(op)).shape)], `expand${op.index}`),
   );
@@ -841,9 +898,17 @@ function int8Reduce(c: Converter, op: TfliteOperator, kind: 'sum' | 'mean', axes
 
 function reduce(onnxOp: 'ReduceMean' | 'ReduceSum' | 'ReduceMax'): OpConverter {
   return (c, op) => {
-    const rank = c.tensor(input(op, 0)).shape.length;
-    const axes = constInts(c, op, 1).map((a) => (a + rank) % rank);
+    const shape = c.tensor(input(op, 0)).shape;
     const keepdims = { i: optionalOptions(op, ReducerOptions)?.keepDims() ? 1 : 0 };
+    let axes = constInts(c, op, 1).map((a) => (a + shape.length) % shape.length);
+    if (c.carriesBatch(input(op, 0))) {
+      if (axes.includes(0)) fail(op, 'it reduces over the batch axis');
+      // A kept axis of one reduces to itself. onnxruntime's ReduceSum adds in another order when such an axis
+      // lies before a kept one, which its transpose optimizer arranges in the free graph but not in the fixed one.
+      const wide = axes.filter((a) => shape[a] !== 1);
+      // An empty list would reduce every axis.
+      if (keepdims.i && wide.length) axes = wide;
+    }
     const [xt, ot] = [c.tensor(input(op, 0)), c.tensor(output(op))];
     if (
       onnxOp !== 'ReduceMax' &&
@@ -865,13 +930,14 @@ function reduce(onnxOp: 'ReduceMean' | 'ReduceSum' | 'ReduceMax'): OpConverter {
 }
 
 const transpose: OpConverter = (c, op) => {
-  produceMoved(c, op, (x) =>
-    c.graph.node('Transpose', [x], `transpose${op.index}`, { perm: { ints: constInts(c, op, 1) } }),
-  );
+  const perm = constInts(c, op, 1);
+  if (perm[0] !== 0 && c.carriesBatch(input(op, 0))) fail(op, 'it moves the batch axis');
+  produceMoved(c, op, (x) => c.graph.node('Transpose', [x], `transpose${op.index}`, { perm: { ints: perm } }));
 };
 
 const pad: OpConverter = (c, op) => {
   const p = constInts(c, op, 1);
+  if ((p[0] || p[1]) && c.carriesBatch(input(op, 0))) fail(op, 'it pads the batch axis');
   const rank = p.length / 2;
   const onnxPads = [
     ...Array.from({ length: rank }, (_, k) => p[2 * k]!),
@@ -906,11 +972,16 @@ const fullyConnected: OpConverter = (c, op) => {
   if (op.inputs[2] !== undefined && op.inputs[2] >= 0)
     y = c.graph.node('Add', [y, c.value(op.inputs[2])], `fc_bias${op.index}`);
   y = activation(c, op, y, o.fusedActivationFunction());
-  c.produce(output(op), c.graph.node('Reshape', [y, c.graph.int64s('shape', out.shape)], `fc_out${op.index}`));
+  c.produce(
+    output(op),
+    c.graph.node('Reshape', [y, c.graph.int64s('shape', c.shapeOf(output(op), out.shape))], `fc_out${op.index}`),
+  );
 };
 
 const softmax: OpConverter = (c, op) => {
   const beta = options(op, SoftmaxOptions).beta();
+  if (c.carriesBatch(input(op, 0)) && c.tensor(input(op, 0)).shape.length < 2)
+    fail(op, 'its only axis is the batch axis');
   let x = c.value(input(op, 0));
   if (beta !== 1) x = c.graph.node('Mul', [x, c.graph.scalarFloat('beta', beta)], `beta${op.index}`);
   c.produce(output(op), c.graph.node('Softmax', [x], `softmax${op.index}`, { axis: { i: -1 } }));

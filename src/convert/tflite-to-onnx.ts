@@ -1,12 +1,12 @@
 import type { StreamSignature } from '../models/signature.js';
 import type { TfliteModel, TfliteOperator, TfliteTensor } from '../models/tflite.js';
 import { UserError } from '../util/errors.js';
-import { Converter, type Precision } from './context.js';
+import { BATCH_DIM, Converter, type BatchAxis, type Precision } from './context.js';
 import type { OnnxTypeName } from './onnx-builder.js';
 import { stateCodes } from './int8-states.js';
 import { OP_CONVERTERS } from './ops.js';
 
-export { PRECISIONS, type Precision } from './context.js';
+export { BATCH_AXES, BATCH_DIM, PRECISIONS, type BatchAxis, type Precision } from './context.js';
 
 /** Bump when the converter's output changes: cached conversions are keyed by it. */
 export const CONVERTER_VERSION = 9;
@@ -26,6 +26,7 @@ export function onnxOutputName(signatureName: string, isState: boolean): string 
 export interface ConvertResult {
   bytes: Uint8Array;
   precision: Precision;
+  batch: BatchAxis;
   nodes: number;
   /** Ops converted, by TFLite opcode. */
   ops: Record<string, number>;
@@ -54,14 +55,18 @@ function onnxType(t: TfliteTensor, label: string): OnnxTypeName {
   );
 }
 
-/** `probes`: extra tensors exposed as outputs `probe_<index>` (float domain), for locating a numeric divergence. */
+/**
+ * `probes`: extra tensors exposed as outputs `probe_<index>` (float domain), for locating a numeric divergence.
+ * `batch` 'free': every input and output gets a symbolic batch axis, so one call steps several streams.
+ */
 export function convertToOnnx(
   model: TfliteModel,
   signature: StreamSignature,
   precision: Precision,
   probes: number[] = [],
+  batch: BatchAxis = 'fixed',
 ): ConvertResult {
-  const c = new Converter(model, signature, precision);
+  const c = new Converter(model, signature, precision, batch);
   const sg = model.subgraphs[0]!;
   // Stream states the graph takes and gives as uint8 codes: their QUANTIZE and DEQUANTIZE ops are left out.
   const coded = stateCodes(precision, model, signature);
@@ -69,7 +74,11 @@ export function convertToOnnx(
   for (const spec of [signature.image, ...signature.states.map((s) => s.input)]) {
     const t = c.tensor(spec.tensorIndex);
     const codes = coded.get(spec.name);
-    c.graph.input({ name: spec.name, type: codes ? 'uint8' : onnxType(t, 'input'), shape: t.shape });
+    c.graph.input({
+      name: spec.name,
+      type: codes ? 'uint8' : onnxType(t, 'input'),
+      shape: c.ioShape(spec.tensorIndex),
+    });
     if (codes) c.setCodes(codes.codesIn, spec.name);
     else c.setValue(spec.tensorIndex, spec.name);
   }
@@ -90,7 +99,7 @@ export function convertToOnnx(
     c.graph.output({
       name,
       type: codes ? 'uint8' : onnxType(c.tensor(spec.tensorIndex), 'output'),
-      shape: c.tensor(spec.tensorIndex).shape,
+      shape: c.ioShape(spec.tensorIndex),
     });
   }
   for (const i of probes) {
@@ -98,20 +107,23 @@ export function convertToOnnx(
     c.graph.reserve(name);
     c.graph.node('Identity', [c.value(i)], [name]);
     const t = c.tensor(i);
-    c.graph.output({ name, type: t.type === 'int32' ? 'int32' : 'float', shape: t.shape });
+    c.graph.output({ name, type: t.type === 'int32' ? 'int32' : 'float', shape: c.ioShape(i) });
   }
+  const free = batch === 'free';
   const bytes = c.graph.encode({
     producer: 'movinet-bench',
     version: String(GRAPH_VERSION[precision]),
-    doc: `converted from TFLite signature '${signature.key}' (${precision})`,
+    doc: `converted from TFLite signature '${signature.key}' (${precision}${free ? ', free batch axis' : ''})`,
     props: {
       'movinet.precision': precision,
       'movinet.signature': signature.key,
       'movinet.states': String(signature.states.length),
       'movinet.uint8-states': [...coded.keys()].join(','),
+      // Only a free-batch graph says so: the fixed graph's bytes stay those of earlier versions.
+      ...(free ? { 'movinet.batch': BATCH_DIM } : {}),
     },
   });
-  return { bytes, precision, nodes: c.graph.nodeCount(), ops };
+  return { bytes, precision, batch, nodes: c.graph.nodeCount(), ops };
 }
 
 /** Converts one operator; an op without a converter stops the conversion with one line. */

@@ -27,7 +27,7 @@ const MOVING = new Set([
   'BROADCAST_TO',
 ]);
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; count: number; at: number } {
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; count: number; at: number } {
   let [max, count, at] = [0, 0, -1];
   for (let k = 0; k < a.length; k++) {
     const d = Math.abs(a[k]! - b[k]!);
@@ -37,7 +37,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; 
   return { max, count, at };
 }
 
-function stateDrift(a: Map<string, StateTensor>, b: Map<string, StateTensor>): ParityLocate['states'] {
+export function stateDrift(a: Map<string, StateTensor>, b: Map<string, StateTensor>): ParityLocate['states'] {
   return [...a]
     .map(([name, v]) => {
       const d = maxAbsDiff(v, b.get(name) ?? new Float32Array(v.length));

@@ -31,7 +31,7 @@ export interface ParityOptions {
   progress: Progress;
 }
 
-function decodeOptions(model: ResolvedModel, opts: ParityOptions): DecodeOptions {
+export function decodeOptions(model: ResolvedModel, opts: ParityOptions): DecodeOptions {
   const spec = { size: model.signature.height, fps: opts.fps, resize: opts.resize };
   return opts.frameCache ? { ...spec, frameCache: opts.frameCache } : spec;
 }
