@@ -42,9 +42,9 @@ test.serial(
       '--backends',
       'tfjs-tflite,litert,onnxruntime-web,onnxruntime-web-float',
       '--frames',
-      '120',
+      '60',
       '--warmup',
-      '10',
+      '5',
     ];
     const r = cli([...args, '--target', 'chromium', '--out', out]);
     t.is(r.code, 0, r.stderr);
@@ -60,7 +60,7 @@ test.serial(
       t.true((x.runtime.timerResolutionMs ?? 1) < 0.1, `timer resolution ${x.runtime.timerResolutionMs} ms`);
       if (!x.backend.startsWith('onnxruntime')) t.notRegex(x.runtime.build, /threaded/, 'one thread: no pthread build');
       t.is(x.runtime.threads.requested, 1);
-      t.is(x.samplesMs.length, 120);
+      t.is(x.samplesMs.length, 60);
       t.regex(x.runtime.gpu ?? '', /^WebGPU: .*; WebGL2: /);
       if (/swiftshader/i.test(x.runtime.gpu ?? '')) t.regex(x.runtime.gpu ?? '', /software/);
       t.not(x.overhead, null);

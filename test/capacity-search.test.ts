@@ -1,4 +1,5 @@
 import test from 'ava';
+import { searchRate } from '../src/live/sweep.js';
 import {
   naiveStart,
   searchCapacity,
@@ -207,4 +208,38 @@ test('naiveStart: the power of two at or below half of frame period / median ste
   t.throws(() => naiveStart(200, 0), { instanceOf: RangeError });
   t.throws(() => naiveStart(0, 10), { instanceOf: RangeError });
   t.throws(() => naiveStart(200, Number.NaN), { instanceOf: RangeError });
+});
+
+/** The fps sweep's search against a backend that keeps up exactly up to `limit` fps. */
+async function sweepTo(limit: number, start: number) {
+  const tried: number[] = [];
+  const max = await searchRate(
+    start,
+    5,
+    async (rate) => {
+      tried.push(rate);
+      return rate <= limit;
+    },
+    () => false,
+  );
+  return { max, tried };
+}
+
+test('--fps auto: doubles from its start to the first failure, bisects to within 10 %, and keeps the highest pass', async (t) => {
+  for (const [limit, start] of [
+    [137, 80],
+    [12, 80],
+    [5000, 5],
+    [5, 5],
+  ] as const) {
+    const { max, tried } = await sweepTo(limit, start);
+    t.is(tried[0], start);
+    t.not(max, null, `limit ${limit}`);
+    t.true(max! <= limit && max! * 1.1 >= Math.min(limit, 5000) / 1.1, `limit ${limit}: found ${max}`);
+    t.is(max, Math.max(...tried.filter((r) => r <= limit)), 'the highest rate that held');
+  }
+  // Nothing holds, not even an eighth of the model's fps: no rate is claimed, and the halving stops there.
+  const none = await sweepTo(0.1, 80);
+  t.is(none.max, null);
+  t.true(none.tried.at(-1)! <= 5 / 8 && none.tried.at(-1)! > 5 / 16, none.tried.join(', '));
 });

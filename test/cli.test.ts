@@ -206,6 +206,7 @@ test('compare tests process-level values: a slower pair is a regression, a vanis
     '--processes',
     '5',
     '--no-overhead',
+    '--no-roofline',
     '--out',
     base,
   ]);

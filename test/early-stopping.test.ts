@@ -1,5 +1,12 @@
 import test from 'ava';
-import { earlyStoppingEstimate, minFrames, minPassing, passesAtPercentile } from '../src/metrics/early-stopping.js';
+import {
+  earlyStoppingEstimate,
+  minFrames,
+  minPassing,
+  overAllowed,
+  passesAtPercentile,
+} from '../src/metrics/early-stopping.js';
+import { failsEarly, judgeTrial, startRate, trialMs } from '../src/live/sweep.js';
 
 /*
  * The reference below shares nothing with the module: exact rational arithmetic on BigInt and a plain
@@ -209,4 +216,50 @@ test('invalid arguments are refused', (t) => {
   t.throws(() => minPassing(1, 1, 0.99), { instanceOf: RangeError });
   t.throws(() => minPassing(1, 0.99, 0), { instanceOf: RangeError });
   t.throws(() => minFrames(0, 0.99), { instanceOf: RangeError });
+});
+
+/** A trial as the fps sweep sees it: `n` frames, each `e2e` ms end to end, at `fps`. */
+function trial(fps: number, n: number, e2e: (i: number) => number, dropped = 0) {
+  const e2eMs = Array.from({ length: n }, (_, i) => e2e(i));
+  return { deliveryFps: fps, processed: n, dropped, unprocessed: 0, frames: { e2eMs } } as Parameters<
+    typeof judgeTrial
+  >[0];
+}
+
+test('--fps auto judges a rate by the --streams rule: enough frames, no drop, the p99 estimate within a period', (t) => {
+  const need = minFrames();
+  t.deepEqual(judgeTrial(trial(100, need, () => 9)), { sustained: true, p99EstimateMs: 9 });
+  // One frame over the period is set aside; two are not, at 662 frames.
+  t.true(judgeTrial(trial(100, need, (i) => (i === 3 ? 50 : 9))).sustained);
+  t.false(judgeTrial(trial(100, need, (i) => (i < 2 ? 50 : 9))).sustained);
+  // Too few frames for a claim never pass, however fast; a drop fails whatever the latencies.
+  t.deepEqual(judgeTrial(trial(100, need - 1, () => 1)), { sustained: false, p99EstimateMs: null });
+  t.false(judgeTrial(trial(100, need, () => 1, 1)).sustained);
+  // A trial lasts long enough to deliver the frames the estimate needs.
+  for (const fps of [5, 40, 160, 1000]) t.true((trialMs(fps) / 1000) * fps >= need, `${fps} fps`);
+});
+
+test('--fps auto starts at the highest power-of-two multiple of the model fps within half the calibrated rate', (t) => {
+  t.is(startRate(5, 5), 80);
+  t.is(startRate(5, 3.9), 80);
+  t.is(startRate(5, 3), 160);
+  t.is(startRate(5, 150), 5);
+  t.is(startRate(5, 1000), 5);
+});
+
+test('overAllowed is the t of the estimate, and a trial fails early once more frames than that are over a period', (t) => {
+  t.is(overAllowed(661), null);
+  t.is(overAllowed(662), 1);
+  t.is(overAllowed(836 + 2), 2);
+  t.is(overAllowed(836 + 1), 1);
+  for (const n of [662, 900, 5000])
+    t.is(overAllowed(n), earlyStoppingEstimate(new Array<number>(n).fill(1))!.overlatencyAllowed);
+  // At 100 fps a trial plans trialMs(100) / 10 frames; one drop ends it, and so does one late frame too many.
+  const allowed = overAllowed(Math.floor(trialMs(100) / 10))!;
+  const dropped = failsEarly(100);
+  t.false(dropped(0, 5));
+  t.true(dropped(1, 5));
+  const late = failsEarly(100);
+  for (let i = 0; i < allowed; i++) t.false(late(0, 11), `late frame ${i + 1}`);
+  t.true(late(0, 11));
 });

@@ -158,7 +158,7 @@ test('every model the harness knows runs on both native variants: fine-tuned int
 test('a native row in a real bench report: kernels recorded and validated, collections counted, overhead measured', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-bench-'));
   const out = path.join(dir, 'b.json');
-  const r = cli(['bench', '--models', 'a0', '--backends', XNNPACK, '--frames', '300', '--no-roofline', '--out', out]);
+  const r = cli(['bench', '--models', 'a0', '--backends', XNNPACK, '--frames', '60', '--no-roofline', '--out', out]);
   t.is(r.code, 0, r.stderr);
   const report = readReport(out);
   if (report.kind !== 'bench') return t.fail('not a bench report');

@@ -45,10 +45,15 @@ export interface LivePairOptions {
 
 const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
+const msText = (v: number | null | undefined) =>
+  v === null || v === undefined ? 'over one period before enough frames' : `${v.toFixed(1)} ms`;
+
 /** One rate an fps sweep tried, as the log reports it. */
 function trialLine(p: SweepPoint): string {
-  const held = p.sustained ? 'sustained' : 'not sustained';
-  return `${p.fps} fps ${held} (${p.dropped} dropped, p99 ${p.e2eP99Ms?.toFixed(1) ?? '–'} ms)`;
+  const estimate = `p99 estimate ${msText(p.e2eP99EstimateMs)}`;
+  if (p.sustained) return `${p.fps} fps sustained (${estimate})`;
+  if (p.dropped) return `${p.fps} fps not sustained (${p.dropped} dropped)`;
+  return `${p.fps} fps not sustained (late: ${estimate})`;
 }
 
 function durationMs(opts: LivePairOptions): number {
@@ -142,6 +147,7 @@ export async function liveOne(
           modelFps: model.fps,
           frames: decoded,
           signal: opts.signal,
+          onStart: (r) => opts.log(`${label} run ${k + 1}: first rate ${r} fps, from a few unpaced steps`),
           onTrial: (p) => opts.log(`${label} run ${k + 1}: ${trialLine(p)}`),
         });
       } else {

@@ -60,7 +60,12 @@ export const SweepPointSchema = z
     dropped: Count,
     e2eP50Ms: Ms.nullable(),
     e2eP99Ms: Ms.nullable(),
-    /** No drop, and p99 end-to-end under one frame period at this rate. */
+    /**
+     * LoadGen's early-stopping estimate of p99 end-to-end at 99 % confidence; null with too few frames for one.
+     * Absent in reports written before the sweep used it.
+     */
+    e2eP99EstimateMs: Ms.nullable().optional(),
+    /** No drop, and the p99 estimate at or under one frame period at this rate. */
     sustained: z.boolean(),
   })
   .refine((p) => p.processed + p.dropped <= p.captured, { message: 'a sweep point processed more than it captured' });

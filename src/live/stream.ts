@@ -17,6 +17,11 @@ export interface LiveStreamOptions {
   signal: AbortSignal;
   /** After each capture, with the frames captured so far (outside any timed span). */
   onCapture?: (captured: number) => void;
+  /**
+   * After each step: true ends the run there (a trial whose verdict can no longer change). Not an interruption:
+   * the run reports what it saw.
+   */
+  settledEarly?: (dropped: number, lastE2eMs: number) => boolean;
 }
 
 function percentiles(values: readonly number[]): LiveRun['e2eMs'] {
@@ -115,6 +120,7 @@ export async function liveStream(
       frames.top1.push(top);
       frames.top1Prob.push(Math.min(1, softmax(logits)[top]!));
       readyMs.push(ready);
+      if (opts.settledEarly?.(droppedCaptureMs.length, ready - frame.captureMs)) break;
       // A synchronous runtime never yields; frames from the decoder and a SIGINT are handled between steps.
       await new Promise<void>((r) => setImmediate(r));
     }

@@ -1,19 +1,20 @@
 import type { Session } from '../backends/backend.js';
+import { minFrames, overAllowed, passesAtPercentile } from '../metrics/early-stopping.js';
+import { StreamStepper } from '../stream/stream.js';
 import { memorySupplier } from '../video/paced.js';
 import type { LivePolicy, LiveRun, SweepPoint } from './result.js';
 import { liveStream } from './stream.js';
 
 /**
- * `--fps auto`: the highest delivery rate this backend sustains, with the
- * video still sampled at the model's fps but played k times faster. A rate
- * is sustained when no frame is dropped and p99 end-to-end stays under one
- * frame period at that rate. Frames are decoded before the sweep, so it
+ * `--fps auto`: the highest delivery rate this backend sustains, with the video still sampled at the model's
+ * fps but played k times faster. A rate is sustained by the rule `live --streams auto` judges a step with: no
+ * frame dropped, and LoadGen's early-stopping estimate of p99 end-to-end at 99 % confidence at or under one
+ * frame period, which needs minFrames() frames per trial. Frames are decoded before the sweep, so it
  * measures the backend against the delivery clock, not the decoder.
  */
 
-/** Each trial lasts at least this long and this many frames, so a slow rate still sees a few frames. */
+/** Each trial lasts at least this long, and until it has delivered the frames a p99 claim needs. */
 export const MIN_TRIAL_MS = 1000;
-export const MIN_TRIAL_FRAMES = 20;
 /** Doubling stops here: a bound on the search, far above what one step() of these models allows. */
 const MAX_RATE = 5000;
 /** Rates below the model's fps are tried down to this fraction of it before giving up. */
@@ -21,6 +22,13 @@ const MIN_FRACTION = 1 / 8;
 /** Bisection stops once the bracket is this narrow, or after MAX_BISECTIONS trials. */
 const BRACKET_RATIO = 1.1;
 const MAX_BISECTIONS = 5;
+/**
+ * Unpaced steps timed before the sweep to choose its first rate. A trial needs minFrames() frames whatever its
+ * rate, so starting at the model's fps would spend minutes on rates far below what the backend sustains.
+ */
+const CALIBRATION_STEPS = 12;
+/** The first rate is the highest power-of-two multiple of the model's fps at or under this share of 1000 / step ms. */
+const START_SHARE = 0.5;
 
 export interface SweepOptions {
   policy: LivePolicy;
@@ -29,41 +37,116 @@ export interface SweepOptions {
   frames: readonly Float32Array[];
   signal: AbortSignal;
   onTrial?: (point: SweepPoint) => void;
+  /** The first rate, once the calibration chose it. */
+  onStart?: (rate: number) => void;
 }
 
 const threeDigits = (v: number) => Number(v.toPrecision(3));
 
-export function sustained(
-  run: Pick<LiveRun, 'dropped' | 'unprocessed' | 'processed' | 'e2eMs' | 'deliveryFps'>,
-): boolean {
-  return (
-    run.processed > 0 &&
-    run.dropped === 0 &&
-    run.unprocessed === 0 &&
-    run.e2eMs !== null &&
-    run.e2eMs.p99 < 1000 / run.deliveryFps
-  );
+/** Frames a trial at this rate delivers: enough for the p99 estimate, and one period to spare. */
+export function trialMs(rate: number): number {
+  return Math.max(MIN_TRIAL_MS, Math.ceil(((minFrames() + 1) * 1000) / rate));
 }
 
-/** Doubles the rate from the model's fps until a trial fails (or halves it when that one does), then bisects. */
+/**
+ * Ends a trial as soon as it cannot pass: at its first drop, or once more frames are over one period than the
+ * p99 estimate over the frames the trial plans could set aside. A failing trial then costs a moment instead of
+ * the minFrames() frames a pass needs, which at low rates take minutes.
+ */
+export function failsEarly(rate: number): (dropped: number, lastE2eMs: number) => boolean {
+  const periodMs = 1000 / rate;
+  const allowed = overAllowed(Math.floor((trialMs(rate) * rate) / 1000)) ?? 0;
+  let over = 0;
+  return (dropped, lastE2eMs) => {
+    if (lastE2eMs > periodMs) over++;
+    return dropped > 0 || over > allowed;
+  };
+}
+
+/** The verdict on one trial, and the p99 estimate it rests on (null with too few frames for one). */
+export function judgeTrial(run: Pick<LiveRun, 'dropped' | 'unprocessed' | 'processed' | 'deliveryFps' | 'frames'>): {
+  sustained: boolean;
+  p99EstimateMs: number | null;
+} {
+  const check = passesAtPercentile(run.frames.e2eMs, 1000 / run.deliveryFps);
+  const p99EstimateMs = check.status === 'estimated' ? check.estimateMs : null;
+  return { sustained: run.dropped === 0 && run.unprocessed === 0 && check.pass, p99EstimateMs };
+}
+
+/** The median of a few unpaced steps from zero state: a first guess at what one step costs here. */
+async function calibrate(session: Session, frames: readonly Float32Array[]): Promise<number> {
+  const stepper = new StreamStepper(session);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < CALIBRATION_STEPS; i++) ms.push((await stepper.step(frames[i % frames.length]!)).ms);
+  } finally {
+    stepper.close();
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)]!;
+}
+
+/** The model's fps doubled while it stays at or under START_SHARE of the calibrated step rate. */
+export function startRate(modelFps: number, stepMs: number): number {
+  const ceiling = (START_SHARE * 1000) / Math.max(stepMs, 1e-3);
+  let rate = modelFps;
+  while (rate * 2 <= Math.min(ceiling, MAX_RATE)) rate *= 2;
+  return rate;
+}
+
+/**
+ * The search alone, over any trial: doubles the rate from `start` until a trial fails (or halves it when that one
+ * does, down to MIN_FRACTION of the model's fps), then bisects until the bracket is BRACKET_RATIO wide. Like every
+ * bisection it assumes a backend that keeps up at some rate keeps up at any lower one. Returns the highest rate
+ * that held, or null.
+ */
+export async function searchRate(
+  start: number,
+  modelFps: number,
+  trial: (rate: number) => Promise<boolean>,
+  stopped: () => boolean,
+): Promise<number | null> {
+  let low: number | undefined;
+  let high: number | undefined;
+  const tryRate = async (rate: number): Promise<boolean> => {
+    const ok = await trial(rate);
+    if (stopped()) return ok;
+    if (ok && (low === undefined || rate > low)) low = rate;
+    if (!ok && (high === undefined || rate < high)) high = rate;
+    return ok;
+  };
+  let rate = start;
+  if (await tryRate(rate)) {
+    while (high === undefined && rate < MAX_RATE && !stopped()) await tryRate((rate = Math.min(MAX_RATE, rate * 2)));
+  } else {
+    while (low === undefined && rate > modelFps * MIN_FRACTION && !stopped())
+      await tryRate((rate = threeDigits(rate / 2)));
+  }
+  for (let i = 0; i < MAX_BISECTIONS && low !== undefined && high !== undefined && !stopped(); i++) {
+    if (high / low <= BRACKET_RATIO) break;
+    await tryRate(threeDigits(Math.sqrt(low * high)));
+  }
+  return low ?? null;
+}
+
+/** `--fps auto` on a session: calibrates, searches with real paced trials, and keeps every trial. */
 export async function sweepRates(session: Session, opts: SweepOptions): Promise<LiveRun> {
   const points: SweepPoint[] = [];
   let best: Omit<LiveRun, 'sweep' | 'maxSustainableFps'> | undefined;
   let last: typeof best;
-  let low: number | undefined;
-  let high: number | undefined;
   const trial = async (rate: number): Promise<boolean> => {
     const run = await liveStream(session, memorySupplier(opts.frames, true), {
       policy: opts.policy,
       rate,
       modelFps: opts.modelFps,
-      durationMs: Math.max(MIN_TRIAL_MS, (MIN_TRIAL_FRAMES * 1000) / rate),
+      durationMs: trialMs(rate),
+      settledEarly: failsEarly(rate),
       ahead: 8,
       signal: opts.signal,
     });
     last = run;
     if (run.interrupted) return false;
-    const ok = sustained(run);
+    const { sustained: ok, p99EstimateMs } = judgeTrial(run);
     const point: SweepPoint = {
       fps: rate,
       speed: rate / opts.modelFps,
@@ -72,35 +155,22 @@ export async function sweepRates(session: Session, opts: SweepOptions): Promise<
       dropped: run.dropped,
       e2eP50Ms: run.e2eMs?.p50 ?? null,
       e2eP99Ms: run.e2eMs?.p99 ?? null,
+      e2eP99EstimateMs: p99EstimateMs,
       sustained: ok,
     };
     points.push(point);
     opts.onTrial?.(point);
-    if (ok && (low === undefined || rate > low)) {
-      low = rate;
-      best = run;
-    }
-    if (!ok && (high === undefined || rate < high)) high = rate;
+    if (ok && (best === undefined || rate > best.deliveryFps)) best = run;
     return ok;
   };
-
-  let rate = opts.modelFps;
-  if (await trial(rate)) {
-    while (high === undefined && rate < MAX_RATE && !opts.signal.aborted)
-      await trial((rate = Math.min(MAX_RATE, rate * 2)));
-  } else {
-    while (low === undefined && rate > opts.modelFps * MIN_FRACTION && !opts.signal.aborted)
-      await trial((rate = threeDigits(rate / 2)));
-  }
-  for (let i = 0; i < MAX_BISECTIONS && low !== undefined && high !== undefined && !opts.signal.aborted; i++) {
-    if (high / low <= BRACKET_RATIO) break;
-    await trial(threeDigits(Math.sqrt(low * high)));
-  }
+  const start = startRate(opts.modelFps, await calibrate(session, opts.frames));
+  opts.onStart?.(start);
+  const max = await searchRate(start, opts.modelFps, trial, () => opts.signal.aborted);
   const shown = best ?? last!;
   return {
     ...shown,
     interrupted: opts.signal.aborted,
     sweep: points,
-    maxSustainableFps: low ?? null,
+    maxSustainableFps: max,
   };
 }

@@ -131,6 +131,18 @@ export function earlyStoppingEstimate(
   checkClaim(p, confidence);
   if (latencies.some((v) => Number.isNaN(v))) throw new RangeError('a latency is NaN');
   const n = latencies.length;
+  const t = overAllowed(n, p, confidence);
+  if (t === null) return null;
+  const sorted = [...latencies].sort(ascending);
+  return { estimateMs: sorted[n - 1 - t]!, n, overlatencyAllowed: t };
+}
+
+/**
+ * t of the estimate above: how many of n samples may lie over a bound that the p-th percentile still meets at
+ * this confidence; null below minFrames. A run that plans n samples has failed once more than t are over.
+ */
+export function overAllowed(n: number, p = 0.99, confidence = 0.99): number | null {
+  checkClaim(p, confidence);
   const fits = (t: number) => minPassing(t, p, confidence) + t <= n;
   if (!fits(1)) return null;
   // minPassing(t) >= 1 for every t, so t = n never fits: the doubling stops by n and keeps t within twice
@@ -146,8 +158,7 @@ export function earlyStoppingEstimate(
     if (fits(mid)) lo = mid;
     else hi = mid;
   }
-  const sorted = [...latencies].sort(ascending);
-  return { estimateMs: sorted[n - 1 - lo]!, n, overlatencyAllowed: lo };
+  return lo;
 }
 
 export type PercentileCheck =

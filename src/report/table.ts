@@ -1,6 +1,7 @@
 import type { Agreement, BenchResult, Decoding, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
 import type { LiveResult, LiveRun, SweepPoint } from '../live/result.js';
-import { MIN_TRIAL_FRAMES, MIN_TRIAL_MS } from '../live/sweep.js';
+import { MIN_TRIAL_MS } from '../live/sweep.js';
+import { minFrames } from '../metrics/early-stopping.js';
 import {
   accuracyColumnsOn,
   benchColumns,
@@ -227,7 +228,7 @@ export function liveConfigLine(report: LiveReport): string {
 }
 
 function deliveryRate(c: LiveConfig): string {
-  if (c.fps === 'auto') return "delivery rate swept (--fps auto) up from each model's fps";
+  if (c.fps === 'auto') return 'delivery rate swept (--fps auto) from a rate chosen by a few unpaced steps';
   if (c.fps === null) return "delivered at each model's fps (real time)";
   return `delivered at ${c.fps} fps`;
 }
@@ -235,8 +236,9 @@ function deliveryRate(c: LiveConfig): string {
 /** How long each run streams: a sweep's trials, else a duration, a minute of looping, or the clip once. */
 function liveDuration(c: LiveConfig): string {
   if (c.fps === 'auto') {
-    const trials = `trials of at least ${MIN_TRIAL_MS / 1000} s and ${MIN_TRIAL_FRAMES} frames`;
-    return `${trials}, the clip decoded before the sweep and cycled`;
+    const trials = `trials of at least ${MIN_TRIAL_MS / 1000} s and ${minFrames()} frames`;
+    const rule = 'sustained = no drop and the early-stopping p99 estimate (99 % confidence) within one period';
+    return `${trials}, the clip decoded before the sweep and cycled; ${rule}`;
   }
   const looped = c.loop ? ' (looped)' : '';
   return `${streamLength(c)} per run${looped}`;

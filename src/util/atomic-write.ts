@@ -12,7 +12,7 @@ function existingAncestor(dir: string): string {
 /**
  * Fails early, before any work is done, when the output file could not be
  * written: every part of the path that exists must be a directory we can
- * write into (or the file itself, when it is there). Creates nothing.
+ * write into (or the file itself, when it is there). Leaves nothing behind.
  */
 export function assertWritable(file: string): void {
   const target = path.resolve(file);
@@ -27,6 +27,7 @@ export function assertWritable(file: string): void {
       `cannot write output ${file}: ${base} is not writable (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
+  probeCreate(file, base);
   if (base === dir && fs.existsSync(target)) {
     if (fs.statSync(target).isDirectory()) throw new UserError(`cannot write output ${file}: it is a directory`);
     try {
@@ -34,6 +35,19 @@ export function assertWritable(file: string): void {
     } catch {
       throw new UserError(`cannot write output ${file}: the file is not writable`);
     }
+  }
+}
+
+/**
+ * Creates and removes an entry in `dir`: permission bits pass for root everywhere, yet a pseudo-filesystem such
+ * as /proc refuses new entries, and a long run should learn that before it starts, not when it writes.
+ */
+function probeCreate(file: string, dir: string): void {
+  try {
+    fs.rmdirSync(fs.mkdtempSync(path.join(dir, '.movinet-probe-')));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new UserError(`cannot write output ${file}: nothing can be created in ${dir} (${code})`);
   }
 }
 
