@@ -200,9 +200,8 @@ export async function fetchSubset(name: string, opts: SubsetFetchOptions = {}): 
       } catch (e) {
         if (!(e instanceof DownloadError)) throw e;
         const failed = `downloading it from ${e.url} failed: ${e.detail}`;
-        throw new UserError(
-          `subset ${name}: ${clip} missing; ${failed}; put the clips in ${folders.data} or ${folders.cache}`,
-        );
+        const where = [...new Set([folders.data, folders.cache])].join(' or ');
+        throw new UserError(`subset ${name}: ${clip} missing; ${failed}; put the clips in ${where}`);
       }
     }
   } finally {
