@@ -56,6 +56,11 @@ export function openClip(
   }
 }
 
+/** A clip that gave no frame: nothing to score. */
+export function tooShort(file: string, fps: number): UserError {
+  return new UserError(`video ${file} is too short: it gives no frame at ${fps} fps`);
+}
+
 /** One session's pass over a clip, fed frame by frame: its stepper, the top-1 after each frame, step times. */
 export class ClipFeed {
   private readonly stepper: StreamStepper;
@@ -83,7 +88,7 @@ export class ClipFeed {
   }
 
   result(file: string, fps: number, decodeWaitMs: number): ClipRun {
-    if (!this.logits) throw new UserError(`video ${file} is too short: it gives no frame at ${fps} fps`);
+    if (!this.logits) throw tooShort(file, fps);
     const { logits, top1ByFrame, stepMs } = this;
     return { frames: top1ByFrame.length, logits, top1ByFrame, stepMs, decodeWaitMs };
   }

@@ -19,6 +19,11 @@ export interface JournalSettings {
   resize: string;
   fps: number;
   shard: { index: number; count: number } | null;
+  /**
+   * `--batch`, or null: a resumed run keeps it, so one report does not mix step times with shares of batched
+   * calls (nor, on a float graph, results a batch may round differently). A journal from before it read as null.
+   */
+  batch: number | null;
 }
 
 interface RuntimeId {
@@ -75,8 +80,8 @@ export class Journal {
       headerLine === undefined ? undefined : (safeParse(headerLine) as { format?: string; settings?: JournalSettings });
     if (!header || header.format !== FORMAT || !header.settings)
       throw new UserError(`--resume: ${file} is not a movinet-bench accuracy journal`);
-    for (const k of ['dataset', 'resize', 'fps', 'shard'] as const) {
-      const [was, now] = [JSON.stringify(header.settings[k]), JSON.stringify(settings[k])];
+    for (const k of ['dataset', 'resize', 'fps', 'shard', 'batch'] as const) {
+      const [was, now] = [JSON.stringify(header.settings[k] ?? null), JSON.stringify(settings[k])];
       if (was !== now) throw new UserError(`--resume: ${file} was written with ${k} ${was}, this run has ${now}`);
     }
     const lines: Line[] = [];

@@ -32,10 +32,10 @@ export interface AccuracyOptions {
  */
 const CLIPS_AHEAD = 3;
 /** Frames a clip may decode ahead of the model: a long clip's decoder waits beyond this. */
-const FRAMES_AHEAD = 128;
+export const FRAMES_AHEAD = 128;
 
 /** The dataset's clips, opened one decoder at a time and at most CLIPS_AHEAD ahead. */
-class ClipQueue {
+export class ClipQueue {
   private readonly opened: OpenedClip[] = [];
   private next = 0;
   /** Whether the last clip opened (taken or not) has finished decoding. */
@@ -76,7 +76,7 @@ class ClipQueue {
   }
 }
 
-function errorClip(base: Pick<ClipResult, 'file' | 'label' | 'labelIndex'>, error: string): ClipResult {
+export function errorClip(base: Pick<ClipResult, 'file' | 'label' | 'labelIndex'>, error: string): ClipResult {
   return {
     ...base,
     status: 'error',
@@ -212,7 +212,7 @@ export async function evaluateTogether(
   };
 }
 
-function clipResult(
+export function clipResult(
   model: ResolvedModel,
   base: Pick<ClipResult, 'file' | 'label' | 'labelIndex'>,
   run: ClipRun,

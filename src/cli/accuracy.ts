@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
+import { cannotBatch } from '../backends/batching.js';
+import { BACKEND_NAMES, DEFAULT_BACKENDS, getBackend } from '../backends/index.js';
 import type { ResizeMode } from '../core/results.js';
 import type { ShardRequest } from '../run/shard.js';
 import { accuracyReport, journalFileOf } from '../run/accuracy.js';
@@ -33,7 +34,11 @@ interface AccuracyFlags extends FrameCacheFlags {
   json: boolean;
   skipMissing: boolean;
   cache: boolean;
+  batch?: number;
 }
+
+/** The most clips one batched session steps at once. */
+const MAX_BATCH = 256;
 
 export function registerAccuracy(program: Command): void {
   frameCacheOptions(program.command('accuracy'))
@@ -70,7 +75,15 @@ export function registerAccuracy(program: Command): void {
     .option('--no-cache', 'convert models afresh: neither read nor write the conversion cache')
     .option('--json', 'print the report as JSON on stdout', false)
     .option('--skip-missing', 'exit 0 when requested models are missing', false)
-    .action(async (flags: AccuracyFlags) => {
+    .option(
+      '--batch <n>',
+      "step n clips at once through one batched session per backend, a finished clip's slot refilled from zero " +
+        'state by the next (backends that can batch; the default backends are then those of the default set that can)',
+      intParser('--batch', 1, MAX_BATCH),
+    )
+    .action(async (flags: AccuracyFlags, cmd: Command) => {
+      if (flags.batch !== undefined && cmd.getOptionValueSource('backends') === 'default')
+        flags.backends = DEFAULT_BACKENDS.filter((name) => cannotBatch(getBackend(name)) === null);
       if (flags.resume && !flags.out)
         throw new UserError('--resume needs --out: the journal it continues sits beside the report');
       const out = flags.out ?? defaultReportPath('accuracy');

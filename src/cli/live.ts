@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { ResizeMode } from '../core/results.js';
 import { DEFAULT_OPEN_ENDED_S } from '../live/pair.js';
-import { LivePolicySchema, type LivePolicy } from '../live/result.js';
+import { LivePolicySchema, SCHEDULES, type LivePolicy, type ScheduleKind } from '../live/result.js';
 import { STATE_PLACEMENTS, type StatePlacement } from '../live/stream-states.js';
 import { PHASES, type Phase } from '../live/streams.js';
 import { liveReport } from '../run/live.js';
@@ -37,7 +37,12 @@ interface LiveFlags {
   streams?: number | 'auto';
   phase: Phase;
   state: StatePlacement | 'auto';
+  schedule: ScheduleKind;
+  maxBatch?: number;
 }
+
+/** What the batched schedule runs when no backend is named: those of the default that can batch. */
+const BATCHED_BACKENDS = ['onnxruntime'];
 
 /** At most this many streams are asked for by hand; auto searches further. */
 const MAX_STREAMS = 1024;
@@ -129,7 +134,22 @@ export function registerLive(program: Command): void {
       choiceParser('--state', ['auto', ...STATE_PLACEMENTS] as const),
       'auto',
     )
-    .action(async (flags: LiveFlags) => {
+    .option(
+      '--schedule <schedule>',
+      'with --streams: sequential steps the waiting frame captured earliest, one call each; batched steps every ' +
+        'stream with a frame waiting in one call on the batch axis, never waiting for more ' +
+        `(backends that can batch; default backend then ${BATCHED_BACKENDS.join(',')})`,
+      choiceParser('--schedule', SCHEDULES),
+      'sequential',
+    )
+    .option(
+      '--max-batch <n>',
+      'with --schedule batched: the most streams one call steps, the earliest captured first (default: all)',
+      intParser('--max-batch', 1, MAX_STREAMS),
+    )
+    .action(async (flags: LiveFlags, cmd: Command) => {
+      if (flags.schedule === 'batched' && cmd.getOptionValueSource('backend') === 'default')
+        flags.backend = BATCHED_BACKENDS;
       const out = flags.out ?? defaultReportPath('live');
       assertWritable(out);
       const controller = new AbortController();
@@ -161,6 +181,8 @@ export function registerLive(program: Command): void {
           streams: flags.streams,
           phase: flags.phase,
           state: flags.state,
+          schedule: flags.schedule,
+          ...(flags.maxBatch === undefined ? {} : { maxBatch: flags.maxBatch }),
           signal: controller.signal,
           progress: createProgress(flags.json, 'frames'),
           log: (line) => logLine(flags.json, line),

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { Backend, LoadOptions } from '../backends/backend.js';
+import type { Backend, BatchedSession, LoadOptions } from '../backends/backend.js';
+import { batchedLoader } from '../backends/batching.js';
 import { modelInfo } from '../models/info.js';
 import { StreamStepper } from '../stream/stream.js';
 import { minFrames, passesAtPercentile } from '../metrics/early-stopping.js';
@@ -7,8 +8,15 @@ import { median } from '../metrics/stats.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
 import { naiveStart, searchCapacity, type SearchPhase } from './capacity-search.js';
-import type { Capacity, CapacityStep, LivePolicy, LiveResult } from './result.js';
-import { openStreamStates, stateBytes, STATE_PLACEMENTS, type StatePlacement } from './stream-states.js';
+import { openBatchedStates, SCHEDULE_FLAG, type BatchedStreamStates } from './batched-states.js';
+import type { CallSizes, Capacity, CapacityStep, LivePolicy, LiveResult, Schedule } from './result.js';
+import {
+  openStreamStates,
+  stateBytes,
+  STATE_PLACEMENTS,
+  type StatePlacement,
+  type StreamStates,
+} from './stream-states.js';
 import { runStreams, type Phase, type StreamsRun } from './streams.js';
 
 /**
@@ -22,6 +30,11 @@ export interface CapacityOptions {
   phase: Phase;
   policy: LivePolicy;
   placement: StatePlacement | 'auto';
+  /**
+   * Sequential: one call per frame, with `placement`; batched: the streams are slots of one batched session and a
+   * call steps every stream with a frame waiting, at most `maxBatch` (null: all of them).
+   */
+  schedule: { kind: 'sequential' } | { kind: 'batched'; maxBatch: number | null };
   /** Each step lasts at least this long. */
   durationMs: number;
   /** Fixed N: runs of it; auto: runs that confirm the found N. */
@@ -69,6 +82,63 @@ async function measurePlacement(
   }
 }
 
+/** The widest batch the batched schedule's cost and memory are probed at before its steps. */
+const PROBE_SLOTS = 8;
+/** Calls timed per batch size by the probe, after as many untimed. */
+const PROBE_CALLS = 8;
+
+/**
+ * The batched schedule's memory per stream and a frame's share of a call at batch 1 and at the probe's widest.
+ * Memory: what a session of k slots takes beyond one of a single slot, per added slot, each session loaded while
+ * the ones before it are still held, so neither reuses what the other freed; a first single-slot session takes
+ * the once-per-process costs (the runtime's library, its threads) out of both figures. Each session has made a
+ * call of all its slots in order and one out of order, so the rows every call gathers into are counted too.
+ */
+async function probeBatched(
+  backend: Backend,
+  model: ResolvedModel,
+  maxBatch: number | null,
+  opts: CapacityOptions,
+): Promise<{ memoryPerStreamMB: number; probe: { batch: number; frameMs: number }[] }> {
+  const loadBatched = batchedLoader(backend, SCHEDULE_FLAG);
+  const frame = opts.clips[0]![0]!;
+  const k = Math.max(2, Math.min(PROBE_SLOTS, maxBatch ?? PROBE_SLOTS));
+  const held: { session: BatchedSession; slots: number[] }[] = [];
+  const call = (h: { session: BatchedSession; slots: number[] }, slots: readonly number[]) =>
+    h.session.step(slots.map((slot) => ({ slot, frame })));
+  const loaded = async (slots: number) => {
+    const session = await loadBatched(model, { ...opts.load, slots });
+    const h = { session, slots: Array.from({ length: slots }, () => session.open()) };
+    held.push(h);
+    await call(h, h.slots);
+    await call(h, [...h.slots].reverse());
+    return h;
+  };
+  try {
+    await loaded(1);
+    const r1 = rssMB();
+    const wide = await loaded(k);
+    const r2 = rssMB();
+    await loaded(1);
+    const r3 = rssMB();
+    const memoryPerStreamMB = Math.max(0, (r2 - r1 - (r3 - r2)) / (k - 1));
+    const widths = [...new Set([1, Math.min(k, maxBatch ?? k)])];
+    const probe: { batch: number; frameMs: number }[] = [];
+    for (const w of widths) {
+      const times: number[] = [];
+      for (let i = 0; i < 2 * PROBE_CALLS; i++) {
+        const t0 = performance.now();
+        await call(wide, wide.slots.slice(0, w));
+        if (i >= PROBE_CALLS) times.push((performance.now() - t0) / w);
+      }
+      probe.push({ batch: w, frameMs: median(times)! });
+    }
+    return { memoryPerStreamMB, probe };
+  } finally {
+    for (const h of held) h.session.dispose();
+  }
+}
+
 /** Refuses, before anything is loaded for them, more streams than this machine's free memory holds. */
 function checkMemory(n: number, perStreamMB: number): void {
   const freeMB = os.freemem() / 2 ** 20;
@@ -79,7 +149,35 @@ function checkMemory(n: number, perStreamMB: number): void {
     );
 }
 
-function stepOf(n: number, phase: SearchPhase | 'fixed', run: StreamsRun, periodMs: number): CapacityStep {
+/** A step's calls by size: how many, and what each size's call took. */
+function callSizes(calls: StreamsRun['calls']): CallSizes {
+  const bySize = new Map<number, number[]>();
+  for (const c of calls) {
+    const list = bySize.get(c.size);
+    if (list) list.push(c.ms);
+    else bySize.set(c.size, [c.ms]);
+  }
+  return {
+    count: calls.length,
+    bySize: [...bySize]
+      .sort(([a], [b]) => a - b)
+      .map(([size, ms]) => ({
+        size,
+        calls: ms.length,
+        p50Ms: median(ms)!,
+        meanMs: ms.reduce((a, b) => a + b, 0) / ms.length,
+        maxMs: Math.max(...ms),
+      })),
+  };
+}
+
+function stepOf(
+  n: number,
+  phase: SearchPhase | 'fixed',
+  run: StreamsRun,
+  periodMs: number,
+  batched: boolean,
+): CapacityStep {
   const check = passesAtPercentile(run.e2eSamplesMs, periodMs);
   const dropped = run.dropped + run.unprocessed;
   const reasons = [
@@ -106,6 +204,56 @@ function stepOf(n: number, phase: SearchPhase | 'fixed', run: StreamsRun, period
     serviceMs: run.serviceMs,
     cpuUtilisation: run.cpuUtilisation,
     perStream: run.perStream,
+    ...(batched ? { calls: callSizes(run.calls) } : {}),
+  };
+}
+
+/**
+ * Where the streams' states live and what a frame costs there, measured before any step: under the sequential
+ * schedule each placement tried (the cheaper kept), under the batched one the slots of a batched session.
+ */
+async function placeStates(
+  backend: Backend,
+  model: ResolvedModel,
+  opts: CapacityOptions,
+): Promise<{
+  chosen: { serviceMs: number; memoryPerStreamMB: number };
+  placement: Capacity['placement'];
+  open: (n: number) => Promise<StreamStates | BatchedStreamStates>;
+  schedule: Schedule;
+}> {
+  if (opts.schedule.kind === 'batched') {
+    const { maxBatch } = opts.schedule;
+    const { memoryPerStreamMB, probe } = await probeBatched(backend, model, maxBatch, opts);
+    const serviceMs = probe.at(-1)!.frameMs;
+    opts.log(
+      `${model.id} ${backend.name}: states per stream in the slots of one batched session` +
+        probe.map((p) => `; batch ${p.batch} ${p.frameMs.toFixed(2)} ms a frame`).join(''),
+    );
+    return {
+      chosen: { serviceMs, memoryPerStreamMB },
+      placement: { chosen: 'slots', measured: false, serviceMs: { slots: serviceMs } },
+      open: (n) => openBatchedStates(backend, model, n, Math.min(n, maxBatch ?? n), opts.load),
+      schedule: { kind: 'batched', maxBatch, probe },
+    };
+  }
+  const tried = opts.placement === 'auto' ? STATE_PLACEMENTS : [opts.placement];
+  const measured: Partial<Record<StatePlacement, { serviceMs: number; memoryPerStreamMB: number }>> = {};
+  for (const p of tried) measured[p] = await measurePlacement(backend, model, p, opts);
+  const placement = tried.reduce((a, b) => (measured[b]!.serviceMs < measured[a]!.serviceMs ? b : a));
+  opts.log(
+    `${model.id} ${backend.name}: states per stream by ${placement}` +
+      tried.map((p) => `; ${p} ${measured[p]!.serviceMs.toFixed(2)} ms a frame`).join(''),
+  );
+  return {
+    chosen: measured[placement]!,
+    placement: {
+      chosen: placement,
+      measured: opts.placement === 'auto',
+      serviceMs: Object.fromEntries(tried.map((p) => [p, measured[p]!.serviceMs])),
+    },
+    open: (n) => openStreamStates(backend, model, n, placement, opts.load),
+    schedule: { kind: 'sequential', maxBatch: null },
   };
 }
 
@@ -119,22 +267,15 @@ export async function capacityOne(
   opts: CapacityOptions,
 ): Promise<Capacity | null> {
   const periodMs = 1000 / opts.fps;
-  const tried = opts.placement === 'auto' ? STATE_PLACEMENTS : [opts.placement];
-  const measured: Partial<Record<StatePlacement, { serviceMs: number; memoryPerStreamMB: number }>> = {};
-  for (const p of tried) measured[p] = await measurePlacement(backend, model, p, opts);
-  const placement = tried.reduce((a, b) => (measured[b]!.serviceMs < measured[a]!.serviceMs ? b : a));
-  const chosen = measured[placement]!;
-  opts.log(
-    `${model.id} ${backend.name}: states per stream by ${placement}` +
-      tried.map((p) => `; ${p} ${measured[p]!.serviceMs.toFixed(2)} ms a frame`).join(''),
-  );
+  const { chosen, placement, open, schedule } = await placeStates(backend, model, opts);
+  const batched = schedule.kind === 'batched';
   const need = minFrames();
   const done: CapacityStep[] = [];
   const step = async (n: number, phase: SearchPhase | 'fixed'): Promise<CapacityStep> => {
     // A stopped run ends the search: its steps so far are the report, and no further N is loaded.
     if (opts.signal.aborted) throw new Stopped();
     checkMemory(n, chosen.memoryPerStreamMB);
-    const states = await openStreamStates(backend, model, n, placement, opts.load);
+    const states = await open(n);
     try {
       await states.warm(opts.clips[0]![0]!, WARM_STEPS);
       const run = await runStreams(states, {
@@ -148,7 +289,7 @@ export async function capacityOne(
         signal: opts.signal,
       });
       if (run.interrupted) throw new Stopped();
-      const s = stepOf(n, phase, run, periodMs);
+      const s = stepOf(n, phase, run, periodMs, batched);
       done.push(s);
       opts.log(`${model.id} ${backend.name}: ${n} stream(s) ${s.pass ? 'pass' : `fail (${s.why})`}`);
       return s;
@@ -181,11 +322,8 @@ export async function capacityOne(
     fps: opts.fps,
     phase: opts.phase,
     policy: opts.policy,
-    placement: {
-      chosen: placement,
-      measured: opts.placement === 'auto',
-      serviceMs: Object.fromEntries(tried.map((p) => [p, measured[p]!.serviceMs])),
-    },
+    schedule,
+    placement,
     memoryPerStreamMB: chosen.memoryPerStreamMB,
     naiveStreams: naive,
     maxStreams,
@@ -209,6 +347,52 @@ function decoderShare(cpuPerSecond: number | null, at: CapacityStep | undefined)
 }
 
 /**
+ * A load and first step timed, and the warm-up, on the graph the schedule runs: the free-batch graph (one slot)
+ * for the batched schedule, whose runtime build the report then names.
+ */
+async function firstSteps(
+  backend: Backend,
+  model: ResolvedModel,
+  opts: CapacityOptions & { warmup: number },
+): Promise<{ loadMs: number; firstInferenceMs: number; runtime: LiveResult['runtime'] }> {
+  const frame = opts.clips[0]![0]!;
+  const t0 = performance.now();
+  if (opts.schedule.kind === 'batched') {
+    const session = await batchedLoader(backend, SCHEDULE_FLAG)(model, { ...opts.load, slots: 1 });
+    try {
+      const loadMs = performance.now() - t0;
+      const slot = [{ slot: session.open(), frame }];
+      const t1 = performance.now();
+      await session.step(slot);
+      const firstInferenceMs = performance.now() - t1;
+      for (let i = 0; i < opts.warmup && !opts.signal.aborted; i++) await session.step(slot);
+      return {
+        loadMs,
+        firstInferenceMs,
+        runtime: { backend: backend.name, ...session.runtime, threads: session.threads },
+      };
+    } finally {
+      session.dispose();
+    }
+  }
+  const session = await backend.load(model, opts.load);
+  const loadMs = performance.now() - t0;
+  const stepper = new StreamStepper(session);
+  try {
+    const firstInferenceMs = (await stepper.step(frame)).ms;
+    for (let i = 0; i < opts.warmup && !opts.signal.aborted; i++) await stepper.step(frame);
+    return {
+      loadMs,
+      firstInferenceMs,
+      runtime: { backend: backend.name, ...session.runtime, threads: session.threads },
+    };
+  } finally {
+    stepper.close();
+    session.dispose();
+  }
+}
+
+/**
  * One (model, backend) of `live --streams`: a load and first step timed as every live result records them
  * (and the warm-up), then the capacity measurement, whose sessions are its own.
  */
@@ -217,20 +401,7 @@ export async function capacityResult(
   model: ResolvedModel,
   opts: CapacityOptions & { warmup: number },
 ): Promise<LiveResult | null> {
-  const t0 = performance.now();
-  const session = await backend.load(model, opts.load);
-  const loadMs = performance.now() - t0;
-  let firstInferenceMs: number;
-  const stepper = new StreamStepper(session);
-  try {
-    const frame = opts.clips[0]![0]!;
-    firstInferenceMs = (await stepper.step(frame)).ms;
-    for (let i = 0; i < opts.warmup && !opts.signal.aborted; i++) await stepper.step(frame);
-  } finally {
-    stepper.close();
-  }
-  const runtime = { backend: backend.name, ...session.runtime, threads: session.threads };
-  session.dispose();
+  const { loadMs, firstInferenceMs, runtime } = await firstSteps(backend, model, opts);
   const capacity = await capacityOne(backend, model, opts);
   if (capacity === null) return null;
   return {

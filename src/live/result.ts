@@ -119,6 +119,21 @@ const PerStreamSchema = z.object({
   e2eP99Ms: Ms.nullable(),
 });
 
+/**
+ * The calls of a step, by how many streams each stepped: under the batched schedule a call's time is shared by
+ * its streams, so what a frame costs depends on the sizes the schedule found waiting together.
+ */
+const CallsSchema = z
+  .object({
+    count: Count,
+    bySize: z.array(z.object({ size: z.number().int().positive(), calls: Count, p50Ms: Ms, meanMs: Ms, maxMs: Ms })),
+  })
+  .refine((c) => c.bySize.reduce((a, s) => a + s.calls, 0) === c.count, { message: 'calls by size do not add up' })
+  .refine((c) => c.bySize.every((s, i) => i === 0 || s.size > c.bySize[i - 1]!.size), {
+    message: 'call sizes are not in increasing order',
+  });
+export type CallSizes = z.infer<typeof CallsSchema>;
+
 /** One step of `--streams`: N streams served together for a while, and whether they kept up. */
 export const CapacityStepSchema = z
   .object({
@@ -138,25 +153,55 @@ export const CapacityStepSchema = z
     e2eMs: PercentilesSchema.nullable(),
     queueMs: PercentilesSchema.nullable(),
     stepMs: PercentilesSchema.nullable(),
-    /** step() with the stream's states moved in and out: what a frame costs the process. */
+    /**
+     * step() with the stream's states moved in and out: what a frame costs the process. Under the batched
+     * schedule, a frame's share of its call (the call's time over the streams it stepped), while `stepMs` is the
+     * whole call the frame waited for.
+     */
     serviceMs: PercentilesSchema.nullable(),
     cpuUtilisation: z.number().nonnegative(),
     perStream: z.array(PerStreamSchema),
+    /** The batched schedule's calls (absent for the sequential one, whose calls are its frames). */
+    calls: CallsSchema.optional(),
   })
   .refine((s) => s.captured === s.processed + s.dropped + s.unprocessed, {
     message: 'captured differs from processed + dropped + unprocessed',
   })
+  .refine((s) => !s.calls || s.calls.bySize.reduce((a, c) => a + c.size * c.calls, 0) === s.processed, {
+    message: 'the calls stepped another number of frames than were processed',
+  })
   .refine((s) => s.perStream.length === s.streams, { message: 'one entry per stream' });
 export type CapacityStep = z.infer<typeof CapacityStepSchema>;
+
+/**
+ * How the streams' frames reach the model: `sequential` steps the waiting frame captured earliest, one call per
+ * frame; `batched` steps every stream with a frame waiting in one call on the batch axis (at most `maxBatch`,
+ * the earliest captured first), never holding a frame back to wait for others.
+ */
+export const ScheduleSchema = z.object({
+  kind: z.enum(['sequential', 'batched']),
+  /** `--max-batch`: the most streams one call steps; null: as many as there are streams (and for sequential). */
+  maxBatch: z.number().int().positive().nullable(),
+  /** Batched: a frame's share of a call at each batch size probed before the steps, beside the memory. */
+  probe: z.array(z.object({ batch: z.number().int().positive(), frameMs: Ms })).optional(),
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+export const SCHEDULES = ScheduleSchema.shape.kind.options;
+export type ScheduleKind = Schedule['kind'];
 
 /** `live --streams`: how many paced streams one process serves (schema 5 on). */
 export const CapacitySchema = z.object({
   fps: z.number().positive(),
   phase: z.enum(['spread', 'aligned']),
   policy: LivePolicySchema,
-  /** Where each stream's states live between its steps, and each placement's service time at two streams. */
+  /** Absent in reports written before the batched schedule: those are sequential. */
+  schedule: ScheduleSchema.optional(),
+  /**
+   * Where each stream's states live between its steps, and each placement's service time at two streams; `slots`
+   * (the batched schedule): rows of one batched session, with a frame's share of a call at the probe's widest.
+   */
   placement: z.object({
-    chosen: z.enum(['sessions', 'save-restore']),
+    chosen: z.enum(['sessions', 'save-restore', 'slots']),
     /** True when both were measured and the cheaper chosen; false when --state named one. */
     measured: z.boolean(),
     serviceMs: z.record(z.string(), Ms),

@@ -1,13 +1,17 @@
 import { percentileSorted } from '../metrics/stats.js';
+import type { BatchedStreamStates, CallTiming, StreamFrame } from './batched-states.js';
 import type { LivePolicy } from './result.js';
 import type { StreamStates } from './stream-states.js';
 
 /**
  * N camera-like streams served by one process: frame i of stream s becomes available at (i + phase_s) / fps,
  * with the phases spread over the frame period (`spread`: phase_s = s / N) or all at once (`aligned`). The
- * loop steps the waiting frame captured earliest, across streams; under `latest` a stream that fell behind
- * keeps only its newest frame and the older ones count as dropped. Frames were decoded before the run, so the
- * loop holds inference and scheduling only.
+ * loop steps the waiting frame captured earliest, across streams; with the streams as slots of a batched
+ * session, it steps every stream whose frame is waiting in one call instead (the earliest captured first when
+ * more wait than a call takes), and never waits for a frame not yet captured to fill a call: a frame's latency
+ * is never traded for a wider call. Under `latest` a stream that fell behind keeps only its newest frame and
+ * the older ones count as dropped. Frames were decoded before the run, so the loop holds inference and
+ * scheduling only.
  */
 export const PHASES = ['spread', 'aligned'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -57,6 +61,8 @@ export interface StreamsRun {
   stepMs: Quantiles | null;
   serviceMs: Quantiles | null;
   perStream: PerStream[];
+  /** Every call, in order: how many streams it stepped and its step time. */
+  calls: { size: number; ms: number }[];
   /** This process's CPU time over the wall time: 1 is one core busy throughout. */
   cpuUtilisation: number;
   interrupted: boolean;
@@ -90,8 +96,27 @@ export function captureMs(i: number, s: number, n: number, fps: number, phase: P
   return i * periodMs + (phase === 'spread' ? (s * periodMs) / n : 0);
 }
 
-export async function runStreams(states: StreamStates, opts: StreamsRunOptions): Promise<StreamsRun> {
+/** One call of the scheduler, whichever way the states are held: a sequential call steps one stream. */
+function caller(states: StreamStates | BatchedStreamStates): {
+  width: number;
+  call: (frames: readonly StreamFrame[]) => Promise<CallTiming>;
+} {
+  if (states.placement === 'slots') return { width: states.maxBatch, call: (frames) => states.stepTogether(frames) };
+  return {
+    width: 1,
+    call: async ([f]) => {
+      const r = await states.step(f!.stream, f!.frame);
+      return { logits: [r.logits], ms: r.ms, serviceMs: r.serviceMs };
+    },
+  };
+}
+
+export async function runStreams(
+  states: StreamStates | BatchedStreamStates,
+  opts: StreamsRunOptions,
+): Promise<StreamsRun> {
   const n = states.streams;
+  const { width, call } = caller(states);
   const periodMs = 1000 / opts.fps;
   const phaseMs = (s: number) => captureMs(0, s, n, opts.fps, opts.phase);
   const clipOf = (s: number) => opts.clips[s % opts.clips.length]!;
@@ -103,6 +128,7 @@ export async function runStreams(states: StreamStates, opts: StreamsRunOptions):
   const queue: number[] = [];
   const step: number[] = [];
   const service: number[] = [];
+  const calls: { size: number; ms: number }[] = [];
   const t0 = performance.now();
   const now = () => performance.now() - t0;
   const cpu0 = process.cpuUsage();
@@ -126,26 +152,34 @@ export async function runStreams(states: StreamStates, opts: StreamsRunOptions):
         w.push({ index: i, captureMs: i * periodMs + phaseMs(s) });
       }
     }
-    let pick = -1;
-    for (let s = 0; s < n; s++) {
-      const head = waiting[s]![0];
-      if (head && (pick < 0 || head.captureMs < waiting[pick]![0]!.captureMs)) pick = s;
-    }
-    if (pick < 0) {
+    const heads: number[] = [];
+    for (let s = 0; s < n; s++) if (waiting[s]!.length) heads.push(s);
+    if (heads.length === 0) {
       const soonest = Math.min(...next.map((i, s) => i * periodMs + phaseMs(s)));
       await sleep(Math.max(0, soonest - now()));
       continue;
     }
-    const frame = waiting[pick]!.shift()!;
-    const clip = clipOf(pick);
+    // A stable sort: streams whose frames were captured at once go in stream order, as one at a time always did.
+    heads.sort((a, b) => waiting[a]![0]!.captureMs - waiting[b]![0]!.captureMs);
+    // In slot order, a call of the first streams reads their states in place instead of gathering them.
+    const picked = heads.slice(0, width).sort((a, b) => a - b);
+    const frames = picked.map((s) => ({ stream: s, waited: waiting[s]!.shift()! }));
     const started = now();
-    const r = await states.step(pick, clip[(offsets[pick]! + frame.index) % clip.length]!);
+    const r = await call(
+      frames.map(({ stream, waited }) => {
+        const clip = clipOf(stream);
+        return { stream, frame: clip[(offsets[stream]! + waited.index) % clip.length]! };
+      }),
+    );
     const ready = now();
-    e2e.push(ready - frame.captureMs);
-    queue.push(started - frame.captureMs);
-    step.push(r.ms);
-    service.push(r.serviceMs);
-    per[pick]!.e2e.push(ready - frame.captureMs);
+    calls.push({ size: frames.length, ms: r.ms });
+    for (const { stream, waited } of frames) {
+      e2e.push(ready - waited.captureMs);
+      queue.push(started - waited.captureMs);
+      step.push(r.ms);
+      service.push(r.serviceMs / frames.length);
+      per[stream]!.e2e.push(ready - waited.captureMs);
+    }
     // A synchronous runtime never yields; a signal is heard between steps.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -175,6 +209,7 @@ export async function runStreams(states: StreamStates, opts: StreamsRunOptions):
     stepMs: quantiles(step),
     serviceMs: quantiles(service),
     perStream,
+    calls,
     cpuUtilisation: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
     interrupted: opts.signal.aborted,
   };

@@ -1,5 +1,8 @@
 import { Journal } from '../accuracy/journal.js';
+import { BATCH_FLAG, evaluateBatched } from '../accuracy/batched.js';
 import { evaluateTogether, type AccuracyOptions } from '../accuracy/run.js';
+import { batchedLoader } from '../backends/batching.js';
+import { getBackend } from '../backends/index.js';
 import type { AccuracyRun, Decoding, Failed } from '../core/results.js';
 import { resolveShard, type ResolvedShard, type ShardRequest } from './shard.js';
 import {
@@ -55,6 +58,8 @@ export interface AccuracyRequest extends Omit<AccuracyOptions, 'journal'>, Datas
   models: string[];
   backends: string[];
   labels?: string;
+  /** `--batch N`: N clips at once through one batched session per backend (backends that can batch). */
+  batch?: number;
   /** Per-clip results appended here as they finish; with `resume`, clips it holds are not run again. */
   journal?: { file: string; resume: boolean };
 }
@@ -67,9 +72,23 @@ function datasetHash(ds: Dataset): string {
   return sha256Bytes(new TextEncoder().encode(entries)).slice(0, 16);
 }
 
+/** --batch is refused before anything is decoded or loaded: not a count, or on a backend that cannot batch. */
+function checkBatch(req: AccuracyRequest): void {
+  if (req.batch === undefined) return;
+  if (!Number.isInteger(req.batch) || req.batch < 1)
+    throw new UserError(`${BATCH_FLAG} must be a whole number of clips, 1 or more; got ${req.batch}`);
+  for (const name of req.backends) batchedLoader(getBackend(name), BATCH_FLAG);
+}
+
 export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
   const header = reportHeader();
+  checkBatch(req);
   const { ds, datasetClips, shard } = await loadRequestedDataset(req);
+  if (req.batch !== undefined && req.batch > ds.clips.length)
+    throw new UserError(
+      `${BATCH_FLAG} ${req.batch} steps that many clips at once; ` +
+        `${shard ? 'this shard of the dataset' : 'the dataset'} has ${ds.clips.length}`,
+    );
   const { models, backends, skipped } = await resolveRequested(
     req.models,
     req.backends,
@@ -91,11 +110,15 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
     resize: req.resize,
     fps: req.fps,
     shard: shard && { index: shard.index, count: shard.count },
+    batch: req.batch ?? null,
   };
   const journal = req.journal ? Journal.open(req.journal.file, settings, req.journal.resume) : undefined;
   try {
     for (const model of models) {
-      const out = await evaluateTogether(model, backends, ds, { ...req, journal });
+      const out =
+        req.batch === undefined
+          ? await evaluateTogether(model, backends, ds, { ...req, journal })
+          : await evaluateBatched(model, backends, ds, { ...req, journal, batch: req.batch });
       runs.push(...out.runs);
       failed.push(...out.failed);
       if (out.decoding) decoding.push(out.decoding);
@@ -114,6 +137,7 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
       resize: req.resize,
       fps: req.fps,
       shard: shard ? { ...shard, datasetClips } : null,
+      ...(req.batch === undefined ? {} : { batch: req.batch }),
     },
     runs,
     skipped,

@@ -2,14 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResizeMode } from '../core/results.js';
 import { liveOne } from '../live/pair.js';
-import type { LivePolicy, LiveResult } from '../live/result.js';
+import type { LivePolicy, LiveResult, ScheduleKind } from '../live/result.js';
 import type { Failed, Skipped } from '../core/results.js';
 import { validateReport, type LiveConfig, type LiveReport } from '../report/schema.js';
 import { UserError } from '../util/errors.js';
 import { dataDir } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
 import { probeVideo } from '../video/probe.js';
-import { capacityResult } from '../live/capacity.js';
+import { getBackend } from '../backends/index.js';
+import { batchedLoader } from '../backends/batching.js';
+import { SCHEDULE_FLAG } from '../live/batched-states.js';
+import { capacityResult, type CapacityOptions } from '../live/capacity.js';
 import type { StatePlacement } from '../live/stream-states.js';
 import type { Phase } from '../live/streams.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -41,6 +44,10 @@ export interface LiveRequest {
   streams?: number | 'auto';
   phase?: Phase;
   state?: StatePlacement | 'auto';
+  /** With `streams`: one waiting frame per call (default), or every stream with a frame waiting in one call. */
+  schedule?: ScheduleKind;
+  /** With the batched schedule: the most streams one call steps (default: all of them). */
+  maxBatch?: number;
   /** Aborting stops the run in progress (its source and decoder) and skips the rest; the report says so. */
   signal: AbortSignal;
   progress: Progress;
@@ -121,6 +128,28 @@ function liveEnvelope(
   }) as LiveReport;
 }
 
+/**
+ * The schedule asked for, refused in one line before anything is decoded or loaded where it cannot run: batching
+ * belongs to --streams, and to backends whose facts say they can batch.
+ */
+function scheduleOf(req: LiveRequest): CapacityOptions['schedule'] {
+  const batched = req.schedule === 'batched';
+  if (req.maxBatch !== undefined) {
+    if (!Number.isInteger(req.maxBatch) || req.maxBatch < 1)
+      throw new UserError(`--max-batch must be a whole number of streams, 1 or more; got ${req.maxBatch}`);
+    if (!batched) throw new UserError('--max-batch applies to --schedule batched: sequential calls step one stream');
+  }
+  if (!batched) return { kind: 'sequential' };
+  if (req.streams === undefined)
+    throw new UserError(`${SCHEDULE_FLAG} steps several streams in one call: it needs --streams`);
+  if (req.state !== undefined && req.state !== 'auto')
+    throw new UserError(
+      `--state ${req.state} does not apply to ${SCHEDULE_FLAG}: each stream's states are a slot of the batched session`,
+    );
+  for (const name of req.backends) batchedLoader(getBackend(name), SCHEDULE_FLAG);
+  return { kind: 'batched', maxBatch: req.maxBatch ?? null };
+}
+
 /** Frames of all clips held for a multi-stream run; each clip gets its share, looped by its streams. */
 const MAX_STREAM_FRAMES = 600;
 
@@ -138,7 +167,11 @@ async function streamClips(req: LiveRequest): Promise<string[]> {
 }
 
 /** `live --streams`: each pair's capacity; the clips are decoded once per resolution, before any step. */
-async function streamsReport(req: LiveRequest, streams: number | 'auto'): Promise<LiveReport> {
+async function streamsReport(
+  req: LiveRequest,
+  streams: number | 'auto',
+  schedule: CapacityOptions['schedule'],
+): Promise<LiveReport> {
   const header = reportHeader();
   if (req.fps === 'auto')
     throw new UserError("--fps auto finds one stream's rate; --streams counts streams at one rate: use one of them");
@@ -170,6 +203,7 @@ async function streamsReport(req: LiveRequest, streams: number | 'auto'): Promis
       phase: req.phase ?? 'spread',
       policy: req.policy,
       placement: req.state ?? 'auto',
+      schedule,
       durationMs: (req.durationS ?? DEFAULT_STEP_S) * 1000,
       runs: streams === 'auto' ? CONFIRM_RUNS : req.runs,
       clips,
@@ -190,7 +224,8 @@ const CONFIRM_RUNS = 5;
 
 /** Every requested (model, backend) pair streamed live; unavailable models and failed pairs become entries. */
 export async function liveReport(req: LiveRequest): Promise<LiveReport> {
-  if (req.streams !== undefined) return streamsReport(req, req.streams);
+  const schedule = scheduleOf(req);
+  if (req.streams !== undefined) return streamsReport(req, req.streams, schedule);
   const header = reportHeader();
   const input = resolveInput(req.input);
   const clipS = checkInput(req, input);
