@@ -3,7 +3,7 @@ import type { Backend, BatchedSession, LoadOptions } from '../backends/backend.j
 import { batchedLoader } from '../backends/batching.js';
 import { modelInfo } from '../models/info.js';
 import { StreamStepper } from '../stream/stream.js';
-import { minFrames, passesAtPercentile } from '../metrics/early-stopping.js';
+import { failsOnceDecided, minFrames, passesAtPercentile } from '../metrics/early-stopping.js';
 import { median } from '../metrics/stats.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
@@ -182,7 +182,12 @@ function stepOf(
   const dropped = run.dropped + run.unprocessed;
   const reasons = [
     dropped ? `${dropped} frame(s) dropped or left waiting` : null,
-    check.status === 'too-few' ? `${check.n} frames, fewer than the ${check.needed} a p99 claim needs` : null,
+    run.endedEarly && !dropped
+      ? 'ended early: more frames over the frame period than the p99 estimate over its frames could set aside'
+      : null,
+    check.status === 'too-few' && !run.endedEarly
+      ? `${check.n} frames, fewer than the ${check.needed} a p99 claim needs`
+      : null,
     check.status === 'estimated' && !check.pass
       ? `p99 estimate ${check.estimateMs.toFixed(1)} ms over the ${periodMs.toFixed(0)} ms frame period`
       : null,
@@ -271,6 +276,7 @@ export async function capacityOne(
   const batched = schedule.kind === 'batched';
   const need = minFrames();
   const done: CapacityStep[] = [];
+  const plannedFrames = (n: number) => Math.max(need, Math.ceil((opts.durationMs / 1000) * n * opts.fps));
   const step = async (n: number, phase: SearchPhase | 'fixed'): Promise<CapacityStep> => {
     // A stopped run ends the search: its steps so far are the report, and no further N is loaded.
     if (opts.signal.aborted) throw new Stopped();
@@ -285,6 +291,8 @@ export async function capacityOne(
         durationMs: opts.durationMs,
         minFrames: need,
         maxMs: Math.max(MAX_STEP_MS, opts.durationMs),
+        // A search step only needs its verdict; a fixed N is measured whole, as asked.
+        ...(phase === 'fixed' ? {} : { settledEarly: failsOnceDecided(periodMs, plannedFrames(n)) }),
         clips: opts.clips,
         signal: opts.signal,
       });

@@ -25,6 +25,8 @@ export interface StreamsRunOptions {
   minFrames: number;
   /** Never longer than this, whatever `minFrames` still wants. */
   maxMs: number;
+  /** Fed every frame's end-to-end time with the drops so far: true ends the run there, its verdict settled. */
+  settledEarly?: (dropped: number, e2eMs: number) => boolean;
   /** Decoded clips at the model's fps; stream s plays clip s mod clips, from its own offset, looping. */
   clips: readonly (readonly Float32Array[])[];
   signal: AbortSignal;
@@ -66,6 +68,8 @@ export interface StreamsRun {
   /** This process's CPU time over the wall time: 1 is one core busy throughout. */
   cpuUtilisation: number;
   interrupted: boolean;
+  /** `settledEarly` ended the run before its duration: it had failed already. */
+  endedEarly: boolean;
 }
 
 function quantiles(values: readonly number[]): Quantiles | null {
@@ -132,11 +136,13 @@ export async function runStreams(
   const t0 = performance.now();
   const now = () => performance.now() - t0;
   const cpu0 = process.cpuUsage();
+  let droppedSoFar = 0;
   const done = () => {
     const t = now();
     return t >= opts.maxMs || (t >= opts.durationMs && e2e.length >= opts.minFrames);
   };
-  while (!opts.signal.aborted && !done()) {
+  let endedEarly = false;
+  while (!opts.signal.aborted && !done() && !endedEarly) {
     const t = now();
     for (let s = 0; s < n; s++) {
       // Every frame whose capture time has come.
@@ -147,6 +153,7 @@ export async function runStreams(
         const w = waiting[s]!;
         if (opts.policy === 'latest' && w.length) {
           per[s]!.dropped += w.length;
+          droppedSoFar += w.length;
           w.length = 0;
         }
         w.push({ index: i, captureMs: i * periodMs + phaseMs(s) });
@@ -179,6 +186,7 @@ export async function runStreams(
       step.push(r.ms);
       service.push(r.serviceMs / frames.length);
       per[stream]!.e2e.push(ready - waited.captureMs);
+      if (opts.settledEarly?.(droppedSoFar, ready - waited.captureMs)) endedEarly = true;
     }
     // A synchronous runtime never yields; a signal is heard between steps.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -212,5 +220,6 @@ export async function runStreams(
     calls,
     cpuUtilisation: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
     interrupted: opts.signal.aborted,
+    endedEarly,
   };
 }

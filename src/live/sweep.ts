@@ -1,5 +1,5 @@
 import type { Session } from '../backends/backend.js';
-import { minFrames, overAllowed, passesAtPercentile } from '../metrics/early-stopping.js';
+import { failsOnceDecided, minFrames, passesAtPercentile } from '../metrics/early-stopping.js';
 import { StreamStepper } from '../stream/stream.js';
 import { memorySupplier } from '../video/paced.js';
 import type { LivePolicy, LiveRun, SweepPoint } from './result.js';
@@ -48,19 +48,9 @@ export function trialMs(rate: number): number {
   return Math.max(MIN_TRIAL_MS, Math.ceil(((minFrames() + 1) * 1000) / rate));
 }
 
-/**
- * Ends a trial as soon as it cannot pass: at its first drop, or once more frames are over one period than the
- * p99 estimate over the frames the trial plans could set aside. A failing trial then costs a moment instead of
- * the minFrames() frames a pass needs, which at low rates take minutes.
- */
+/** A trial ends at its verdict: at its first drop, or once it has more late frames than its planned frames allow. */
 export function failsEarly(rate: number): (dropped: number, lastE2eMs: number) => boolean {
-  const periodMs = 1000 / rate;
-  const allowed = overAllowed(Math.floor((trialMs(rate) * rate) / 1000)) ?? 0;
-  let over = 0;
-  return (dropped, lastE2eMs) => {
-    if (lastE2eMs > periodMs) over++;
-    return dropped > 0 || over > allowed;
-  };
+  return failsOnceDecided(1000 / rate, Math.floor((trialMs(rate) * rate) / 1000));
 }
 
 /** The verdict on one trial, and the p99 estimate it rests on (null with too few frames for one). */

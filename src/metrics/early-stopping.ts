@@ -179,3 +179,23 @@ export function passesAtPercentile(
   }
   return { status: 'estimated', pass: estimate.estimateMs <= boundMs, boundMs, ...estimate };
 }
+
+/**
+ * For a run that plans `plannedFrames` latencies against `boundMs`: a check, fed each latency as it comes with the
+ * drops so far, that turns true once the run cannot pass any more: at the first drop, or once more latencies are over
+ * the bound than the estimate over the planned frames can set aside. A failing run then costs a moment instead of
+ * the frames a pass needs.
+ */
+export function failsOnceDecided(
+  boundMs: number,
+  plannedFrames: number,
+  p = 0.99,
+  confidence = 0.99,
+): (dropped: number, latencyMs: number) => boolean {
+  const allowed = overAllowed(plannedFrames, p, confidence) ?? 0;
+  let over = 0;
+  return (dropped, latencyMs) => {
+    if (latencyMs > boundMs) over++;
+    return dropped > 0 || over > allowed;
+  };
+}
