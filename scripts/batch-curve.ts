@@ -7,11 +7,15 @@
  * stepping streams one by one pays today. A measurement, not a test. Usage, after `npm run build`:
  *   node dist/scripts/batch-curve.js [--batches 1,2,4,8,16,32] [--calls 200] [--rounds 5] [--warmup 10]
  *     [--model a0] [--backend onnxruntime] [--threads 1] [--input synthetic|<video>] [--default-graph] [--json]
+ *     [--profile 1,16]
+ * `--profile` then loads a profiling session per listed B (never timed above) and gives onnxruntime's op profile
+ * per frame at that B: which op types the batch makes cheaper per frame, and which it does not.
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BatchedSession } from '../src/backends/backend.js';
 import { getBackend } from '../src/backends/index.js';
+import { summarizeProfile } from '../src/metrics/profile.js';
 import { median, percentileSorted } from '../src/metrics/stats.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { StreamStepper } from '../src/stream/stream.js';
@@ -116,6 +120,51 @@ export async function batchCurve(opts: CurveOptions): Promise<Curve> {
   return { model: model.id, backend: backend.name, threads: opts.threads, build: session.runtime.build, points };
 }
 
+export interface OpShare {
+  op: string;
+  nodes: number;
+  msPerFrame: number;
+  share: number;
+}
+
+/** onnxruntime's op profile of `calls` calls at batch b, per frame (a node's time over the b frames it served). */
+export async function profileAt(
+  opts: CurveOptions,
+  b: number,
+  calls: number,
+): Promise<{ batch: number; ops: OpShare[] }> {
+  const model = resolveModel(opts.model);
+  const backend = getBackend(opts.backend);
+  if (!backend.loadBatched) throw new Error(`${backend.name} cannot batch`);
+  const frames = await benchFrames(opts.input, model.signature.height, Math.max(b, 8));
+  const session = await backend.loadBatched(model, { threads: opts.threads, slots: b, profile: true });
+  try {
+    if (!session.profiler) throw new Error(`${backend.name} has no op profiler`);
+    const slots = Array.from({ length: b }, () => session.open());
+    for (let i = 0; i < opts.warmup + calls; i++)
+      await session.step(slots.map((slot, s) => ({ slot, frame: frames[(i + s) % frames.length]! })));
+    const times = await session.profiler.nodeTimes(opts.warmup);
+    const p = summarizeProfile(backend.name, session.profiler.source, times, calls * b);
+    return { batch: b, ops: p.byOp };
+  } finally {
+    session.dispose();
+  }
+}
+
+function profileTable(p: { batch: number; ops: OpShare[] }): string {
+  const rows = p.ops
+    .slice(0, 10)
+    .map(
+      (o) =>
+        `  ${o.op.padEnd(24)} ${String(o.nodes).padStart(5)}  ${o.msPerFrame.toFixed(3).padStart(8)}  ${(100 * o.share).toFixed(1).padStart(5)} %`,
+    );
+  return [
+    `op profile at batch ${p.batch} (per frame)`,
+    '  op                       nodes  ms/frame  share',
+    ...rows,
+  ].join('\n');
+}
+
 function table(curve: Curve): string {
   const head = `${curve.model} on ${curve.backend}, ${curve.threads} thread(s): ${curve.build}`;
   const rows = curve.points.map((p) =>
@@ -143,9 +192,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       input: { type: 'string', default: 'synthetic' },
       'default-graph': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      profile: { type: 'string', default: '' },
     },
   });
-  const curve = await batchCurve({
+  const opts: CurveOptions = {
     batches: values.batches.split(',').map(Number),
     calls: Number(values.calls),
     rounds: Math.max(1, Number(values.rounds)),
@@ -155,6 +205,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     threads: Number(values.threads),
     input: values.input,
     defaultGraph: values['default-graph'],
-  });
-  process.stdout.write(values.json ? `${JSON.stringify(curve, null, 1)}\n` : `${table(curve)}\n`);
+  };
+  const curve = await batchCurve(opts);
+  const profiles = [];
+  for (const b of values.profile ? values.profile.split(',').map(Number) : [])
+    profiles.push(await profileAt(opts, b, 50));
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...curve, profiles }, null, 1)}\n`);
+  else process.stdout.write(`${[table(curve), ...profiles.map(profileTable)].join('\n\n')}\n`);
 }
