@@ -21,8 +21,9 @@ import { runStreams, type Phase, type StreamsRun } from './streams.js';
 
 /**
  * How many paced streams one process serves (`live --streams N|auto`). A step at N streams passes when no
- * frame was dropped or left waiting and LoadGen's early-stopping estimate of p99 end-to-end is at or under
- * one frame period; a step lasts until it has the frames that estimate needs, and at least its duration.
+ * frame was dropped or left waiting a frame period or more and LoadGen's early-stopping estimate of p99
+ * end-to-end is at or under one frame period; a step lasts until it has the frames that estimate needs, and at
+ * least its duration.
  */
 export interface CapacityOptions {
   streams: number | 'auto';
@@ -179,9 +180,9 @@ function stepOf(
   batched: boolean,
 ): CapacityStep {
   const check = passesAtPercentile(run.e2eSamplesMs, periodMs);
-  const dropped = run.dropped + run.unprocessed;
+  const dropped = run.dropped + run.overdue;
   const reasons = [
-    dropped ? `${dropped} frame(s) dropped or left waiting` : null,
+    dropped ? `${dropped} frame(s) dropped or left waiting a frame period` : null,
     run.endedEarly && !dropped
       ? 'ended early: more frames over the frame period than the p99 estimate over its frames could set aside'
       : null,
@@ -202,6 +203,7 @@ function stepOf(
     processed: run.processed,
     dropped: run.dropped,
     unprocessed: run.unprocessed,
+    overdue: run.overdue,
     p99EstimateMs: check.status === 'estimated' ? check.estimateMs : null,
     e2eMs: run.e2eMs,
     queueMs: run.queueMs,

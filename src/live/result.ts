@@ -140,7 +140,10 @@ export const CapacityStepSchema = z
     streams: z.number().int().positive(),
     /** How the search chose this N; 'fixed' for `--streams N`. */
     search: z.enum(['fixed', 'grow', 'bisect', 'confirm']),
-    /** No frame dropped or left waiting, and the early-stopping p99 end-to-end at or under one frame period. */
+    /**
+     * No frame dropped or left waiting a frame period or more, and the early-stopping p99 end-to-end at or under
+     * one frame period.
+     */
     pass: z.boolean(),
     why: z.string().nullable(),
     wallMs: Ms,
@@ -148,6 +151,8 @@ export const CapacityStepSchema = z
     processed: Count,
     dropped: Count,
     unprocessed: Count,
+    /** Of `unprocessed`, the frames that had waited a frame period or more when the step ended (absent before). */
+    overdue: Count.optional(),
     /** LoadGen's early-stopping estimate of p99 end-to-end at 99 % confidence; null below the frames it needs. */
     p99EstimateMs: Ms.nullable(),
     e2eMs: PercentilesSchema.nullable(),

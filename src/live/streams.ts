@@ -55,6 +55,11 @@ export interface StreamsRun {
   dropped: number;
   /** Captured but neither processed nor dropped when the run ended. */
   unprocessed: number;
+  /**
+   * Of those, the frames that had already waited a frame period or more: late whatever came next. A frame that
+   * arrived a moment before the end is waiting only because the run ended, which says nothing of keeping up.
+   */
+  overdue: number;
   /** Every processed frame's capture-to-logits time, in processing order (for the early-stopping estimate). */
   e2eSamplesMs: number[];
   e2eMs: Quantiles | null;
@@ -194,6 +199,7 @@ export async function runStreams(
   const wallMs = now();
   const cpu = process.cpuUsage(cpu0);
   const unprocessed = waiting.reduce((a, w) => a + w.length, 0);
+  const overdue = waiting.reduce((a, w) => a + w.filter((f) => wallMs - f.captureMs >= periodMs).length, 0);
   const perStream = per.map((p) => {
     const q = quantiles(p.e2e);
     return {
@@ -211,6 +217,7 @@ export async function runStreams(
     processed: e2e.length,
     dropped: per.reduce((a, p) => a + p.dropped, 0),
     unprocessed,
+    overdue,
     e2eSamplesMs: e2e,
     e2eMs: quantiles(e2e),
     queueMs: quantiles(queue),
