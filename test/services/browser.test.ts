@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { CHROMIUM_PATH } from '../src/browser/chromium.js';
-import { startPageServer } from '../src/browser/server.js';
-import { compareReports } from '../src/report/compare.js';
-import { readReport, type BenchReport } from '../src/report/schema.js';
-import { clip, cli } from './helpers.js';
+import { CHROMIUM_PATH } from '../../src/browser/chromium.js';
+import { startPageServer } from '../../src/browser/server.js';
+import { compareReports } from '../../src/report/compare.js';
+import { readReport, type BenchReport } from '../../src/report/schema.js';
+import { clip, cli } from '../helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-browser-'));
 
