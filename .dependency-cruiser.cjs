@@ -11,7 +11,7 @@ const LAYERS = [
   ['convert'],
   ['backends'],
   ['stream'],
-  ['bench', 'accuracy', 'parity', 'live', 'browser'],
+  ['bench', 'accuracy', 'parity', 'live', 'browser', 'drift'],
   ['report'],
   ['run'],
   ['cli', 'api'],

@@ -232,6 +232,8 @@ test.serial('accuracy --batch 4 on 6 clips: every clip as in the unbatched run; 
   );
   t.deepEqual(verdicts(got!), verdicts(want!));
   t.deepEqual(got!.summary, want!.summary);
+  t.is((readReport(batched) as AccuracyReport).config.batch, 4, 'the report says how it was made');
+  t.is((readReport(alone) as AccuracyReport).config.batch, undefined);
 
   // The schedule that gave it: calls of four clips, a slot freed by a clip that ended and refilled by the next.
   const log = { widths: [] as number[], events: [] as string[] };

@@ -6,6 +6,7 @@ import { REQUIRED_FIELDS } from '../src/report/migrate.js';
 import {
   AccuracyReportSchema,
   BenchReportSchema,
+  DriftReportSchema,
   LiveReportSchema,
   ParityReportSchema,
   readReport,
@@ -76,6 +77,22 @@ function config(version: number, kind: string): Json {
       };
     case 'parity':
       return { dataset, ...pairs, minAgreement: 0.9, resize: 'crop', fps: 5 };
+    case 'drift':
+      return {
+        dataset,
+        model: 'a0',
+        backend: 'onnxruntime-exact',
+        reference: 'dequantized',
+        referenceBackend: 'onnxruntime-float',
+        framesPerStream: 300,
+        streams: 22,
+        fillUp: 30,
+        inside: [],
+        counterfactual: false,
+        threads: 1,
+        resize: 'crop',
+        fps: 5,
+      };
     case 'live':
       return {
         ...pairs,
@@ -99,6 +116,7 @@ const BODY: Record<string, Json> = {
   accuracy: { runs: [], agreement: [] },
   parity: { pairs: [], passed: true },
   live: { results: [], interrupted: false },
+  drift: { results: [] },
 };
 
 function minimal(version: number, kind: string): Json {
@@ -180,6 +198,7 @@ test('every version a step starts from lists its required fields, and the curren
     accuracy: AccuracyReportSchema,
     parity: ParityReportSchema,
     live: LiveReportSchema,
+    drift: DriftReportSchema,
   };
   t.deepEqual(Object.keys(current).sort(), Object.keys(schemas).sort());
   for (const [kind, schema] of Object.entries(schemas)) {

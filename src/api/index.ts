@@ -9,17 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { BACKEND_NAMES, DEFAULT_BACKENDS } from '../backends/index.js';
 import type { ResizeMode } from '../core/results.js';
 import { compareReports, DEFAULT_COMPARE, type CompareOptions, type Comparison } from '../report/compare.js';
-import type { AccuracyReport, BenchReport, ParityReport, Report } from '../report/schema.js';
+import type { AccuracyReport, BenchReport, DriftReport, ParityReport, Report } from '../report/schema.js';
 import { accuracyReport } from '../run/accuracy.js';
 import { benchReport } from '../run/bench.js';
 import { COMMAND_DEFAULTS as D, userEnvironment } from '../run/defaults.js';
 import { recordLibraryCall } from '../run/environment.js';
+import { DRIFT_DEFAULTS, driftReport } from '../run/drift.js';
 import { parityReport } from '../run/parity.js';
 import { setOffline } from '../util/download.js';
 import { createProgress } from '../util/progress.js';
 
 export { readReport, writeReport, validateReport, SCHEMA_VERSION } from '../report/schema.js';
-export type { AccuracyReport, BenchReport, ParityReport, Report } from '../report/schema.js';
+export type { AccuracyReport, BenchReport, DriftReport, ParityReport, Report } from '../report/schema.js';
 export type { Comparison, CompareOptions, ComparisonRow, Verdict } from '../report/compare.js';
 export type * from '../core/results.js';
 export { BACKEND_NAMES, DEFAULT_BACKENDS };
@@ -88,6 +89,8 @@ export interface AccuracyParams {
   resize?: ResizeMode;
   fps?: number;
   labels?: string;
+  /** N clips at once through one batched session per backend (onnxruntime backends), as `accuracy --batch N`. */
+  batch?: number;
 }
 
 /** Clip-level top-1/top-5 on real clips, as `movinet-bench accuracy`. */
@@ -98,6 +101,7 @@ export async function accuracy(p: AccuracyParams): Promise<AccuracyReport> {
     ...(p.subset !== undefined ? { subset: p.subset } : {}),
     ...(p.dataset !== undefined ? { dataset: p.dataset } : {}),
     ...(p.labels !== undefined ? { labels: p.labels } : {}),
+    ...(p.batch !== undefined ? { batch: p.batch } : {}),
     models: p.models ?? [...D.models],
     backends: p.backends ?? [...D.backends],
     threads: p.threads ?? D.threads,
@@ -125,6 +129,50 @@ export async function parity(p: ParityParams = {}): Promise<ParityReport> {
     dataset: p.dataset ?? D.dataset,
     minAgreement: p.minAgreement ?? D.minAgreement,
     threads: D.threads,
+    resize: D.resize,
+    fps: D.fps,
+    progress: silent(),
+  });
+}
+
+export interface DriftParams {
+  /** The quantized model: an id or a .tflite path; default 'a0'. */
+  model?: string;
+  /** Its backend; default onnxruntime-exact (bit-exact with TFLite's int8 kernels). */
+  backend?: string;
+  /** 'dequantized' (default: the model's own graph with float activations), or a float file of the same network. */
+  reference?: string;
+  /** Default: onnxruntime-float for 'dequantized', tfjs-tflite for a file. */
+  referenceBackend?: string;
+  dataset?: string;
+  /** Frames per stream, clips chained; default 300. */
+  frames?: number;
+  /** Default: one per clip. */
+  streams?: number;
+  fillUp?: number;
+  /** Frames of the first stream whose every tensor is compared; [] for none. */
+  inside?: number[];
+  /** Also run the quantized model fed the reference's states (default true). */
+  counterfactual?: boolean;
+  threads?: number;
+}
+
+/** A quantized model against its float reference on long streams, as `movinet-bench drift`. */
+export async function drift(p: DriftParams = {}): Promise<DriftReport> {
+  recordLibraryCall(`movinet-bench library: drift(${JSON.stringify(p)})`);
+  fromEnvironment();
+  return driftReport({
+    model: p.model ?? D.models[0],
+    backend: p.backend ?? DRIFT_DEFAULTS.backend,
+    reference: p.reference ?? DRIFT_DEFAULTS.reference,
+    ...(p.referenceBackend !== undefined ? { referenceBackend: p.referenceBackend } : {}),
+    dataset: p.dataset ?? D.dataset,
+    framesPerStream: p.frames ?? DRIFT_DEFAULTS.frames,
+    ...(p.streams !== undefined ? { streams: p.streams } : {}),
+    ...(p.fillUp !== undefined ? { fillUp: p.fillUp } : {}),
+    ...(p.inside !== undefined ? { inside: p.inside } : {}),
+    counterfactual: p.counterfactual ?? true,
+    threads: p.threads ?? D.threads,
     resize: D.resize,
     fps: D.fps,
     progress: silent(),

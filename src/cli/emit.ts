@@ -47,6 +47,8 @@ function ran(report: Report): number {
       return report.pairs.length;
     case 'live':
       return report.results.length;
+    case 'drift':
+      return report.results.length;
   }
 }
 

@@ -10,6 +10,7 @@ import { registerBench } from './bench.js';
 import { registerClassify } from './classify.js';
 import { registerLive } from './live.js';
 import { registerDatasets } from './datasets.js';
+import { registerDrift } from './drift.js';
 import { registerModels } from './models.js';
 import { registerAccuracy } from './accuracy.js';
 import { registerCompare } from './compare.js';
@@ -52,6 +53,7 @@ registerParity(program);
 registerSuite(program);
 registerReport(program);
 registerLive(program);
+registerDrift(program);
 
 // Set before any command runs; child processes (suite steps, bench processes) are given --offline.
 program.hook('preAction', (_program, command) => {

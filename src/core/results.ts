@@ -465,3 +465,221 @@ export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 
 export const ResizeModeSchema = z.enum(['crop', 'squash']);
 export type ResizeMode = z.infer<typeof ResizeModeSchema>;
+
+/**
+ * How a per-frame figure of a drift run moves with the frames seen: the least-squares slope of each stream
+ * after the fill-up, and the interval of their mean (streams are the unit: frames of one stream are
+ * autocorrelated, and an interval over frames would be far too narrow).
+ */
+export const DriftTrendSchema = z.object({
+  /** Change per frame, the mean of the streams' slopes. */
+  slopePerFrame: z.number(),
+  low: z.number(),
+  high: z.number(),
+  level: Fraction,
+  /** The figure's mean over the fitted frames, for scale. */
+  mean: z.number(),
+  /** slope x fitted frames / mean: the change across one stream as a share of its level; null at a zero level. */
+  relativeChange: z.number().nullable(),
+  /** Frames fitted per stream, and the streams. */
+  frames: z.number().int().nonnegative(),
+  streams: z.number().int().nonnegative(),
+  method: z.string(),
+  /** grows: the interval lies above zero; shrinks: below; bounded: it holds zero. */
+  verdict: z.enum(['grows', 'bounded', 'shrinks']),
+});
+export type DriftTrend = z.infer<typeof DriftTrendSchema>;
+
+/** One live state of a drift run: its error against the reference's state of the same name, frame by frame. */
+export const DriftStateSchema = z.object({
+  name: z.string(),
+  /** The states charted together (same block and kind of buffer). */
+  group: z.string(),
+  shape: z.array(z.number().int()),
+  /**
+   * The unit of the error: the quantization step the quantized model writes the state with (a count for an
+   * int32 state), or, for a state it holds unquantized, the RMS of the reference's state over the streams.
+   */
+  unit: z.enum(['step', 'count', 'reference-rms']),
+  /** The unit in the state's own values. */
+  unitValue: z.number().nonnegative(),
+  /** RMS error in units: mean over streams and the frames after the fill-up, at the last frame, and the largest. */
+  mean: z.number().nonnegative(),
+  final: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+  /**
+   * Mean signed error (quantized minus reference) in units, after the fill-up: near the mean RMS error in size when
+   * the error is systematic (a state that runs low or high), near zero when it is noise around the reference.
+   */
+  bias: z.number(),
+  /** RMS error over RMS of the reference's state, after the fill-up; null where the reference stays zero. */
+  relativeRms: z.number().nonnegative().nullable(),
+  trend: DriftTrendSchema,
+  /** Mean over streams at each frame index. */
+  perFrame: z.array(z.number()),
+});
+export type DriftState = z.infer<typeof DriftStateSchema>;
+
+/** "The same network", as it was established: the same file, or the weights of two files compared. */
+export const SameNetworkSchema = z.object({
+  how: z.enum(['same-file', 'weights']),
+  /** Weight tensors paired (convolution, depthwise and fully connected filters), and their values. */
+  tensors: z.number().int().nonnegative(),
+  values: z.number().int().nonnegative(),
+  /** Share of values within the rule's tolerance. */
+  within: Fraction,
+  /** The pair whose relative RMS difference is largest. */
+  worst: z
+    .object({
+      index: z.number().int().nonnegative(),
+      op: z.string(),
+      shape: z.array(z.number().int()),
+      relativeRms: z.number(),
+    })
+    .nullable(),
+  rule: z.string(),
+});
+export type SameNetwork = z.infer<typeof SameNetworkSchema>;
+
+const PerFrame = z.array(z.number());
+
+export const DriftLogitsSchema = z.object({
+  /** Over every frame after the fill-up of every stream: the largest |Δ|, and means of the per-frame figures. */
+  maxAbs: z.number().nonnegative(),
+  meanAbs: z.number().nonnegative(),
+  cosine: z.number(),
+  minCosine: z.number(),
+  top1Agreement: Fraction,
+  /** The reference's probability of its own top-1 minus the quantized model's for that class (negative: gained). */
+  probLost: z.number(),
+  /**
+   * The reference's top-1 logit minus its second: the room an error has before it flips the top-1. Where it
+   * narrows along the stream, the same error flips more frames.
+   */
+  referenceMargin: z.number().nonnegative(),
+  /** Share of streams whose top-1 agrees at their last frame. */
+  finalTop1Agreement: Fraction,
+  /** Of the per-frame mean |Δ|. */
+  trend: DriftTrendSchema,
+  /**
+   * Of the per-frame top-1 agreement (each stream's frames 1 where the top-1 is the reference's, 0 where not):
+   * `shrinks` is agreement lost as frames are seen, which a steady |Δ| can hide when the classes' margins narrow.
+   */
+  agreementTrend: DriftTrendSchema,
+  /** Of the per-frame cosine: an error relative to the logits' own size, which |Δ| alone does not show. */
+  cosineTrend: DriftTrendSchema,
+  /** Means over streams at each frame index; top1Agreement is the share of streams that agree there. */
+  perFrame: z.object({
+    maxAbs: PerFrame,
+    meanAbs: PerFrame,
+    cosine: PerFrame,
+    top1Agreement: PerFrame,
+    probLost: PerFrame,
+    referenceMargin: PerFrame,
+  }),
+});
+export type DriftLogits = z.infer<typeof DriftLogitsSchema>;
+
+/** The same streams, the quantized model fed the reference's states at every frame instead of its own. */
+export const DriftCounterfactualSchema = z.object({
+  /** After the fill-up, over every frame of every stream. */
+  top1Agreement: Fraction,
+  carriedTop1Agreement: Fraction,
+  /** top1Agreement - carriedTop1Agreement: what the carried states cost, in agreement. */
+  difference: z.number(),
+  finalTop1Agreement: Fraction,
+  finalCarriedTop1Agreement: Fraction,
+  /** Share of the carried run's disagreeing frames that agree when fed the reference's states; null if none. */
+  carriedShare: z.number().nullable(),
+  meanAbs: z.number().nonnegative(),
+  /** Of its per-frame top-1 agreement, as the carried run's `agreementTrend`. */
+  agreementTrend: DriftTrendSchema,
+  perFrame: z.object({ top1Agreement: PerFrame, meanAbs: PerFrame }),
+});
+export type DriftCounterfactual = z.infer<typeof DriftCounterfactualSchema>;
+
+/**
+ * An intermediate tensor's error inside a frame, both graphs run once with every tensor exposed (same-graph
+ * pairs); the mean over the frames read.
+ */
+export const DriftTensorSchema = z.object({
+  /** TFLite tensor index and name, and the operator that writes it. */
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  op: z.string(),
+  opIndex: z.number().int().nonnegative(),
+  /** RMS error over the larger RMS of the two tensors: bounded, and defined where one of them is zero. */
+  relativeRms: z.number().nonnegative(),
+  /** RMS error in the tensor's quantization steps, where it has one. */
+  steps: z.number().nonnegative().nullable(),
+  /** relativeRms minus the largest relativeRms of the op's activation inputs: what this op added. */
+  added: z.number(),
+});
+export type DriftTensor = z.infer<typeof DriftTensorSchema>;
+
+export const DriftInsideSchema = z.object({
+  /** Why no tensor was read, when none was. */
+  note: z.string().nullable(),
+  /** The stream and its frames whose tensors were read. */
+  stream: z.number().int().nonnegative(),
+  frames: z.array(z.number().int().nonnegative()),
+  /** Tensors compared per frame. */
+  tensors: z.number().int().nonnegative(),
+  /** The op nodes that add most, over the frames read. */
+  top: z.array(DriftTensorSchema),
+  /** Per op type: nodes, what they add (summed over nodes, mean over frames), and the largest relativeRms. */
+  byOp: z.array(
+    z.object({
+      op: z.string(),
+      nodes: z.number().int().nonnegative(),
+      added: z.number(),
+      maxRelativeRms: z.number().nonnegative(),
+    }),
+  ),
+});
+export type DriftInside = z.infer<typeof DriftInsideSchema>;
+
+/** One quantized model against its float reference on the same chained streams (`drift`). */
+export const DriftResultSchema = z.object({
+  model: ModelInfoSchema,
+  backend: z.string(),
+  runtime: RuntimeSchema,
+  reference: z.object({
+    /** The quantized file's own graph with float activations, or another file of the same network. */
+    kind: z.enum(['dequantized', 'file']),
+    model: ModelInfoSchema,
+    backend: z.string(),
+    runtime: RuntimeSchema,
+    sameNetwork: SameNetworkSchema,
+  }),
+  framesPerStream: z.number().int().positive(),
+  /** Frames left out of the trends and the means: until every state buffer has been written. */
+  fillUp: z.number().int().nonnegative(),
+  streams: z.array(
+    z.object({
+      /** The clips chained into it, in order (the last one cut where the stream ends). */
+      clips: z.array(z.string()),
+      frames: z.number().int().positive(),
+      top1Agreement: Fraction,
+      /** Slope of the per-frame logits mean |Δ| after the fill-up. */
+      slopePerFrame: z.number(),
+    }),
+  ),
+  logits: DriftLogitsSchema,
+  /** The live states, the largest mean error first. */
+  states: z.array(DriftStateSchema),
+  /** States the quantized model returns unchanged (its output is its input): listed, not measured. */
+  passThrough: z.array(z.string()),
+  groups: z.array(z.object({ name: z.string(), unit: z.string(), states: z.array(z.string()), perFrame: PerFrame })),
+  counterfactual: DriftCounterfactualSchema.nullable(),
+  inside: DriftInsideSchema,
+  verdict: z.object({
+    growth: z.enum(['grows', 'bounded', 'shrinks']),
+    /** The states that carry the most error, most first. */
+    topStates: z.array(z.string()),
+    /** The states whose own error grows with the frames seen. */
+    growingStates: z.array(z.string()),
+  }),
+  wallMs: Ms,
+});
+export type DriftResult = z.infer<typeof DriftResultSchema>;

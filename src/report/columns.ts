@@ -1,8 +1,8 @@
-import type { AccuracyRun, BenchResult, ParityPair, Reference } from '../core/results.js';
+import type { AccuracyRun, BenchResult, DriftResult, DriftTrend, ParityPair, Reference } from '../core/results.js';
 import type { Capacity, CapacityStep, LiveResult, LiveRun } from '../live/result.js';
 import { pairPasses } from '../metrics/parity.js';
 import { median } from '../metrics/stats.js';
-import { fmt, interval, pct, percentFigure, range } from './format.js';
+import { fmt, interval, pct, percentFigure, range, signedChange, slope } from './format.js';
 import { isEmulated, machineLabel } from './machines.js';
 
 /**
@@ -310,6 +310,15 @@ export function capacityStep(r: CapacityRow): CapacityStep {
   return [...steps].reverse().find((s) => s.pass && s.streams === n) ?? steps[steps.length - 1]!;
 }
 
+/** How the streams were stepped: one by one, or together on the batch axis (reports before it: one by one). */
+export function scheduleText(r: Pick<CapacityRow, 'capacity'>): string {
+  const s = r.capacity.schedule;
+  if (!s || s.kind === 'sequential') return 'sequential';
+  return s.maxBatch === null ? 'batched' : `batched (max ${s.maxBatch})`;
+}
+
+const scheduleCell = (r: CapacityRow) => scheduleText(r);
+
 function streamsCell(r: CapacityRow): string {
   const c = r.capacity;
   if (c.maxStreams !== null) return String(c.maxStreams);
@@ -324,6 +333,7 @@ export function capacityColumns(): Column<CapacityRow>[] {
     { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
     { id: 'state', header: 'states', text: true, cell: (r) => r.capacity.placement.chosen },
     { id: 'streams', header: 'streams', cell: streamsCell },
+    { id: 'schedule', header: 'schedule', text: true, cell: scheduleCell },
     { id: 'naive', header: 'naive', cell: (r) => String(r.capacity.naiveStreams) },
     { id: 'p99est', header: 'p99 est', cell: (r) => fmt(capacityStep(r).p99EstimateMs, 1) },
     { id: 'e2eP50', header: 'e2e p50', cell: (r) => fmt(capacityStep(r).e2eMs?.p50 ?? null, 1) },
@@ -340,6 +350,94 @@ export function capacityColumns(): Column<CapacityRow>[] {
     },
   ];
 }
+
+/** A trend as read: its verdict and the slope per frame with its interval. */
+export function trendText(t: DriftTrend): string {
+  return `${t.verdict} ${slope(t.slopePerFrame)}/frame (${pct(t.level, 0)}: ${slope(t.low)} to ${slope(t.high)})`;
+}
+
+/** What a drift result's reference is: the quantized file's own dequantized graph, or another file. */
+export function driftReference(r: DriftResult): string {
+  const what = r.reference.kind === 'dequantized' ? 'dequantized' : r.reference.model.id;
+  return `${what} on ${r.reference.backend}`;
+}
+
+/** A state's name without the prefix every MoViNet state shares. */
+export const stateName = (name: string): string => name.replace(/^state_/, '');
+
+/** `drift`: one row per quantized model and reference, figures over the frames after the fill-up. */
+export const driftColumns: Column<DriftResult>[] = [
+  { id: 'model', header: 'model', text: true, cell: (r) => r.model.id },
+  { id: 'backend', header: 'backend', text: true, cell: (r) => r.backend },
+  { id: 'reference', header: 'reference', text: true, cell: driftReference },
+  { id: 'streams', header: 'streams', cell: (r) => `${r.streams.length}x${r.framesPerStream}` },
+  measured(
+    'meanAbs',
+    'mean |Δlogit|',
+    (r) => r.logits.meanAbs,
+    (v) => fmt(v, 4),
+  ),
+  measured(
+    'maxAbs',
+    'max |Δlogit|',
+    (r) => r.logits.maxAbs,
+    (v) => fmt(v, 3),
+    { wide: true },
+  ),
+  measured(
+    'cosine',
+    'cosine',
+    (r) => r.logits.cosine,
+    (v) => fmt(v, 5),
+    { wide: true },
+  ),
+  measured(
+    'agreement',
+    'top-1 agree',
+    (r) => r.logits.top1Agreement,
+    (v) => pct(v, 1),
+  ),
+  measured(
+    'final',
+    'last frame',
+    (r) => r.logits.finalTop1Agreement,
+    (v) => pct(v, 1),
+    { wide: true },
+  ),
+  measured(
+    'probLost',
+    'prob lost',
+    (r) => r.logits.probLost,
+    (v) => fmt(v, 4),
+    { wide: true },
+  ),
+  { id: 'growth', header: 'error with frames', text: true, cell: (r) => trendText(r.logits.trend) },
+  {
+    id: 'agreementTrend',
+    header: 'agreement with frames',
+    text: true,
+    wide: true,
+    cell: (r) => trendText(r.logits.agreementTrend),
+  },
+  measured(
+    'counterfactual',
+    'fed ref states',
+    (r) => r.counterfactual?.top1Agreement ?? null,
+    (v) => pct(v, 1),
+  ),
+  {
+    id: 'carried',
+    header: 'Δ top-1',
+    cell: (r) => (r.counterfactual ? signedChange(r.counterfactual.difference, 'points') : '–'),
+  },
+  {
+    id: 'topState',
+    header: 'top state',
+    text: true,
+    wide: true,
+    cell: (r) => (r.verdict.topStates[0] ? stateName(r.verdict.topStates[0]) : '–'),
+  },
+];
 
 export type MetricColumn<Row> = Column<Row> & { metric: NonNullable<Column<Row>['metric']> };
 

@@ -1,4 +1,4 @@
-import type { AccuracyRun, BenchResult, ParityPair, Runtime } from '../core/results.js';
+import type { AccuracyRun, BenchResult, DriftResult, ParityPair, Runtime } from '../core/results.js';
 import type { LiveResult } from '../live/result.js';
 import {
   geometricMean,
@@ -13,16 +13,19 @@ import { median } from '../metrics/stats.js';
 import { UserError } from '../util/errors.js';
 import {
   accuracyColumns,
+  driftColumns,
+  driftReference,
   liveColumns,
   metricColumn,
   parityColumns,
   percentileColumn,
+  scheduleText,
   type MetricColumn,
   NOT_MEANINGFUL,
 } from './columns.js';
 import { emulation, isEmulated, machineLabel, pairMachine, sameMachine } from './machines.js';
 import { fmt } from './format.js';
-import type { AccuracyReport, BenchReport, LiveReport, ParityReport, Report } from './schema.js';
+import type { AccuracyReport, BenchReport, DriftReport, LiveReport, ParityReport, Report } from './schema.js';
 
 export interface CompareOptions {
   /** Latency metrics that gate, with the relative increase that counts as a regression (0.05 = 5%). */
@@ -65,7 +68,9 @@ export type Verdict =
   | 'missing'
   | 'new'
   /** A bench row whose pair the other report measured on another machine only (without --across-machines). */
-  | 'not compared';
+  | 'not compared'
+  /** A drift row: a measurement shown side by side for reading, never a pass or a fail. */
+  | 'informative';
 
 export interface ComparisonRow {
   model: string;
@@ -158,6 +163,9 @@ function settingMismatches(a: Report, b: Report): string[] {
     if (a.interrupted || b.interrupted) m.push(`interrupted run: ${interruptedSides(a, b)}`);
     perPair(a.results, b.results);
   }
+  if (a.kind === 'drift' && b.kind === 'drift')
+    for (const k of ['dataset', 'framesPerStream', 'streams', 'fillUp', 'resize', 'fps'] as const)
+      differ(k, a.config[k], b.config[k]);
   if ((a.kind === 'accuracy' && b.kind === 'accuracy') || (a.kind === 'parity' && b.kind === 'parity')) {
     differ('dataset', a.config.dataset, b.config.dataset);
     differ('resize', a.config.resize, b.config.resize);
@@ -515,6 +523,8 @@ function capacityRow(o: LiveResult, n: LiveResult, threshold: number): Compariso
     gates: true,
   };
   if (change === null) return { ...base, verdict: 'inconclusive', note: 'a side has no capacity found' };
+  const [os, ns] = [scheduleText({ capacity: o.capacity! }), scheduleText({ capacity: n.capacity! })];
+  if (os !== ns) return { ...base, verdict: 'inconclusive', note: `schedules differ: ${os} vs ${ns}` };
   const verdict: Verdict = change < -threshold ? 'regression' : change > threshold ? 'improvement' : 'unchanged';
   return { ...base, verdict };
 }
@@ -551,6 +561,47 @@ function compareLive(a: LiveReport, b: LiveReport, opts: CompareOptions): Compar
   return rows;
 }
 
+/**
+ * Drift is a measurement, not a check: its figures are set side by side (top-1 agreement and the counterfactual's
+ * in points, the logits' mean error relative) and never gate, whichever way they moved.
+ */
+function compareDrift(a: DriftReport, b: DriftReport): ComparisonRow[] {
+  const same = (x: DriftResult, y: DriftResult) => sameKey(x, y) && driftReference(x) === driftReference(y);
+  const keys = (r: DriftResult) => ({ model: r.model.id, backend: `${r.backend} vs ${driftReference(r)}` });
+  const informative = { pValue: null, test: null, verdict: 'informative' as const, gates: false };
+  const metrics = [
+    { column: metricColumn(driftColumns, 'agreement'), kind: 'points' as const },
+    { column: metricColumn(driftColumns, 'meanAbs'), kind: 'relative' as const },
+    { column: metricColumn(driftColumns, 'counterfactual'), kind: 'points' as const },
+  ];
+  const rows: ComparisonRow[] = [];
+  for (const o of a.results) {
+    const n = b.results.find((r) => same(r, o));
+    if (!n) {
+      rows.push({ ...absentRow(metrics[0]!.column, o, keys(o), 'old'), gates: false });
+      continue;
+    }
+    for (const { column, kind } of metrics) {
+      const [ov, nv] = [column.metric.value(o), column.metric.value(n)];
+      const change = ov === null || nv === null ? null : kind === 'points' ? nv - ov : ov ? nv / ov - 1 : null;
+      rows.push({
+        ...keys(o),
+        metric: column.header,
+        old: ov,
+        new: nv,
+        shown: [column.metric.format(ov), column.metric.format(nv)],
+        change,
+        changeKind: kind,
+        ...informative,
+      });
+    }
+  }
+  for (const n of b.results)
+    if (!a.results.some((r) => same(r, n)))
+      rows.push({ ...absentRow(metrics[0]!.column, n, keys(n), 'new'), gates: false });
+  return rows;
+}
+
 /** Old against new, per (model, backend), by the rules of the reports' kind. */
 export function compareReports(a: Report, b: Report, opts: CompareOptions = DEFAULT_COMPARE): Comparison {
   let rows: ComparisonRow[];
@@ -558,6 +609,7 @@ export function compareReports(a: Report, b: Report, opts: CompareOptions = DEFA
   else if (a.kind === 'accuracy' && b.kind === 'accuracy') rows = compareAccuracy(a, b, opts);
   else if (a.kind === 'parity' && b.kind === 'parity') rows = compareParity(a, b);
   else if (a.kind === 'live' && b.kind === 'live') rows = compareLive(a, b, opts);
+  else if (a.kind === 'drift' && b.kind === 'drift') rows = compareDrift(a, b);
   else throw new UserError(`cannot compare a ${a.kind} report with a ${b.kind} report`);
   const p50Ratios = rows.filter((r) => r.metric === 'p50 ms' && r.change !== null).map((r) => 1 + r.change!);
   return {

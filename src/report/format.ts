@@ -35,6 +35,13 @@ export function signedChange(change: number, kind: 'relative' | 'points'): strin
   return kind === 'points' ? `${sign}${fmt(change * 100, 1)} pt` : `${sign}${pct(change)}`;
 }
 
+/**
+ * A small signed rate (a slope per frame, its interval's ends) in exponent form: a drift of a few millionths per
+ * frame reads as such, not as 0.00.
+ */
+export const slope = (v: number | null | undefined, digits = 2): string =>
+  absent(v) || !Number.isFinite(v) ? '–' : v === 0 ? '0' : `${v > 0 ? '+' : ''}${v.toExponential(digits)}`;
+
 /** A ratio of two timings (new/old p50, or the geometric mean of such ratios). */
 export const p50Ratio = (v: number): string => fmt(v, 3);
 
@@ -46,6 +53,9 @@ export const gmacs = (v: number, digits = 1): string => fmt(v, digits);
  * further digits only cost bytes.
  */
 export const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+/** Chart data to a number of significant digits, for figures that span orders of magnitude (errors near zero). */
+export const roundSignificant = (v: number, digits: number): number => (v === 0 ? 0 : Number(v.toPrecision(digits)));
 
 /** A row's achieved rate as a share of the probed peak for its arithmetic, said plainly when above it. */
 export function rooflineVerdict(r: Roofline): string {

@@ -1,5 +1,6 @@
 import { baselineSection } from './html/baseline.js';
 import { capacitySection } from './html/capacity.js';
+import { driftSection } from './html/drift.js';
 import { latencyChartsSection } from './html/latency.js';
 import { liveSection } from './html/live.js';
 import { buildContext, renderPage, type Section } from './html/page.js';
@@ -35,6 +36,7 @@ export const SECTIONS: readonly Section[] = [
   paritySection,
   liveSection,
   capacitySection,
+  driftSection,
 ];
 
 export async function renderHtml(reports: Report[], opts: { baseline?: Report } = {}): Promise<string> {

@@ -32,6 +32,7 @@ export const REQUIRED_FIELDS: Readonly<Record<number, Readonly<Record<string, re
   3: TOP_LEVEL_V2,
   4: TOP_LEVEL_V2,
   5: TOP_LEVEL_V2,
+  6: { ...TOP_LEVEL_V2, drift: [...HEADER_V2, 'config', 'results'] },
 };
 
 /** Refuses, naming the first one, a report that lacks a field its own version required. */
@@ -156,8 +157,14 @@ const v3ToV4 = (report: Json): Json => ({ ...report, schemaVersion: 4 });
  */
 const v4ToV5 = (report: Json): Json => ({ ...report, schemaVersion: 5 });
 
+/**
+ * Version 6 adds a kind of report, `drift`. No earlier report changes; the bump keeps an older reader from
+ * meeting a kind it does not know as a schema error.
+ */
+const v5ToV6 = (report: Json): Json => ({ ...report, schemaVersion: 6 });
+
 /** Steps from version n to n + 1, by n. */
-const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2, 2: v2ToV3, 3: v3ToV4, 4: v4ToV5 };
+const STEPS: Record<number, (report: Json) => Json> = { 1: v1ToV2, 2: v2ToV3, 3: v3ToV4, 4: v4ToV5, 5: v5ToV6 };
 
 /**
  * Brings a parsed report of any earlier schema version up to `current`; refuses newer or unknown

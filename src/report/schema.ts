@@ -6,6 +6,7 @@ import {
   AgreementSchema,
   BenchResultSchema,
   DatasetRefSchema,
+  DriftResultSchema,
   EnvironmentSchema,
   FailedSchema,
   ParityPairSchema,
@@ -25,7 +26,7 @@ import { migrate } from './migrate.js';
  * add a step to migrate.ts; changes that land together share one bump and one
  * step, so every version a commit wrote has exactly one step out of it.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const Header = {
   schemaVersion: z.literal(SCHEMA_VERSION),
@@ -89,6 +90,8 @@ export const AccuracyConfigSchema = z.object({
   backends: z.array(z.string()),
   ...DecodeConfig,
   shard: ShardSchema.nullable(),
+  /** `accuracy --batch N`: N clips at once through one batched session per backend; a frame's time is its share of a call. */
+  batch: z.number().int().positive().optional(),
 });
 export type AccuracyConfig = z.infer<typeof AccuracyConfigSchema>;
 
@@ -167,11 +170,39 @@ export const LiveReportSchema = z
   });
 export type LiveReport = z.infer<typeof LiveReportSchema>;
 
+export const DriftConfigSchema = z.object({
+  dataset: DatasetRefSchema,
+  /** As given: the quantized model, its backend, and the reference ('dequantized', an id or a path) and its backend. */
+  model: z.string(),
+  backend: z.string(),
+  reference: z.string(),
+  referenceBackend: z.string(),
+  framesPerStream: z.number().int().positive(),
+  streams: z.number().int().positive(),
+  fillUp: z.number().int().nonnegative(),
+  /** Frames of the first stream whose intermediate tensors were asked for. */
+  inside: z.array(z.number().int().nonnegative()),
+  counterfactual: z.boolean(),
+  threads: z.number().int().positive(),
+  ...DecodeConfig,
+});
+export type DriftConfig = z.infer<typeof DriftConfigSchema>;
+
+/** `drift` (schema 6 on): where a quantized stream model parts from its float reference, frame by frame. */
+export const DriftReportSchema = z.object({
+  ...Header,
+  kind: z.literal('drift'),
+  config: DriftConfigSchema,
+  results: z.array(DriftResultSchema),
+});
+export type DriftReport = z.infer<typeof DriftReportSchema>;
+
 export const ReportSchema = z.discriminatedUnion('kind', [
   BenchReportSchema,
   AccuracyReportSchema,
   ParityReportSchema,
   LiveReportSchema,
+  DriftReportSchema,
 ]);
 export type Report = z.infer<typeof ReportSchema>;
 export type ReportKind = Report['kind'];

@@ -1,4 +1,15 @@
-import type { Agreement, BenchResult, Decoding, Failed, ModelInfo, OpProfile, Skipped } from '../core/results.js';
+import type {
+  Agreement,
+  BenchResult,
+  Decoding,
+  DriftResult,
+  DriftState,
+  DriftTrend,
+  Failed,
+  ModelInfo,
+  OpProfile,
+  Skipped,
+} from '../core/results.js';
 import type { LiveResult, LiveRun, SweepPoint } from '../live/result.js';
 import { MIN_TRIAL_MS } from '../live/sweep.js';
 import { minFrames } from '../metrics/early-stopping.js';
@@ -6,15 +17,18 @@ import {
   accuracyColumnsOn,
   benchColumns,
   capacityColumns,
+  driftColumns,
   liveColumns,
   parityColumns,
+  stateName,
+  trendText,
   type Column,
 } from './columns.js';
 import { DETECTABLE_CAP } from '../metrics/detectable.js';
 import type { Comparison, ComparisonRow } from './compare.js';
 import { comparisonColumns } from './comparison-columns.js';
 import { renderTable, type TableOptions } from './export.js';
-import { fmt, gmacs, p50Ratio, pct, rooflineVerdict, seconds } from './format.js';
+import { fmt, gmacs, p50Ratio, pct, rooflineVerdict, seconds, signedChange, slope } from './format.js';
 import {
   byMachine,
   emulatedRunLines,
@@ -26,7 +40,15 @@ import {
   rowName,
   timedResults,
 } from './machines.js';
-import type { AccuracyReport, BenchReport, LiveConfig, LiveReport, ParityReport, Report } from './schema.js';
+import type {
+  AccuracyReport,
+  BenchReport,
+  DriftReport,
+  LiveConfig,
+  LiveReport,
+  ParityReport,
+  Report,
+} from './schema.js';
 
 /** A profiling run in one line: the op types that take most of the node time, and the slowest node. */
 function profileLine(r: BenchResult, p: OpProfile, machines: number): string {
@@ -159,6 +181,12 @@ function decodingLine(d: Decoding): string {
   return `decoding ${d.model}: ${decoded}; ${wall}; ${waited}`;
 }
 
+/** `accuracy --batch N`: how the clips were stepped, since every step time is then a share of a call. */
+function batchLine(batch: number | undefined): string[] {
+  if (batch === undefined) return [];
+  return [`batched: ${batch} clips at a time through one batched session; p50 ms = a frame's share of its call.`];
+}
+
 /** Why our top-1 and the source page's are not one measurement. */
 function accuracyFootnote(report: AccuracyReport): string {
   const d = report.config.dataset;
@@ -192,6 +220,7 @@ export function accuracyTable(report: AccuracyReport, opts: TableOptions = {}): 
     report.agreement.map(agreementLine),
     (report.decoding ?? []).map(decodingLine),
     missingClips ? `${missingClips} listed clip(s) were not found and are not counted (--allow-missing-clips).` : [],
+    batchLine(report.config.batch),
     accuracyFootnote(report),
     referenceLines(
       report.runs.map((r) => r.model),
@@ -297,7 +326,8 @@ export const CAPACITY_LEGEND = `${[
   'streams = the most that kept up (--streams auto: confirmed in repeated runs), or N and how many runs passed',
   'naive = frame period / ms per frame',
   'p99 est = early-stopping estimate of p99 end-to-end at 99 % confidence (ms)',
-  'ms/frame = step() with the stream states moved in and out',
+  "ms/frame = step() with the stream states moved in and out (batched: a frame's share of its call)",
+  'schedule = streams stepped one by one, or those waiting together in one call of a batched session (states = slots)',
   'with decode = streams left if decoding shared the core',
 ].join('; ')}.`;
 
@@ -341,6 +371,120 @@ export function liveTable(report: LiveReport, opts: TableOptions = {}): string {
   );
 }
 
+/** How the reference was established as the same network as the quantized model. */
+function sameNetworkLine(r: DriftResult): string {
+  const ref = r.reference;
+  if (ref.kind === 'dequantized')
+    return `reference: ${r.model.id}'s own graph with float activations (weights dequantized) on ${ref.backend}`;
+  const n = ref.sameNetwork;
+  const how =
+    n.how === 'same-file'
+      ? 'the same file'
+      : `${pct(n.within)} of ${n.values} filter values in ${n.tensors} filters agree within a quantization step`;
+  return `reference: ${ref.model.id} on ${ref.backend}, the same network (${how})`;
+}
+
+/** A state's error in its unit, mean after the fill-up then at the last frame, and its own trend. */
+function stateFigure(s: DriftState): string {
+  const unit = s.unit === 'step' ? '' : s.unit === 'count' ? ' counts' : ' x ref RMS';
+  const figures = `${fmt(s.mean, 3)} -> ${fmt(s.final, 3)}${unit}`;
+  return `${stateName(s.name)} ${figures} (bias ${fmt(s.bias, 3)}, ${s.trend.verdict})`;
+}
+
+/** What inside the frame adds the error, or why it was not read. */
+function insideLines(r: DriftResult): string[] {
+  const x = r.inside;
+  if (x.note !== null) return [`inside a frame: not read: ${x.note}`];
+  const where = `stream ${x.stream}, frame(s) ${x.frames.join(', ')}, ${x.tensors} tensors`;
+  const ops = x.byOp
+    .slice(0, 5)
+    .map((o) => `${o.op} ${fmt(o.added, 3)} (${o.nodes} nodes)`)
+    .join(', ');
+  const nodes = x.top
+    .slice(0, 5)
+    .map((t) => `#${t.opIndex} ${t.op} '${t.name}' +${fmt(t.added, 3)} -> ${fmt(t.relativeRms, 3)}`)
+    .join('; ');
+  return [
+    `inside a frame (${where}), relative error added per op type: ${ops}`,
+    `  nodes adding most (op, tensor, added -> relative RMS error): ${nodes}`,
+  ];
+}
+
+/**
+ * A trend of a figure where higher is better (agreement, cosine), per 100 frames, which reads better than a change
+ * per frame: agreement in points, a cosine as a plain signed number.
+ */
+function movement(t: DriftTrend, kind: 'points' | 'value'): string {
+  const per100 = (v: number) => (kind === 'points' ? signedChange(v * 100, 'points') : slope(v * 100, 2));
+  const verdict = t.verdict === 'shrinks' ? 'falls' : t.verdict === 'grows' ? 'rises' : 'steady';
+  const interval = `${pct(t.level, 0)}: ${per100(t.low)} to ${per100(t.high)}`;
+  return `${verdict} ${per100(t.slopePerFrame)} per 100 frames (${interval})`;
+}
+
+/** The reference's top-1 margin where the fitted frames start and at the last frame. */
+function marginText(r: DriftResult): string {
+  const m = r.logits.perFrame.referenceMargin;
+  const [from, to] = [m[r.fillUp], m[m.length - 1]];
+  return `${fmt(from, 2)} at frame ${r.fillUp} -> ${fmt(to, 2)} at frame ${m.length - 1} (logits, mean over streams)`;
+}
+
+/** What a drift result says in words: the verdict, the states, the counterfactual, inside the frame. */
+export function driftLines(r: DriftResult): string[] {
+  const t = r.logits.trend;
+  const change = t.relativeChange === null ? '' : `, ${signedChange(t.relativeChange, 'relative')} across a stream`;
+  const fitted = `frames ${r.fillUp}-${r.framesPerStream - 1} of ${r.streams.length} stream(s)`;
+  const lines = [
+    `${r.model.id} ${r.backend} vs ${r.reference.model.id} ${r.reference.backend}:`,
+    `  ${sameNetworkLine(r)}`,
+    `  logits error with frames: ${trendText(t)}, mean |Δlogit| ${fmt(t.mean, 4)}${change} (${fitted})`,
+    `  cosine with frames: ${movement(r.logits.cosineTrend, 'value')}; the reference's top-1 margin ${marginText(r)}`,
+    `  top-1 agreement with frames: ${movement(r.logits.agreementTrend, 'points')}` +
+      (r.counterfactual ? `; fed the reference's states: ${movement(r.counterfactual.agreementTrend, 'points')}` : ''),
+    `  states carrying most (RMS error in quantization steps, mean -> last frame; mean signed error): ` +
+      (r.states
+        .filter((s) => s.mean > 0)
+        .slice(0, 5)
+        .map(stateFigure)
+        .join(', ') || "none: every state equals the reference's"),
+  ];
+  if (r.verdict.growingStates.length)
+    lines.push(`  states whose error grows: ${r.verdict.growingStates.map(stateName).join(', ')}`);
+  lines.push(
+    `  ${r.passThrough.length} state(s) pass through unchanged (not measured)` +
+      (r.passThrough.length ? `: ${r.passThrough.map(stateName).join(', ')}` : ''),
+  );
+  const c = r.counterfactual;
+  if (c) {
+    const agree = `top-1 agreement ${pct(c.top1Agreement)} against ${pct(c.carriedTop1Agreement)} carried`;
+    const last = `last frame ${pct(c.finalTop1Agreement)} against ${pct(c.finalCarriedTop1Agreement)}`;
+    const share = c.carriedShare === null ? '' : `; ${pct(c.carriedShare)} of the disagreeing frames agree when so fed`;
+    const change = signedChange(c.difference, 'points');
+    lines.push(`  fed the reference's states at every frame: ${agree} (${change}), ${last}${share}`);
+  }
+  return [...lines, ...insideLines(r).map((l) => `  ${l}`)];
+}
+
+/** What the drift table's columns mean. */
+export const DRIFT_LEGEND = `${[
+  'figures over the frames after the fill-up',
+  'mean |Δlogit| = mean over classes and frames',
+  "top-1 agree = share of frames whose top-1 is the reference's",
+  "fed ref states = the same, the quantized model given the reference's states at every frame",
+  'state errors are RMS in the quantization step the model stores the state with (rounding alone: 1/√12 of a step)',
+  'slopes per frame with their 95 % interval over streams',
+].join('; ')}.`;
+
+export function driftTable(report: DriftReport, opts: TableOptions = {}): string {
+  return withNotes(
+    opts,
+    renderTable(driftColumns, report.results, opts),
+    emulatedRunLines(report.environment),
+    notRunLines(report.skipped, report.failed),
+    report.results.flatMap(driftLines),
+    DRIFT_LEGEND,
+  );
+}
+
 export function reportTable(report: Report, opts: TableOptions = {}): string {
   switch (report.kind) {
     case 'bench':
@@ -351,6 +495,8 @@ export function reportTable(report: Report, opts: TableOptions = {}): string {
       return parityTable(report, opts);
     case 'live':
       return liveTable(report, opts);
+    case 'drift':
+      return driftTable(report, opts);
   }
 }
 
