@@ -10,10 +10,9 @@ import { runStreams } from '../src/live/streams.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { accuracyReport } from '../src/run/accuracy.js';
 import { readReport, type AccuracyReport } from '../src/report/schema.js';
-import { StreamStepper } from '../src/stream/stream.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
-import { ARM_WRESTLING, clip, cli, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, assertOwnStreamLogits, clip, cli, isOneLineError } from './helpers.js';
 
 /*
  * The batched schedule of `live --streams` and `accuracy --batch`, on the real A0 int8 graph and real clips: a
@@ -113,32 +112,7 @@ for (const maxBatch of [3, 2]) {
           maxBatch === 2,
           'a call of streams that are not the first slots, gathered and scattered, only when a call is narrower',
         );
-        t.true(
-          logits.every((l) => l.length >= 6),
-          `every stream was stepped: ${logits.map((l) => l.length).join(', ')}`,
-        );
-        // Stream 0 plays clip 0 from its start, stream 1 clip 1, stream 2 clip 0 from its middle.
-        const starts = [
-          [0, 0],
-          [1, 0],
-          [0, 6],
-        ] as const;
-        const single = await onnxruntime.load(a0, { threads: 1 });
-        try {
-          for (const [s, [c, from]] of starts.entries()) {
-            const stepper = new StreamStepper(single);
-            try {
-              for (const [i, got] of logits[s]!.entries()) {
-                const want = (await stepper.step(frames[c]![(from + i) % frames[c]!.length]!)).logits;
-                t.deepEqual(Array.from(got), Array.from(want), `stream ${s}, frame ${i}`);
-              }
-            } finally {
-              stepper.close();
-            }
-          }
-        } finally {
-          single.dispose();
-        }
+        await assertOwnStreamLogits(t, onnxruntime, a0, frames, logits);
       } finally {
         states.close();
       }

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import type { Backend } from '../src/backends/backend.js';
+import type { ResolvedModel } from '../src/models/resolve.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
+import { StreamStepper } from '../src/stream/stream.js';
 import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
 
 export const SAMPLE_DIR = path.join(dataDir(), 'datasets', 'kinetics-sample');
@@ -107,4 +111,43 @@ export async function waitFor(check: () => boolean, ms: number, stepMs = 100): P
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, stepMs)))
     if (check()) return true;
   return check();
+}
+
+/**
+ * Three streams over two clips, each stream's logits as the scheduler got them, against its clip stepped alone on a
+ * single-stream session: stream 0 plays clip 0 from its start, stream 1 clip 1, stream 2 clip 0 from its middle
+ * (frame 6).
+ */
+export async function assertOwnStreamLogits(
+  t: ExecutionContext,
+  backend: Backend,
+  model: ResolvedModel,
+  frames: readonly (readonly Float32Array[])[],
+  logits: readonly Float32Array[][],
+): Promise<void> {
+  t.true(
+    logits.every((l) => l.length >= 6),
+    `every stream was stepped: ${logits.map((l) => l.length).join(', ')}`,
+  );
+  const starts = [
+    [0, 0],
+    [1, 0],
+    [0, 6],
+  ] as const;
+  const single = await backend.load(model, { threads: 1 });
+  try {
+    for (const [s, [c, from]] of starts.entries()) {
+      const stepper = new StreamStepper(single);
+      try {
+        for (const [i, got] of logits[s]!.entries()) {
+          const want = (await stepper.step(frames[c]![(from + i) % frames[c]!.length]!)).logits;
+          t.deepEqual(Array.from(got), Array.from(want), `stream ${s}, frame ${i}`);
+        }
+      } finally {
+        stepper.close();
+      }
+    }
+  } finally {
+    single.dispose();
+  }
 }

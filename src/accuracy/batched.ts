@@ -2,14 +2,21 @@ import type { Backend, BatchedSession } from '../backends/backend.js';
 import { batchedLoader } from '../backends/batching.js';
 import type { AccuracyRun, ClipResult, Decoding, Failed } from '../core/results.js';
 import { clipName, labelIndices, type Dataset } from '../datasets/dataset.js';
-import { completeRun } from '../metrics/accuracy.js';
 import { argmax } from '../metrics/probabilities.js';
-import { modelInfo } from '../models/info.js';
 import type { ResolvedModel } from '../models/resolve.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import type { FrameStream } from '../video/decode.js';
 import { openClip, tooShort } from './clip.js';
-import { ClipQueue, clipResult, errorClip, FRAMES_AHEAD, type AccuracyOptions } from './run.js';
+import {
+  ClipQueue,
+  clipResult,
+  dropper,
+  errorClip,
+  FRAMES_AHEAD,
+  loadMembers,
+  togetherResult,
+  type AccuracyOptions,
+} from './run.js';
 
 /** How a refusal names batched accuracy. */
 export const BATCH_FLAG = '--batch';
@@ -66,12 +73,6 @@ export async function evaluateBatched(
   const labels = model.labels;
   const indices = labelIndices(ds, labels);
   const failed: Failed[] = [];
-  const members: Member[] = [];
-  const drop = (m: Member, e: unknown) => {
-    failed.push({ model: model.id, backend: m.backend.name, error: errorMessage(e) });
-    members.splice(members.indexOf(m), 1);
-    m.session.dispose();
-  };
   const names = backends.map((b) => b.name);
   const journaled = ds.clips.map((c) => opts.journal?.done(model, clipName(ds, c), names) ?? null);
   const pending = ds.clips.flatMap((_, i) => (journaled[i] ? [] : [i]));
@@ -79,21 +80,11 @@ export async function evaluateBatched(
     pending.map((i) => ds.clips[i]!.file),
     (file) => openClip(model, file, { ...opts, maxAhead: FRAMES_AHEAD }),
   );
-  try {
-    for (const [k, backend] of backends.entries()) {
-      try {
-        const session = await loaders[k]!(model, { threads: opts.threads, cache: opts.cache, slots: opts.batch });
-        members.push({ backend, session, clips: ds.clips.map(() => undefined) });
-      } catch (e) {
-        failed.push({ model: model.id, backend: backend.name, error: errorMessage(e) });
-      }
-    }
-    for (const m of members) opts.journal?.checkRuntime(model, m.backend.name, m.session.runtime);
-  } catch (e) {
-    await queue.close();
-    for (const m of members) m.session.dispose();
-    throw e;
-  }
+  const load = (_: Backend, k: number) =>
+    loaders[k]!(model, { threads: opts.threads, cache: opts.cache, slots: opts.batch });
+  const loaded = await loadMembers(model, backends, load, queue, failed, opts.journal);
+  const members: Member[] = loaded.map((l) => ({ ...l, clips: ds.clips.map(() => undefined) }));
+  const drop = dropper(model, members, failed);
   if (members.length === 0) {
     await queue.close();
     return { runs: [], failed, decoding: null };
@@ -182,27 +173,14 @@ export async function evaluateBatched(
     for (const m of members) m.session.dispose();
   }
   const wallMs = performance.now() - t0;
-  const runs = members.map((m) => {
-    const clips = m.clips.map((c, i) => {
+  const scored = members.map((m) => ({
+    ...m,
+    clips: m.clips.map((c, i) => {
       if (!c) throw new Error(`internal: clip ${i} of ${m.backend.name} has no result`);
       return c;
-    });
-    const runtime = { backend: m.backend.name, ...m.session.runtime, threads: m.session.threads };
-    return completeRun(modelInfo(model), m.backend.name, runtime, clips, wallMs);
-  });
-  return {
-    runs,
-    failed,
-    decoding: {
-      model: model.id,
-      backends: runs.map((r) => r.backend),
-      clips: ds.clips.length,
-      fromCache,
-      wallMs,
-      inferenceMs: runs.reduce((a, r) => a + r.inferenceMs, 0),
-      decodeWaitMs: waitMs,
-    },
-  };
+    }),
+  }));
+  return togetherResult(model, ds, scored, failed, { wallMs, fromCache, decodeWaitMs: waitMs });
 }
 
 /** One call of a member: the lanes' frames in its slot order (a call of the first slots reads them in place). */

@@ -101,6 +101,80 @@ interface Member {
   clips: ClipResult[];
 }
 
+/** What the joint and the batched run need of a session, single-stream or batched. */
+type AnySession = Pick<Session, 'threads' | 'runtime' | 'dispose'>;
+
+/**
+ * Every backend's session, loaded while the queue decodes ahead. A backend that fails to load becomes a failed
+ * entry and the others go on; anything else thrown (a journal of another runtime) ends the run, so the decoders
+ * and the sessions loaded are closed first.
+ */
+export async function loadMembers<S extends AnySession>(
+  model: ResolvedModel,
+  backends: readonly Backend[],
+  load: (backend: Backend, k: number) => Promise<S>,
+  queue: ClipQueue,
+  failed: Failed[],
+  journal: Journal | undefined,
+): Promise<{ backend: Backend; session: S }[]> {
+  const loaded: { backend: Backend; session: S }[] = [];
+  try {
+    for (const [k, backend] of backends.entries()) {
+      try {
+        loaded.push({ backend, session: await load(backend, k) });
+      } catch (e) {
+        failed.push({ model: model.id, backend: backend.name, error: errorMessage(e) });
+      }
+    }
+    for (const m of loaded) journal?.checkRuntime(model, m.backend.name, m.session.runtime);
+  } catch (e) {
+    await queue.close();
+    for (const m of loaded) m.session.dispose();
+    throw e;
+  }
+  return loaded;
+}
+
+/** A member that fails mid-run: a failed entry, out of the members, its session released; the others go on. */
+export function dropper<M extends { backend: Backend; session: AnySession }>(
+  model: ResolvedModel,
+  members: M[],
+  failed: Failed[],
+): (m: M, e: unknown) => void {
+  return (m, e) => {
+    failed.push({ model: model.id, backend: m.backend.name, error: errorMessage(e) });
+    members.splice(members.indexOf(m), 1);
+    m.session.dispose();
+  };
+}
+
+/** Each member's run over every clip, and what decoding cost them all. */
+export function togetherResult(
+  model: ResolvedModel,
+  ds: Dataset,
+  members: readonly { backend: Backend; session: AnySession; clips: ClipResult[] }[],
+  failed: Failed[],
+  timing: { wallMs: number; fromCache: number; decodeWaitMs: number },
+): { runs: AccuracyRun[]; failed: Failed[]; decoding: Decoding } {
+  const runs = members.map((m) => {
+    const runtime = { backend: m.backend.name, ...m.session.runtime, threads: m.session.threads };
+    return completeRun(modelInfo(model), m.backend.name, runtime, m.clips, timing.wallMs);
+  });
+  return {
+    runs,
+    failed,
+    decoding: {
+      model: model.id,
+      backends: runs.map((r) => r.backend),
+      clips: ds.clips.length,
+      fromCache: timing.fromCache,
+      wallMs: timing.wallMs,
+      inferenceMs: runs.reduce((a, r) => a + r.inferenceMs, 0),
+      decodeWaitMs: timing.decodeWaitMs,
+    },
+  };
+}
+
 /**
  * One model on several backends over every clip, each clip decoded once: the
  * backends take turns on the same frames (TURN_FRAMES at a time, each with its
@@ -119,12 +193,6 @@ export async function evaluateTogether(
   const labels = model.labels;
   const indices = labelIndices(ds, labels);
   const failed: Failed[] = [];
-  const members: Member[] = [];
-  const drop = (m: Member, e: unknown) => {
-    failed.push({ model: model.id, backend: m.backend.name, error: errorMessage(e) });
-    members.splice(members.indexOf(m), 1);
-    m.session.dispose();
-  };
   // Clips a resumed run already has for every backend are neither decoded nor run again.
   const names = backends.map((b) => b.name);
   const journaled = ds.clips.map((c) => opts.journal?.done(model, clipName(ds, c), names) ?? null);
@@ -134,21 +202,10 @@ export async function evaluateTogether(
     (file) => openClip(model, file, { ...opts, maxAhead: FRAMES_AHEAD }),
   );
   const closeAhead = () => queue.close();
-  try {
-    for (const backend of backends) {
-      try {
-        const session = await backend.load(model, { threads: opts.threads, cache: opts.cache });
-        members.push({ backend, session, clips: [] });
-      } catch (e) {
-        failed.push({ model: model.id, backend: backend.name, error: errorMessage(e) });
-      }
-    }
-    for (const m of members) opts.journal?.checkRuntime(model, m.backend.name, m.session.runtime);
-  } catch (e) {
-    await closeAhead();
-    for (const m of members) m.session.dispose();
-    throw e;
-  }
+  const load = (b: Backend) => b.load(model, { threads: opts.threads, cache: opts.cache });
+  const loaded = await loadMembers(model, backends, load, queue, failed, opts.journal);
+  const members: Member[] = loaded.map((l) => ({ ...l, clips: [] }));
+  const drop = dropper(model, members, failed);
   if (members.length === 0) {
     await closeAhead();
     return { runs: [], failed, decoding: null };
@@ -192,24 +249,11 @@ export async function evaluateTogether(
     opts.progress.stop();
     for (const m of members) m.session.dispose();
   }
-  const wallMs = performance.now() - t0;
-  const runs = members.map((m) => {
-    const runtime = { backend: m.backend.name, ...m.session.runtime, threads: m.session.threads };
-    return completeRun(modelInfo(model), m.backend.name, runtime, m.clips, wallMs);
+  return togetherResult(model, ds, members, failed, {
+    wallMs: performance.now() - t0,
+    fromCache,
+    decodeWaitMs: waitMs,
   });
-  return {
-    runs,
-    failed,
-    decoding: {
-      model: model.id,
-      backends: runs.map((r) => r.backend),
-      clips: ds.clips.length,
-      fromCache,
-      wallMs,
-      inferenceMs: runs.reduce((a, r) => a + r.inferenceMs, 0),
-      decodeWaitMs: waitMs,
-    },
-  };
 }
 
 export function clipResult(

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import { convertCached } from '../convert/cache.js';
-import { stateCodes } from '../convert/int8-states.js';
+import { stateCodes, type StateCodec } from '../convert/int8-states.js';
 import { graphPrecision, type BatchAxis, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { TelemetryCheck } from '../util/ort-telemetry.js';
@@ -101,7 +101,8 @@ interface Opened {
   session: InferenceSession;
   threads: ThreadInfo;
   runtime: RuntimeInfo;
-  precision: Precision;
+  /** The live states the graph takes and gives as uint8 codes, as both session classes want them. */
+  codecs: ReadonlyMap<string, StateCodec>;
   profiler?: OpProfiler;
 }
 
@@ -138,7 +139,8 @@ async function openGraph(
     ? threadCheck(opts.threads, enforcement, before, after)
     : { requested: opts.threads, enforcement };
   const profiler = profileDir && pkg.profiler ? pkg.profiler(session, profileDir) : undefined;
-  return { ort, session, threads, runtime, precision: p, ...(profiler ? { profiler } : {}) };
+  const codecs = stateCodes(p, model.graph, model.signature);
+  return { ort, session, threads, runtime, codecs, ...(profiler ? { profiler } : {}) };
 }
 
 export function onnxBackend(
@@ -171,7 +173,7 @@ export function onnxBackend(
         o.threads,
         o.runtime,
         pkg.preallocatedOutputs,
-        stateCodes(o.precision, model.graph, model.signature),
+        o.codecs,
         o.profiler,
       );
     },
@@ -184,7 +186,7 @@ export function onnxBackend(
         o.threads,
         o.runtime,
         pkg.preallocatedOutputs,
-        stateCodes(o.precision, model.graph, model.signature),
+        o.codecs,
         opts.slots,
         o.profiler,
       );

@@ -3,8 +3,7 @@ import type { StateCodec } from '../convert/int8-states.js';
 import { onnxOutputName } from '../convert/names.js';
 import { isPassThrough, type StreamSignature, type TensorSpec } from '../models/signature.js';
 import type { BatchedSession, OpProfiler, RuntimeInfo, SlotFrame, StateTensor, ThreadInfo } from './backend.js';
-import { dequantize, quantize, type OrtApi } from './onnx-session.js';
-import { assertRuntimeTensor } from './tensor-check.js';
+import { assertOnnxTensor, dequantize, quantize, type OrtApi } from './onnx-session.js';
 
 type RowType = 'float32' | 'int32' | 'uint8';
 type Rows = Float32Array | Int32Array | Uint8Array;
@@ -70,16 +69,14 @@ export class OnnxBatchedSession implements BatchedSession {
   ) {
     if (!Number.isInteger(slots) || slots < 1) throw new Error(`a batched session needs 1 or more slots, not ${slots}`);
     const size = (spec: TensorSpec) => spec.shape.reduce((a, b) => a * b, 1);
-    const check = (names: readonly string[], side: 'input' | 'output', spec: TensorSpec, name: string) =>
-      assertRuntimeTensor('onnxruntime', side, { ...spec, tensorName: name }, names.includes(name) ? spec : undefined);
     this.logitsName = onnxOutputName(signature.logits.name, false);
-    check(session.inputNames, 'input', signature.image, signature.image.name);
-    check(session.outputNames, 'output', signature.logits, this.logitsName);
+    assertOnnxTensor(session.inputNames, 'input', signature.image, signature.image.name);
+    assertOnnxTensor(session.outputNames, 'output', signature.logits, this.logitsName);
     this.states = signature.states.map((st) => {
       const live = !isPassThrough(st);
       const output = live ? onnxOutputName(st.name, true) : null;
-      check(session.inputNames, 'input', st.input, st.name);
-      if (output) check(session.outputNames, 'output', st.output, output);
+      assertOnnxTensor(session.inputNames, 'input', st.input, st.name);
+      if (output) assertOnnxTensor(session.outputNames, 'output', st.output, output);
       const codec = codecs.get(st.name);
       const type: RowType = codec ? 'uint8' : st.input.dtype === 'int32' ? 'int32' : 'float32';
       const row = size(st.input);

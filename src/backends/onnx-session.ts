@@ -51,6 +51,19 @@ export function dequantize(codes: Uint8Array, c: StateCodec): Float32Array {
 }
 type Feeds = Record<string, OrtTensor>;
 
+/**
+ * Throws unless the session has a tensor of this name on this side. onnxruntime-common's session lists names only,
+ * so the name is all there is to check: the shape and dtype are taken as the signature's.
+ */
+export function assertOnnxTensor(
+  names: readonly string[],
+  side: 'input' | 'output',
+  spec: TensorSpec,
+  name: string,
+): void {
+  assertRuntimeTensor('onnxruntime', side, { ...spec, tensorName: name }, names.includes(name) ? spec : undefined);
+}
+
 export const PRECISION_LABEL: Record<Precision, string> = {
   float: 'fp32',
   int8: 'int8 QDQ',
@@ -120,19 +133,11 @@ export class OnnxSession implements Session {
     this.live = signature.states.filter((st) => !isPassThrough(st));
     this.passThrough = signature.states.filter(isPassThrough);
     this.logitsName = onnxOutputName(signature.logits.name, false);
-    const check = (names: readonly string[], side: 'input' | 'output', spec: TensorSpec, name: string) => {
-      assertRuntimeTensor(
-        'onnxruntime',
-        side,
-        { ...spec, tensorName: name },
-        names.includes(name) ? { shape: spec.shape, dtype: spec.dtype } : undefined,
-      );
-    };
-    check(session.inputNames, 'input', signature.image, signature.image.name);
-    check(session.outputNames, 'output', signature.logits, this.logitsName);
+    assertOnnxTensor(session.inputNames, 'input', signature.image, signature.image.name);
+    assertOnnxTensor(session.outputNames, 'output', signature.logits, this.logitsName);
     for (const st of signature.states) {
-      check(session.inputNames, 'input', st.input, st.name);
-      check(session.outputNames, 'output', st.output, onnxOutputName(st.name, true));
+      assertOnnxTensor(session.inputNames, 'input', st.input, st.name);
+      assertOnnxTensor(session.outputNames, 'output', st.output, onnxOutputName(st.name, true));
     }
   }
 

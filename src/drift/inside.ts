@@ -1,9 +1,7 @@
-import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { StateArrays } from '../backends/backend.js';
-import { quantize } from '../backends/onnx-session.js';
-import { loadOrtNode } from '../backends/onnxruntime.js';
+import { probeSession } from '../backends/onnx-probe.js';
 import { stateCodes } from '../convert/int8-states.js';
-import { convertToOnnx, type Precision } from '../convert/tflite-to-onnx.js';
+import type { Precision } from '../convert/tflite-to-onnx.js';
 import type { DriftInside, DriftTensor } from '../core/results.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { mean } from './measure.js';
@@ -36,42 +34,6 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): { relative: 
   const scale = Math.sqrt(Math.max(aa, bb) / n);
   const rms = Math.sqrt(d / n);
   return { relative: scale > 0 ? rms / scale : 0, rms };
-}
-
-/** The converted graph with every probed tensor as an output, as a session of one thread. */
-async function probeSession(
-  model: ResolvedModel,
-  precision: Precision,
-  probes: number[],
-): Promise<{
-  session: InferenceSession;
-  feeds: (image: Float32Array, states: StateArrays) => Record<string, OrtTensor>;
-}> {
-  const ort = await loadOrtNode();
-  const { bytes } = convertToOnnx(model.graph, model.signature, precision, probes);
-  const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    // As the backends run them: the exact graph unoptimized (a fusion would change its integer arithmetic).
-    graphOptimizationLevel: precision === 'int8-exact' ? 'disabled' : 'all',
-    logSeverityLevel: 3,
-  });
-  const sig = model.signature;
-  const coded = stateCodes(precision, model.graph, sig);
-  const feeds = (image: Float32Array, states: StateArrays) => {
-    const out: Record<string, OrtTensor> = { [sig.image.name]: new ort.Tensor('float32', image, sig.image.shape) };
-    for (const st of sig.states) {
-      const v = states.get(st.name)!;
-      const codec = coded.get(st.name);
-      out[st.name] =
-        codec && v instanceof Float32Array
-          ? new ort.Tensor('uint8', quantize(v, codec), st.input.shape)
-          : new ort.Tensor(v instanceof Int32Array ? 'int32' : 'float32', v, st.input.shape);
-    }
-    return out;
-  };
-  return { session, feeds };
 }
 
 /**

@@ -1,11 +1,8 @@
-import type { Tensor as OrtTensor } from 'onnxruntime-common';
 import type { Session, StateArrays, StateTensor } from '../backends/backend.js';
-import { quantize } from '../backends/onnx-session.js';
-import { loadOrtNode } from '../backends/onnxruntime.js';
+import { probeSession } from '../backends/onnx-probe.js';
 import { findBackend } from '../backends/index.js';
 import { loadNativeRunner, type NativeVariant } from '../backends/tflite-native.js';
-import { stateCodes } from '../convert/int8-states.js';
-import { convertToOnnx, graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
+import { graphPrecision, type Precision } from '../convert/tflite-to-onnx.js';
 import type { ParityLocate, ParityTensor } from '../core/results.js';
 import { argmax } from '../metrics/probabilities.js';
 import type { ResolvedModel } from '../models/resolve.js';
@@ -107,27 +104,8 @@ async function onnxTensors(
 ): Promise<TensorRead> {
   // The graph the backend runs, so the probes see its tensors (a float source is fp32 in every variant).
   const p = graphPrecision(model.graph, precision);
-  const { bytes } = convertToOnnx(model.graph, model.signature, p, computing);
-  const ort = await loadOrtNode();
-  const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: p === 'int8-exact' ? 'disabled' : 'all',
-    logSeverityLevel: 3,
-  });
-  const sig = model.signature;
-  const feeds: Record<string, OrtTensor> = { [sig.image.name]: new ort.Tensor('float32', frame, sig.image.shape) };
-  const coded = stateCodes(p, model.graph, sig);
-  for (const st of sig.states) {
-    const v = states.get(st.name)!;
-    const codec = coded.get(st.name);
-    feeds[st.name] =
-      codec && v instanceof Float32Array
-        ? new ort.Tensor('uint8', quantize(v, codec), st.input.shape)
-        : new ort.Tensor(v instanceof Int32Array ? 'int32' : 'float32', v, st.input.shape);
-  }
-  const probed = await session.run(feeds);
+  const { session, feeds } = await probeSession(model, p, computing);
+  const probed = await session.run(feeds(frame, states));
   await session.release();
   const sg = model.graph.subgraphs[0]!;
   return async (t) => {

@@ -134,6 +134,15 @@ export async function driftReport(req: DriftRequest): Promise<DriftReport> {
     resize: req.resize,
     ...(req.frameCache ? { frameCache: req.frameCache } : {}),
   };
+  // One object for both, so the report's config cannot say other than what the run was given.
+  const settings = {
+    framesPerStream: req.framesPerStream,
+    streams,
+    fillUp,
+    inside,
+    counterfactual: req.counterfactual,
+    threads: req.threads,
+  };
   const result = await runDrift(
     {
       quantized: { backend: qb, model: q },
@@ -141,12 +150,7 @@ export async function driftReport(req: DriftRequest): Promise<DriftReport> {
     },
     ds,
     {
-      framesPerStream: req.framesPerStream,
-      streams,
-      fillUp,
-      inside,
-      counterfactual: req.counterfactual,
-      threads: req.threads,
+      ...settings,
       cache: req.cache,
       decode,
       progress: req.progress,
@@ -161,12 +165,7 @@ export async function driftReport(req: DriftRequest): Promise<DriftReport> {
       backend: req.backend,
       reference: req.reference,
       referenceBackend,
-      framesPerStream: req.framesPerStream,
-      streams,
-      fillUp,
-      inside,
-      counterfactual: req.counterfactual,
-      threads: req.threads,
+      ...settings,
       resize: req.resize,
       fps: req.fps,
     },
