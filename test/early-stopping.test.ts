@@ -254,8 +254,9 @@ test('overAllowed is the t of the estimate, and a trial fails early once more fr
   t.is(overAllowed(836 + 1), 1);
   for (const n of [662, 900, 5000])
     t.is(overAllowed(n), earlyStoppingEstimate(new Array<number>(n).fill(1))!.overlatencyAllowed);
-  // At 100 fps a trial plans trialMs(100) / 10 frames; one drop ends it, and so does one late frame too many.
-  const allowed = overAllowed(Math.floor(trialMs(100) / 10))!;
+  // At 100 fps a trial plans trialMs(100) / 10 frames, one more at most; one drop ends it, and so does one late frame
+  // too many for that many frames.
+  const allowed = overAllowed(Math.floor(trialMs(100) / 10) + 1)!;
   const dropped = failsEarly(100);
   t.false(dropped(0, 5));
   t.true(dropped(1, 5));

@@ -4,7 +4,7 @@ import { batchedLoader } from '../backends/batching.js';
 import { modelInfo } from '../models/info.js';
 import { StreamStepper } from '../stream/stream.js';
 import { failsOnceDecided, minFrames, passesAtPercentile } from '../metrics/early-stopping.js';
-import { median } from '../metrics/stats.js';
+import { maxOr, median } from '../metrics/stats.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
 import { naiveStart, searchCapacity, type SearchPhase } from './capacity-search.js';
@@ -167,7 +167,8 @@ function callSizes(calls: StreamsRun['calls']): CallSizes {
         calls: ms.length,
         p50Ms: median(ms)!,
         meanMs: ms.reduce((a, b) => a + b, 0) / ms.length,
-        maxMs: Math.max(...ms),
+        // A long step makes more calls than a spread argument list may hold.
+        maxMs: maxOr(ms, 0),
       })),
   };
 }
@@ -183,8 +184,8 @@ function stepOf(
   const dropped = run.dropped + run.overdue;
   const reasons = [
     dropped ? `${dropped} frame(s) dropped or left waiting a frame period` : null,
-    run.endedEarly && !dropped
-      ? 'ended early: more frames over the frame period than the p99 estimate over its frames could set aside'
+    run.endedEarly
+      ? 'ended early: a drop, or more frames over the frame period than the p99 estimate over its frames could set aside'
       : null,
     check.status === 'too-few' && !run.endedEarly
       ? `${check.n} frames, fewer than the ${check.needed} a p99 claim needs`
@@ -278,7 +279,10 @@ export async function capacityOne(
   const batched = schedule.kind === 'batched';
   const need = minFrames();
   const done: CapacityStep[] = [];
-  const plannedFrames = (n: number) => Math.max(need, Math.ceil((opts.durationMs / 1000) * n * opts.fps));
+  // At most this many frames when the step ends: a step runs on until both its duration and `need` are met, and
+  // each stream may deliver one frame more while the last call runs. Judging against the most frames it can have
+  // never cuts short a step that would pass.
+  const plannedFrames = (n: number) => Math.max(need, Math.ceil((opts.durationMs / 1000) * n * opts.fps)) + n;
   const step = async (n: number, phase: SearchPhase | 'fixed'): Promise<CapacityStep> => {
     // A stopped run ends the search: its steps so far are the report, and no further N is loaded.
     if (opts.signal.aborted) throw new Stopped();

@@ -1,5 +1,6 @@
 import type { Session } from '../backends/backend.js';
 import { failsOnceDecided, minFrames, passesAtPercentile } from '../metrics/early-stopping.js';
+import { median } from '../metrics/stats.js';
 import { StreamStepper } from '../stream/stream.js';
 import { memorySupplier } from '../video/paced.js';
 import type { LivePolicy, LiveRun, SweepPoint } from './result.js';
@@ -43,18 +44,22 @@ export interface SweepOptions {
 
 const threeDigits = (v: number) => Number(v.toPrecision(3));
 
-/** Frames a trial at this rate delivers: enough for the p99 estimate, and one period to spare. */
+/** How long a trial at this rate runs: long enough to deliver the frames the p99 estimate needs, and one more. */
 export function trialMs(rate: number): number {
   return Math.max(MIN_TRIAL_MS, Math.ceil(((minFrames() + 1) * 1000) / rate));
 }
 
 /** A trial ends at its verdict: at its first drop, or once it has more late frames than its planned frames allow. */
 export function failsEarly(rate: number): (dropped: number, lastE2eMs: number) => boolean {
-  return failsOnceDecided(1000 / rate, Math.floor((trialMs(rate) * rate) / 1000));
+  // The source may deliver one frame past the planned count at the boundary: judging against the most frames the
+  // trial can have never cuts short one that would pass.
+  return failsOnceDecided(1000 / rate, Math.floor((trialMs(rate) * rate) / 1000) + 1);
 }
 
 /** The verdict on one trial, and the p99 estimate it rests on (null with too few frames for one). */
-export function judgeTrial(run: Pick<LiveRun, 'dropped' | 'unprocessed' | 'processed' | 'deliveryFps' | 'frames'>): {
+export function judgeTrial(
+  run: Pick<LiveRun, 'dropped' | 'unprocessed' | 'deliveryFps'> & { frames: { e2eMs: readonly number[] } },
+): {
   sustained: boolean;
   p99EstimateMs: number | null;
 } {
@@ -72,8 +77,7 @@ async function calibrate(session: Session, frames: readonly Float32Array[]): Pro
   } finally {
     stepper.close();
   }
-  ms.sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)]!;
+  return median(ms)!;
 }
 
 /** The model's fps doubled while it stays at or under START_SHARE of the calibrated step rate. */
