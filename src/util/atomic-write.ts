@@ -43,12 +43,14 @@ export function assertWritable(file: string): void {
  * as /proc refuses new entries, and a long run should learn that before it starts, not when it writes.
  */
 function probeCreate(file: string, dir: string): void {
+  let probe: string;
   try {
-    fs.rmdirSync(fs.mkdtempSync(path.join(dir, '.movinet-probe-')));
+    probe = fs.mkdtempSync(path.join(dir, '.movinet-probe-'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new UserError(`cannot write output ${file}: nothing can be created in ${dir} (${code})`);
   }
+  fs.rmSync(probe, { recursive: true, force: true });
 }
 
 /** mkdir -p one level at a time: Node's recursive mkdir spins forever under /proc. */
