@@ -1,6 +1,15 @@
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type OnnxProtoModule from 'onnx-proto';
 
-const { onnx } = onnxProto;
+type Onnx = typeof OnnxProtoModule.onnx;
+let loaded: Onnx | undefined;
+/**
+ * protobufjs's ONNX classes, required on the first graph built: loading them costs every process that imports the
+ * converter (every command) a measurable share of its start, and most runs read a cached graph instead.
+ */
+function onnxClasses(): Onnx {
+  return (loaded ??= (createRequire(import.meta.url)('onnx-proto') as typeof OnnxProtoModule).onnx);
+}
 
 /** ONNX TensorProto.DataType codes used here. */
 export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, double: 11 } as const;
@@ -23,8 +32,8 @@ export const OPSET = 17;
  * nodes, and graph inputs/outputs, serialised with onnx-proto (protobufjs).
  */
 export class OnnxGraphBuilder {
-  private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  private readonly nodes: InstanceType<Onnx['NodeProto']>[] = [];
+  private readonly initializers: InstanceType<Onnx['TensorProto']>[] = [];
   private readonly inputs: ValueSpec[] = [];
   private readonly outputs: ValueSpec[] = [];
   private readonly used = new Set<string>();
@@ -65,6 +74,7 @@ export class OnnxGraphBuilder {
     const hit = key && this.constCache.get(key);
     if (hit) return hit;
     const name = this.unique(base);
+    const onnx = onnxClasses();
     const t = new onnx.TensorProto({ name, dims, dataType: OnnxType[type] });
     if (type === 'float') t.rawData = bytesOf(Float32Array.from(values as ArrayLike<number>));
     else if (type === 'int8') t.rawData = bytesOf(Int8Array.from(values as ArrayLike<number>));
@@ -90,6 +100,7 @@ export class OnnxGraphBuilder {
   /** Adds a node; returns its first output's name. */
   node(opType: string, inputs: string[], outputBase: string | string[], attrs: Record<string, Attr> = {}): string {
     const outputs = Array.isArray(outputBase) ? outputBase : [this.unique(outputBase)];
+    const onnx = onnxClasses();
     this.nodes.push(
       new onnx.NodeProto({
         opType,
@@ -107,6 +118,7 @@ export class OnnxGraphBuilder {
   }
 
   encode(meta: { producer: string; version: string; doc: string; props: Record<string, string> }): Uint8Array {
+    const onnx = onnxClasses();
     const valueInfo = (v: ValueSpec) =>
       new onnx.ValueInfoProto({
         name: v.name,
@@ -144,7 +156,8 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function attribute(name: string, a: Attr): InstanceType<typeof onnx.AttributeProto> {
+function attribute(name: string, a: Attr): InstanceType<Onnx['AttributeProto']> {
+  const onnx = onnxClasses();
   const T = onnx.AttributeProto.AttributeType;
   if ('i' in a) return new onnx.AttributeProto({ name, type: T.INT, i: a.i });
   if ('f' in a) return new onnx.AttributeProto({ name, type: T.FLOAT, f: a.f });
