@@ -216,8 +216,13 @@ function groupFigures(states: readonly DriftState[]): DriftResult['groups'] {
   }));
 }
 
+/** One per-frame series of every stream, the fill-up frames left out, the streams one after another. */
+function afterFillUp(records: readonly StreamRecord[], fillUp: number): (f: (r: StreamRecord) => number[]) => number[] {
+  return (f) => records.flatMap((r) => f(r).slice(fillUp));
+}
+
 function counterfactualFigures(records: readonly StreamRecord[], fillUp: number): DriftCounterfactual {
-  const after = (f: (r: StreamRecord) => number[]) => records.flatMap((r) => f(r).slice(fillUp));
+  const after = afterFillUp(records, fillUp);
   const carried = after((r) => r.agree);
   const fed = after((r) => r.cfAgree);
   const disagreeing = carried.flatMap((a, i) => (a ? [] : [fed[i]!]));
@@ -299,7 +304,8 @@ export async function runDrift(pair: DriftPair, ds: Dataset, opts: DriftOptions)
           )
         : { note: note ?? 'no asked frame lies in the stream', stream: 0, frames: [], tensors: 0, top: [], byOp: [] };
     const states = stateFigures(live, units, records, sums, opts.fillUp);
-    const after = (f: (r: StreamRecord) => number[]) => records.flatMap((x) => f(x).slice(opts.fillUp));
+    const after = afterFillUp(records, opts.fillUp);
+    const cosines = after((x) => x.cosine);
     const trend = streamTrend(
       records.map((x) => x.meanAbs),
       opts.fillUp,
@@ -329,8 +335,8 @@ export async function runDrift(pair: DriftPair, ds: Dataset, opts: DriftOptions)
           0,
         ),
         meanAbs: mean(after((x) => x.meanAbs)),
-        cosine: mean(after((x) => x.cosine)),
-        minCosine: after((x) => x.cosine).reduce((a, b) => Math.min(a, b), 1),
+        cosine: mean(cosines),
+        minCosine: cosines.reduce((a, b) => Math.min(a, b), 1),
         top1Agreement: mean(after((x) => x.agree)),
         probLost: mean(after((x) => x.probLost)),
         referenceMargin: mean(after((x) => x.margin)),
