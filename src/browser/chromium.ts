@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import type { PageFacts } from '../backends/backend.js';
 import { findBackend, getBackend } from '../backends/index.js';
@@ -16,6 +15,7 @@ import { graphPrecision } from '../convert/tflite-to-onnx.js';
 import { PRECISION_LABEL } from '../backends/onnx-session.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { UserError } from '../util/errors.js';
+import { builtFile } from '../util/paths.js';
 import type { Progress } from '../util/progress.js';
 import {
   PAGE_RUNTIMES,
@@ -118,7 +118,7 @@ export function pageModel(
 /** The page script: the compiled page entry and the runtimes it imports, bundled for the browser. */
 async function bundlePage(): Promise<string> {
   const esbuild = await import('esbuild');
-  const entry = fileURLToPath(new URL('./page/main.js', import.meta.url));
+  const entry = builtFile('browser', 'page', 'main.js');
   const out = await esbuild.build({
     entryPoints: [entry],
     bundle: true,

@@ -12,6 +12,14 @@ export const PROJECT_ROOT = (() => {
   return parts.slice(0, upTo).join(path.sep) || path.sep;
 })();
 
+/**
+ * A compiled module of this package by its path under src/, for a worker or a bundle to load by file: the CLI is
+ * one bundled file (scripts/bundle-cli.ts), so a path relative to the calling module's own file would miss.
+ */
+export function builtFile(...underSrc: string[]): string {
+  return path.join(PROJECT_ROOT, 'dist', 'src', ...underSrc);
+}
+
 /** A git checkout of the project (a clone or a worktree), not an installed package. */
 export function isCheckout(): boolean {
   return fs.existsSync(path.join(PROJECT_ROOT, '.git'));

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
+import { builtFile } from '../util/paths.js';
 import type { DecodeWorkerData, ReaderMessage, WorkerMessage } from './decode-worker.js';
 import { decodeArgs, ffmpegPath, type DecodeSpec } from './ffmpeg.js';
 import type { FrameCacheOptions } from './frame-cache.js';
@@ -44,7 +45,7 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
       ? { cache: { ...opts.frameCache, spec: { size: opts.size, fps: opts.fps, resize: opts.resize } } }
       : {}),
   };
-  const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(builtFile('video', 'decode-worker.js'), { workerData: data });
   const queue: Float32Array[] = [];
   let done = false;
   let closed = false;
