@@ -20,6 +20,7 @@ test.serial('a1-arch and a2-arch are benchmarked on every runtime, marked archit
     '--warmup',
     '1',
     '--no-overhead',
+    '--no-roofline',
     '--out',
     out,
   ]);

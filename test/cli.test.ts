@@ -125,6 +125,7 @@ test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the
     '--warmup',
     '0',
     '--no-overhead',
+    '--no-roofline',
     '--out',
     path.join(tmp, 'b2.json'),
   ]);
@@ -143,6 +144,7 @@ test('--json prints only the report on stdout, parseable and complete', (t) => {
     '--warmup',
     '1',
     '--no-overhead',
+    '--no-roofline',
     '--json',
     '--out',
     path.join(tmp, 'j.json'),
@@ -268,6 +270,7 @@ test('compare warns when settings differ and fails on it under --strict', (t) =>
       '--warmup',
       '2',
       '--no-overhead',
+      '--no-roofline',
       '--out',
       a,
     ]).code,
@@ -285,6 +288,7 @@ test('compare warns when settings differ and fails on it under --strict', (t) =>
       '--warmup',
       '2',
       '--no-overhead',
+      '--no-roofline',
       '--out',
       b,
     ]).code,
@@ -336,6 +340,7 @@ test('--percentiles shows exactly the percentiles asked for', (t) => {
     '--warmup',
     '2',
     '--no-overhead',
+    '--no-roofline',
     '--percentiles',
     '50,75,99.9',
     '--out',
@@ -350,7 +355,7 @@ test('--percentiles shows exactly the percentiles asked for', (t) => {
 test('reports merge combines bench reports of separate processes and refuses a process counted twice', (t) => {
   const a = path.join(tmp, 'm-ort.json');
   const b = path.join(tmp, 'm-tfl.json');
-  const flags = ['--models', 'a0', '--frames', '10', '--warmup', '2', '--no-overhead'];
+  const flags = ['--models', 'a0', '--frames', '10', '--warmup', '2', '--no-overhead', '--no-roofline'];
   t.is(cli(['bench', ...flags, '--backends', 'onnxruntime', '--out', a]).code, 0);
   t.is(cli(['bench', ...flags, '--backends', 'tfjs-tflite', '--out', b]).code, 0);
   const out = path.join(tmp, 'm-all.json');
@@ -387,7 +392,18 @@ test('suite runs its steps in their own processes into one folder with an HTML s
         {
           name: 'b',
           command: 'bench',
-          args: ['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '5', '--warmup', '1', '--no-overhead'],
+          args: [
+            '--models',
+            'a0',
+            '--backends',
+            'tfjs-tflite',
+            '--frames',
+            '5',
+            '--warmup',
+            '1',
+            '--no-overhead',
+            '--no-roofline',
+          ],
         },
       ],
     }),

@@ -194,6 +194,7 @@ test.serial(
       '--warmup',
       '1',
       '--no-overhead',
+      '--no-roofline',
     ];
     const r = await cli([...args, '--out', out], env);
     t.is(r.code, 0, r.stderr);
@@ -310,6 +311,7 @@ test.serial(
         '--warmup',
         '0',
         '--no-overhead',
+        '--no-roofline',
         '--out',
         out,
       ],

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { Backend } from '../src/backends/backend.js';
@@ -7,6 +8,7 @@ import type { ResolvedModel } from '../src/models/resolve.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
 import { StreamStepper } from '../src/stream/stream.js';
 import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
+import { ffmpegPath } from '../src/video/ffmpeg.js';
 
 export const SAMPLE_DIR = path.join(dataDir(), 'datasets', 'kinetics-sample');
 export const CUSTOM_MODEL = path.join(dataDir(), 'models', 'custom', 'a0_stream_finetuned_7class_int8.tflite');
@@ -17,6 +19,24 @@ export function clip(name: string): string {
 }
 
 export const ARM_WRESTLING = clip('arm_wrestling__mmaction2-demo.mp4');
+
+let shortDir: string | undefined;
+
+/**
+ * The first `seconds` of a sample clip, cut once per test process without re-encoding and under the same file
+ * name: the real frames, fewer of them, for a test whose point is a schedule, a merge or a comparison of two
+ * runs rather than a whole clip.
+ */
+export function shortClip(name: string, seconds: number): string {
+  shortDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-short-'));
+  const out = path.join(shortDir, `${seconds}s`, name);
+  if (fs.existsSync(out)) return out;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const args = ['-v', 'error', '-i', clip(name), '-t', String(seconds), '-map', '0:v:0', '-c', 'copy', out];
+  const r = spawnSync(ffmpegPath(), args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cutting ${name}: ${r.stderr}`);
+  return out;
+}
 
 export interface CliResult {
   code: number;
