@@ -12,7 +12,7 @@ import { build, type Plugin } from 'esbuild';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 
 /** Pure JavaScript, no files of their own, loaded by most commands: worth inlining. */
-const INLINED = new Set(['zod', 'commander', 'csv-parse', 'cli-table3', 'cli-progress', 'tar', 'flatbuffers']);
+const INLINED = new Set(['zod', 'commander', 'csv-parse', 'cli-table3', 'cli-progress', 'flatbuffers']);
 
 function packageOf(specifier: string): string {
   const parts = specifier.split('/');

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage, UserError } from '../util/errors.js';
 
 const Sha256 = z

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { UserError } from '../util/errors.js';
 import { ReferenceSchema } from '../core/results.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResolvedModel } from '../models/resolve.js';
 import type { ClipLogits } from '../metrics/parity.js';
 import { writeFileAtomic } from '../util/atomic-write.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { renderHtml } from '../report/html.js';
 import { readReport } from '../report/schema.js';
 import { removeQuietly, writeFileAtomic } from '../util/atomic-write.js';

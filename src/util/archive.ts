@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { Parser } from 'tar';
+import type * as Tar from 'tar';
+
+let tar: typeof Tar | undefined;
+/** tar is required on the first archive met, not at every command's start: most downloads are plain files. */
+const tarModule = (): typeof Tar => (tar ??= createRequire(import.meta.url)('tar') as typeof Tar);
 
 /**
  * What a download's bytes are, decided from the bytes (and the server's content type), never from the URL:
@@ -42,7 +47,7 @@ interface Member {
 function tarMembers(bytes: Uint8Array, maxBytes: number): Member[] {
   const members: Member[] = [];
   let problem: string | undefined;
-  const parser = new Parser({
+  const parser = new (tarModule().Parser)({
     strict: true,
     onReadEntry: (entry) => {
       if (entry.type !== 'File' && entry.type !== 'OldFile') return entry.resume();
