@@ -78,7 +78,7 @@ test('the free batch axis leaves the default graph and its cache file as they we
 for (const name of ['onnxruntime', 'onnxruntime-exact', 'onnxruntime-float']) {
   test(`${name}: the free-batch graph at batch 1 gives the default graph's logits and states`, async (t) => {
     const backend = getBackend(name);
-    const frames = await framesOf(ARM_WRESTLING, 30);
+    const frames = await framesOf(ARM_WRESTLING, 15);
     const single = await backend.load(a0, { threads: 1 });
     const batched = await backend.loadBatched!(a0, { threads: 1, slots: 1 });
     try {
