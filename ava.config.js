@@ -1,6 +1,9 @@
 // Test files run three at a time on a 2-core machine; the ones that take longest (wall time: a real-time stream,
 // many real clips) start first, so none is left running alone at the end while the other cores idle.
-const LONGEST_FIRST = ['live', 'batched', 'accuracy', 'cli', 'parity', 'fetch', 'faults', 'drift', 'html'];
+const LONGEST_FIRST = [
+  ...['live', 'batched', 'accuracy', 'cli', 'parity', 'fetch', 'faults', 'drift', 'tflite-native', 'html'],
+  ...['streams', 'video-integrity', 'batched-live', 'distributed', 'sources', 'machines', 'backends', 'arch'],
+];
 
 const rank = (file) => {
   const name = file
