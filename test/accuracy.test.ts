@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,7 +75,7 @@ function report(ds: Dataset, runs: AccuracyRun[], shard: { index: number; count:
   };
 }
 
-test('A0 int8 on the kinetics sample: 18 of 22 clips right at top-1, and the four known misses', async (t) => {
+test('A0 int8 on the kinetics sample: every clip decoded in full, 18 of 22 right at top-1, the four known misses', async (t) => {
   const ds = shardClips(loadSubset('kinetics-sample'), null);
   verifyClips(ds);
   t.is(ds.clips.length, 22);
@@ -104,6 +104,16 @@ test('A0 int8 on the kinetics sample: 18 of 22 clips right at top-1, and the fou
   t.is(arm.top5[0]!.label, 'arm wrestling');
   t.not(arm.timeToCorrectS, null);
   t.is(run.summary.top1ByFramesSeen.at(-1), 18 / 22);
+  // In full, with no integrity error: as many frames as ffprobe's duration gives at 5 fps, give or take one.
+  for (const c of run.clips) {
+    const file = ds.clips.find((x) => path.basename(x.file) === c.file)!.file;
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file], {
+      encoding: 'utf8',
+    });
+    const seconds = Number(probe.stdout.trim());
+    t.true(seconds > 0, `${c.file}: ffprobe duration '${probe.stdout.trim()}' ${probe.stderr}`);
+    t.true(Math.abs(c.frames - seconds * 5) <= 1, `${c.file}: ${c.frames} frames in ${seconds} s`);
+  }
 });
 
 test('folder and CSV datasets give the same clips, labels and predictions', async (t) => {
