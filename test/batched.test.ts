@@ -14,7 +14,7 @@ import { runStreamParity } from '../src/parity/streams.js';
 import { parityReport } from '../src/run/parity.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
-import { ARM_WRESTLING, clip, cli, isOneLineError, shortClip } from './helpers.js';
+import { ARM_WRESTLING, clip, cli, isOneLineError, fourShortClips } from './helpers.js';
 
 /*
  * The batch axis of the converted graphs, on the real A0 and real clips: a free-batch graph computes what the
@@ -25,13 +25,7 @@ import { ARM_WRESTLING, clip, cli, isOneLineError, shortClip } from './helpers.j
 const a0 = resolveModel('a0');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-batched-'));
 const silent = { start() {}, update() {}, stop() {} };
-// The first seconds of four real clips, of three lengths: the schedule, not the clips' length, is under test.
-const CLIPS = [
-  [shortClip('arm_wrestling__mmaction2-demo.mp4', 3), 'arm wrestling'],
-  [shortClip('tai_chi__mmskeleton-ta_chi.mp4', 4), 'tai chi'],
-  [clip('windsurfing__video-segmentation-surf.mp4'), 'windsurfing'],
-  [shortClip('flipping_pancake__decord-flipping_a_pancake.mkv', 3), 'flipping pancake'],
-] as const;
+const CLIPS = fourShortClips();
 const csv = path.join(tmp, 'clips.csv');
 fs.writeFileSync(csv, CLIPS.map(([file, label]) => `${file},${label}`).join('\n'));
 const ds = shardClips(loadUserDataset(csv), null);

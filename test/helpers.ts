@@ -38,6 +38,19 @@ export function shortClip(name: string, seconds: number): string {
   return out;
 }
 
+/**
+ * Four real clips of three lengths, with their labels: the first seconds of three and the whole 1.8 s fourth.
+ * Tests that compare every frame of two runs, or a schedule, use them: a whole clip only adds more of the same.
+ */
+export function fourShortClips(): readonly (readonly [string, string])[] {
+  return [
+    [shortClip('arm_wrestling__mmaction2-demo.mp4', 3), 'arm wrestling'],
+    [shortClip('tai_chi__mmskeleton-ta_chi.mp4', 4), 'tai chi'],
+    [clip('windsurfing__video-segmentation-surf.mp4'), 'windsurfing'],
+    [shortClip('flipping_pancake__decord-flipping_a_pancake.mkv', 3), 'flipping pancake'],
+  ];
+}
+
 export interface CliResult {
   code: number;
   stdout: string;

@@ -10,20 +10,14 @@ import { runParity } from '../src/parity/run.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
-import { ARM_WRESTLING, clip, cli, CUSTOM_MODEL, shortClip } from './helpers.js';
+import { ARM_WRESTLING, cli, CUSTOM_MODEL, fourShortClips } from './helpers.js';
 import { thisMachine } from '../src/run/machine.js';
 
 const a0 = resolveModel('a0');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-parity-'));
 const silent = { start() {}, update() {}, stop() {} };
 const csv = path.join(tmp, 'clips.csv');
-// The first seconds of four real clips: every frame is compared, so a whole clip would only add more of the same.
-const CLIPS = [
-  [shortClip('arm_wrestling__mmaction2-demo.mp4', 3), 'arm wrestling'],
-  [shortClip('tai_chi__mmskeleton-ta_chi.mp4', 4), 'tai chi'],
-  [clip('windsurfing__video-segmentation-surf.mp4'), 'windsurfing'],
-  [shortClip('flipping_pancake__decord-flipping_a_pancake.mkv', 3), 'flipping pancake'],
-] as const;
+const CLIPS = fourShortClips();
 fs.writeFileSync(csv, CLIPS.map(([file, label]) => `${file},${label}`).join('\n'));
 
 test('on real clips, the converted A0 matches tfjs-tflite bit for bit on every frame: int8-exact, and the fused QDQ graph (x86)', async (t) => {
