@@ -1,15 +1,10 @@
-import { createRequire } from 'node:module';
 import type OnnxProtoModule from 'onnx-proto';
+import { lazyRequire } from '../util/lazy-require.js';
 
 type Onnx = typeof OnnxProtoModule.onnx;
-let loaded: Onnx | undefined;
-/**
- * protobufjs's ONNX classes, required on the first graph built: loading them costs every process that imports the
- * converter (every command) a measurable share of its start, and most runs read a cached graph instead.
- */
-function onnxClasses(): Onnx {
-  return (loaded ??= (createRequire(import.meta.url)('onnx-proto') as typeof OnnxProtoModule).onnx);
-}
+/** protobufjs's ONNX classes, required on the first graph built: most runs read a cached graph instead. */
+const onnxProto = lazyRequire<typeof OnnxProtoModule>('onnx-proto');
+const onnxClasses = (): Onnx => onnxProto().onnx;
 
 /** ONNX TensorProto.DataType codes used here. */
 export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, double: 11 } as const;

@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import type * as Tar from 'tar';
+import { lazyRequire } from './lazy-require.js';
 
-let tar: typeof Tar | undefined;
-/** tar is required on the first archive met, not at every command's start: most downloads are plain files. */
-const tarModule = (): typeof Tar => (tar ??= createRequire(import.meta.url)('tar') as typeof Tar);
+/** Required on the first archive met: most downloads are plain files. */
+const tarModule = lazyRequire<typeof Tar>('tar');
 
 /**
  * What a download's bytes are, decided from the bytes (and the server's content type), never from the URL:
