@@ -137,13 +137,14 @@ export async function profileAt(
   const backend = getBackend(opts.backend);
   if (!backend.loadBatched) throw new Error(`${backend.name} cannot batch`);
   const frames = await benchFrames(opts.input, model.signature.height, Math.max(b, 8));
-  const session = await backend.loadBatched(model, { threads: opts.threads, slots: b, profile: true });
+  const profile = { warmup: opts.warmup, frames: calls };
+  const session = await backend.loadBatched(model, { threads: opts.threads, slots: b, profile });
   try {
     if (!session.profiler) throw new Error(`${backend.name} has no op profiler`);
     const slots = Array.from({ length: b }, () => session.open());
     for (let i = 0; i < opts.warmup + calls; i++)
       await session.step(slots.map((slot, s) => ({ slot, frame: frames[(i + s) % frames.length]! })));
-    const times = await session.profiler.nodeTimes(opts.warmup);
+    const times = await session.profiler.nodeTimes();
     const p = summarizeProfile(backend.name, session.profiler.source, times, calls * b);
     return { batch: b, ops: p.byOp };
   } finally {

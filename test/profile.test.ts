@@ -45,6 +45,30 @@ test('bench --profile: onnxruntime and tfjs-tflite profile their ops in a separa
   t.regex(lrt.profile!.source, /no per-op profiler/);
 });
 
+test('a profile times the window after its warm-up: its node time is part of, and for TFLite most of, the steps it ran in', async (t) => {
+  const frames = syntheticFrames(4, 172);
+  const window = { warmup: 3, frames: 12 };
+  // TFLite runs one interpreter node after another with little between; onnxruntime adds its own run overhead.
+  for (const [name, least] of [
+    ['tfjs-tflite', 0.5],
+    ['onnxruntime', 0.2],
+  ] as const) {
+    const session = await getBackend(name).load(a0, { threads: 1, profile: window });
+    let state = session.initialState();
+    let windowMs = 0;
+    for (let i = 0; i < window.warmup + window.frames; i++) {
+      const start = performance.now();
+      state = (await session.step(frames[i % frames.length]!, state)).state;
+      if (i >= window.warmup) windowMs += performance.now() - start;
+    }
+    const times = await session.profiler!.nodeTimes();
+    session.dispose();
+    const nodeMs = times.reduce((s, n) => s + n.ms, 0);
+    t.true(nodeMs <= windowMs, `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`);
+    t.true(nodeMs >= least * windowMs, `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`);
+  }
+});
+
 /** onnxruntime, but every step first leaves some megabytes of short-lived objects behind. */
 function littering(): Backend {
   const ort = getBackend('onnxruntime');

@@ -104,16 +104,22 @@ export interface LoadOptions {
   threads: number;
   /** Whether a backend that prepares the model (e.g. converts it) may read and write its cache. */
   cache?: boolean;
-  /** Load with the runtime's op profiler on (a profiling session: never timed). */
-  profile?: boolean;
+  /** Load with the runtime's op profiler on, for this many steps (a profiling session: never timed). */
+  profile?: ProfileWindow;
+}
+
+/** A profiling session's steps: `warmup` left out of the profile, then `frames` profiled. */
+export interface ProfileWindow {
+  warmup: number;
+  frames: number;
 }
 
 /** A session loaded with `profile` reports where its steps spent their time. */
 export interface OpProfiler {
   /** Which profiler, for the report. */
   readonly source: string;
-  /** Every node execution since the session was loaded, but for those of the first `skipSteps` steps. */
-  nodeTimes(skipSteps: number): Promise<NodeTime[]>;
+  /** The node times of the window's profiled steps, once they have all run (a node may be listed once, summed). */
+  nodeTimes(): Promise<NodeTime[]>;
 }
 
 /** The runtimes whose peak the roofline probe measures, each through the API its backends use. */

@@ -14,6 +14,7 @@ import type {
   BatchedSession,
   LoadOptions,
   OpProfiler,
+  ProfileWindow,
   RuntimeInfo,
   Session,
   ThreadInfo,
@@ -42,7 +43,7 @@ export interface OrtPackage {
   /** Whether the package writes outputs into pre-allocated tensors correctly (see OnnxSession). */
   preallocatedOutputs: boolean;
   /** The package's op profiler, on a session created with enableProfiling writing under `dir`. */
-  profiler?: (session: InferenceSession, dir: string) => OpProfiler;
+  profiler?: (session: InferenceSession, dir: string, window: ProfileWindow) => OpProfiler;
   /** Why there is no profiler, when there is none. */
   noProfiler?: string;
   /** For a package that may be absent (an optional dependency): null when it loads, else why not. */
@@ -138,7 +139,8 @@ async function openGraph(
   const threads = pkg.inProcess
     ? threadCheck(opts.threads, enforcement, before, after)
     : { requested: opts.threads, enforcement };
-  const profiler = profileDir && pkg.profiler ? pkg.profiler(session, profileDir) : undefined;
+  const profiler =
+    profileDir && opts.profile && pkg.profiler ? pkg.profiler(session, profileDir, opts.profile) : undefined;
   const codecs = stateCodes(p, model.graph, model.signature);
   return { ort, session, threads, runtime, codecs, ...(profiler ? { profiler } : {}) };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { NodeTime } from '../metrics/profile.js';
-import type { OpProfiler } from './backend.js';
+import type { OpProfiler, ProfileWindow } from './backend.js';
 import { errorMessage } from '../util/errors.js';
 import { checkOrtTelemetry, disableOrtTelemetry } from '../util/ort-telemetry.js';
 import { RuntimeUnavailable, whyUnavailable } from './package-info.js';
@@ -18,18 +18,18 @@ interface TraceEvent {
   args?: { op_name?: string };
 }
 
-/** Ends the trace and reads the node kernel times of every run after the first `skip`. */
-function traceProfiler(session: InferenceSession, dir: string): OpProfiler {
+/** Ends the trace and reads the node kernel times of every run after the window's warm-up. */
+function traceProfiler(session: InferenceSession, dir: string, window: ProfileWindow): OpProfiler {
   return {
     source: 'onnxruntime profiler (enableProfiling trace)',
-    async nodeTimes(skip: number): Promise<NodeTime[]> {
+    async nodeTimes(): Promise<NodeTime[]> {
       session.endProfiling();
       const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
       if (!file) throw new Error(`onnxruntime wrote no profile in ${dir}`);
       const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as TraceEvent[];
       fs.rmSync(dir, { recursive: true, force: true });
       const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts ?? 0);
-      const from = runs.sort((a, b) => a - b)[skip] ?? Infinity;
+      const from = runs.sort((a, b) => a - b)[window.warmup] ?? Infinity;
       return events.flatMap((e) =>
         e.cat === 'Node' && e.name?.endsWith('_kernel_time') && e.dur !== undefined && (e.ts ?? 0) >= from
           ? [{ node: e.name.slice(0, -'_kernel_time'.length), op: e.args?.op_name ?? '?', ms: e.dur / 1000 }]

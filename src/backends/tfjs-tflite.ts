@@ -4,6 +4,7 @@ import type { Backend, LoadOptions, Session } from './backend.js';
 import { packageDir, packageVersion, requireCjs } from './package-info.js';
 import { TfliteRunnerSession, type Runner } from './tflite-runner-session.js';
 import { installWasmShims, loadedGlue } from './wasm-shims.js';
+import { profileBufferEntries } from './tflite-profile.js';
 
 const PACKAGE = '@tensorflow/tfjs-tflite';
 
@@ -77,11 +78,11 @@ export const tfjsTfliteBackend: Backend = {
   async load(model: ResolvedModel, opts: LoadOptions): Promise<Session> {
     const bytes = model.bytes.slice().buffer;
     // numThreads must be given: without `navigator` the package would otherwise fail computing a default.
-    const profiling = {
-      enableProfiling: true,
-      maxProfilingBufferEntries: 4 * model.graph.subgraphs[0]!.operators.length,
-    };
-    const runner = await loadTfliteRunner(bytes, { numThreads: opts.threads, ...(opts.profile ? profiling : {}) });
+    const operators = model.graph.subgraphs[0]?.operators.length ?? 0;
+    const profiling = opts.profile
+      ? { enableProfiling: true, maxProfilingBufferEntries: profileBufferEntries(operators, opts.profile) }
+      : {};
+    const runner = await loadTfliteRunner(bytes, { numThreads: opts.threads, ...profiling });
     const threads = {
       requested: opts.threads,
       enforcement: NODE_ENFORCEMENT,
@@ -91,6 +92,6 @@ export const tfjsTfliteBackend: Backend = {
       version: packageVersion(PACKAGE),
       build: loadedGlue.find((g) => g.startsWith('tflite_web_api')) ?? 'unknown',
     };
-    return new TfliteRunnerSession(model.signature, runner, threads, runtime, opts.profile ?? false);
+    return new TfliteRunnerSession(model.signature, runner, threads, runtime, opts.profile);
   },
 };

@@ -149,8 +149,9 @@ class NativeRunner implements Runner {
     throw nativeError('Invoke', this.messages);
   }
 
-  getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[] {
-    return [];
+  /** The C API has no profiler (the backend says so), so a summary lists no nodes. */
+  getProfilingSummary(): string {
+    return '';
   }
 
   cleanUp(): void {
@@ -284,7 +285,7 @@ function nativeBackend(name: NativeBackendName, variant: NativeVariant): Backend
           build: `libtensorflowlite_c ${version} ${library.platformBinary} (${KERNELS_LABEL[variant]})`,
           kernels: kernelPlacement(model.graph, loaded.plan, variant, version, library),
         };
-        return new TfliteRunnerSession(model.signature, loaded.runner, threads, runtime, false);
+        return new TfliteRunnerSession(model.signature, loaded.runner, threads, runtime);
       } catch (e) {
         // A thread pool where none was asked for, or a tensor that does not match the signature.
         loaded.runner.cleanUp();

@@ -1,11 +1,10 @@
-import type { NodeTime } from '../metrics/profile.js';
 import type { StreamSignature, TensorSpec } from '../models/signature.js';
 import {
   requireArray,
   StateLedger,
   timeEach,
   zeroArrays,
-  type OpProfiler,
+  type ProfileWindow,
   type RuntimeInfo,
   type Session,
   type State,
@@ -15,6 +14,7 @@ import {
   type ThreadInfo,
 } from './backend.js';
 import { assertRuntimeTensor } from './tensor-check.js';
+import { SummaryProfiler } from './tflite-profile.js';
 
 /** The subset of @tensorflow/tfjs-tflite's TFLiteWebModelRunner used here: raw buffers, no tfjs tensors. */
 export interface RunnerTensor {
@@ -28,8 +28,8 @@ export interface Runner {
   getOutputs(): RunnerTensor[];
   infer(): boolean;
   cleanUp(): void;
-  /** The last infer()'s node times, when loaded with enableProfiling. */
-  getProfilingResults(): { nodeType: string; nodeName: string; nodeExecMs: number }[];
+  /** The op profiler's summary, when loaded with enableProfiling (see tflite-profile.ts). */
+  getProfilingSummary(): string;
 }
 
 function runnerTensor(
@@ -59,23 +59,16 @@ export class TfliteRunnerSession implements Session {
   private readonly states: { name: string; input: RunnerTensor; output: RunnerTensor }[];
   private readonly ledger = new StateLedger<Payload>(this);
   private steps = 0;
-  readonly profiler?: OpProfiler;
-  private readonly profiled: NodeTime[][] = [];
+  readonly profiler?: SummaryProfiler;
 
   constructor(
     private readonly signature: StreamSignature,
     private readonly runner: Runner,
     readonly threads: ThreadInfo,
     readonly runtime: RuntimeInfo,
-    profile: boolean,
+    profile?: ProfileWindow,
   ) {
-    if (profile) {
-      // TFLite's profiler keeps the last invocation only: each step's node times are collected after it.
-      this.profiler = {
-        source: 'TFLite op profiler (enableProfiling)',
-        nodeTimes: async (skip) => this.profiled.slice(skip).flat(),
-      };
-    }
+    if (profile) this.profiler = new SummaryProfiler(runner, profile);
     const ins = runner.getInputs();
     const outs = runner.getOutputs();
     const label = runtime.package;
@@ -116,11 +109,7 @@ export class TfliteRunnerSession implements Session {
     }
     if (!this.runner.infer()) throw new Error(`${this.runtime.package}: inference failed`);
     this.steps++;
-    if (this.profiler) {
-      this.profiled.push(
-        this.runner.getProfilingResults().map((r) => ({ node: r.nodeName, op: r.nodeType, ms: r.nodeExecMs })),
-      );
-    }
+    this.profiler?.stepped();
     return {
       logits: (this.logits.data() as Float32Array).slice(),
       state: this.ledger.issue({ kind: 'outputs', step: this.steps }),

@@ -194,11 +194,12 @@ async function profileRun(
   opts: BenchOptions,
 ): Promise<OpProfile> {
   if (backend.noProfiler) return noProfile(backend.name, backend.noProfiler);
-  const session = await backend.load(model, { threads: opts.threads, cache: opts.cache, profile: true });
+  const profile = { warmup: PROFILE_WARMUP, frames: PROFILE_FRAMES };
+  const session = await backend.load(model, { threads: opts.threads, cache: opts.cache, profile });
   try {
     if (!session.profiler) return noProfile(backend.name, 'the runtime gave no profiler');
     await timedPass(session, frames, PROFILE_WARMUP + PROFILE_FRAMES);
-    const times = await session.profiler.nodeTimes(PROFILE_WARMUP);
+    const times = await session.profiler.nodeTimes();
     return summarizeProfile(backend.name, session.profiler.source, times, PROFILE_FRAMES);
   } finally {
     session.dispose();

@@ -63,7 +63,7 @@ async function loadTfjsTflite(bytes: ArrayBuffer, sig: StreamSignature, threads:
   tflite.setWasmPath(`${PKG}@tensorflow/tfjs-tflite/wasm/`);
   const { modelRunner } = await tflite.loadTFLiteModel(bytes, { numThreads: threads });
   const info = pageInfo('@tensorflow/tfjs-tflite', threads);
-  return new TfliteRunnerSession(sig, modelRunner, info.threads, info.runtime, false);
+  return new TfliteRunnerSession(sig, modelRunner, info.threads, info.runtime);
 }
 
 let liteRt: Promise<LiteRt> | undefined;
