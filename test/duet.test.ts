@@ -13,6 +13,12 @@ import { cli, isOneLineError, pidsNaming, waitFor } from './helpers.js';
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-duet-'));
 const twoCpus = (allowedCpus() ?? []).length >= 2;
+/**
+ * ab's own temporary folder, where its bench processes write: their command lines name it, so the processes counted
+ * here are this file's, not those of another test running ab beside it.
+ */
+const abTmp = fs.mkdtempSync(path.join(tmp, 'ab-work-'));
+const ownBenches = () => pidsNaming(abTmp, '--start-signal');
 
 /** The kernel's SMT siblings of a CPU (itself included), read here apart from src/run/duet.ts. */
 function siblings(cpu: number): number[] {
@@ -155,7 +161,9 @@ test.serial(
       '--warmup',
       '2',
     ];
-    const r = cli([...args, '--backends', 'tfjs-tflite,onnxruntime', '--out-dir', outDir, '--json']);
+    const r = cli([...args, '--backends', 'tfjs-tflite,onnxruntime', '--out-dir', outDir, '--json'], {
+      TMPDIR: abTmp,
+    });
     t.is(r.code, 0, r.stderr);
     const base = readReport(path.join(outDir, 'baseline.json')) as BenchReport;
     const cand = readReport(path.join(outDir, 'candidate.json')) as BenchReport;
@@ -208,7 +216,7 @@ test.serial(
     );
     t.regex(comparisonTable(comparison), /p50 ms/);
     // No child left behind.
-    t.deepEqual(pidsNaming(MAIN, '--start-signal'), []);
+    t.deepEqual(ownBenches(), []);
   },
 );
 
@@ -231,17 +239,17 @@ test.serial('ab --mode duet stopped by SIGTERM mid-pair ends both sides and writ
       '--out-dir',
       outDir,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: abTmp } },
   );
   let err = '';
   ab.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const closed = new Promise<number | null>((r) => ab.on('close', r));
   // Both sides of the first pair started (their frames may still be loading or measuring).
-  t.true(await waitFor(() => pidsNaming(MAIN, '--start-signal').length === 2, 60_000));
+  t.true(await waitFor(() => ownBenches().length === 2, 60_000));
   ab.kill('SIGTERM');
   t.is(await closed, 143, err);
   t.true(isOneLineError(err), err);
   t.regex(err, /ab stopped by SIGTERM/);
-  t.true(await waitFor(() => pidsNaming(MAIN, '--start-signal').length === 0, 10_000));
+  t.true(await waitFor(() => ownBenches().length === 0, 10_000));
   t.false(fs.existsSync(path.join(outDir, 'comparison.md')));
 });

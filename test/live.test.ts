@@ -16,8 +16,12 @@ import { ARM_WRESTLING, cli, clip, isOneLineError, pidsNaming, processesNaming, 
 // Real time, on the real model and real clips: every test runs alone, or they would slow each other down.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-live-'));
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
-/** 1.8 s: at 5 fps a pass gives 9 frames, so a few seconds of --loop restarts the decoder twice. */
-const SHORT_CLIP = clip('windsurfing__video-segmentation-surf.mp4');
+/**
+ * 1.8 s: at 5 fps a pass gives 9 frames, so a few seconds of --loop restarts the decoder twice. A copy of its own,
+ * so the ffmpeg processes that name it are this file's, not those of another test decoding the same clip.
+ */
+const SHORT_CLIP = path.join(tmp, 'windsurfing__video-segmentation-surf.mp4');
+fs.copyFileSync(clip('windsurfing__video-segmentation-surf.mp4'), SHORT_CLIP);
 
 function liveReport(file: string): LiveReport {
   const r = readReport(file);
