@@ -11,9 +11,9 @@ import { benchA0, cli, isOneLineError } from './helpers.js';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-machines-'));
 const file = (name: string) => path.join(tmp, name);
 
-/** A real bench of A0 on tfjs-tflite, labelled as one machine (this one standing for several). */
+/** A real bench of A0 on tfjs-tflite, labelled as one machine (this one standing for several); no test reads its overhead. */
 const bench = (out: string, machine: string | null, env: Record<string, string> = {}): BenchReport =>
-  benchA0(out, machine ? ['--machine', machine] : [], env);
+  benchA0(out, ['--no-overhead', ...(machine ? ['--machine', machine] : [])], env);
 
 // Made once: two "laptop" processes, one "pi" process, one with the default label.
 const made = (() => {
@@ -132,7 +132,7 @@ test('the page in Chromium: a table per machine, and the machines beside the quo
 });
 
 test('the machine label travels as data: to each process of --processes, and through the library', async (t) => {
-  const many = benchA0(file('box.json'), ['--machine', 'box', '--processes', '2']);
+  const many = benchA0(file('box.json'), ['--no-overhead', '--machine', 'box', '--processes', '2']);
   t.is(many.results.length, 1);
   t.is(many.results[0]!.processes.length, 2);
   t.is(many.results[0]!.machine.label, 'box', 'each child was told the label');
