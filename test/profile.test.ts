@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Backend } from '../src/backends/backend.js';
+import type { Backend, Session } from '../src/backends/backend.js';
 import { getBackend } from '../src/backends/index.js';
 import { combineProcesses } from '../src/bench/combine.js';
 import { benchOne } from '../src/bench/run.js';
@@ -67,6 +67,22 @@ test('a profile times the window after its warm-up: its node time is part of, an
     t.true(nodeMs <= windowMs, `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`);
     t.true(nodeMs >= least * windowMs, `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`);
   }
+});
+
+test('a profiler that cannot be read leaves the timed run standing, its profile marked unavailable with the cause', async (t) => {
+  const ort = getBackend('onnxruntime');
+  const broken: Backend = {
+    ...ort,
+    load: async (model, o) => {
+      const session = await ort.load(model, o);
+      const profiler = { source: 'broken', nodeTimes: () => Promise.reject(new Error('the trace is gone')) };
+      return Object.assign(Object.create(session) as Session, { profiler });
+    },
+  };
+  const r = await benchOne(a0, broken, syntheticFrames(4, 172), opts);
+  t.is(r.samplesMs.length, 20);
+  t.false(r.profile!.available);
+  t.is(r.profile!.source, 'the profiler could not be read: the trace is gone');
 });
 
 /** onnxruntime, but every step first leaves some megabytes of short-lived objects behind. */

@@ -2,13 +2,14 @@ import os from 'node:os';
 import type { Backend, Session } from '../backends/backend.js';
 import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { BenchResult, GcCount, Machine, OpProfile, Overhead } from '../core/results.js';
-import { noProfile, summarizeProfile } from '../metrics/profile.js';
+import { noProfile, summarizeProfile, type NodeTime } from '../metrics/profile.js';
 import { modelInfo } from '../models/info.js';
 import { graphMacs } from '../models/inspect.js';
 import type { ResolvedModel } from '../models/resolve.js';
 import { latencyStats, median } from '../metrics/stats.js';
 import { measurementWarnings, runtimeWarnings } from '../metrics/warnings.js';
 import { StreamStepper } from '../stream/stream.js';
+import { errorMessage } from '../util/errors.js';
 import type { Progress } from '../util/progress.js';
 import { allowedCpus, type StartGate } from '../util/start-gate.js';
 
@@ -199,7 +200,13 @@ async function profileRun(
   try {
     if (!session.profiler) return noProfile(backend.name, 'the runtime gave no profiler');
     await timedPass(session, frames, PROFILE_WARMUP + PROFILE_FRAMES);
-    const times = await session.profiler.nodeTimes();
+    let times: NodeTime[];
+    try {
+      times = await session.profiler.nodeTimes();
+    } catch (e) {
+      // The timed runs stand without a profile: a profiler that cannot be read is said in the report.
+      return noProfile(backend.name, `the profiler could not be read: ${errorMessage(e)}`);
+    }
     return summarizeProfile(backend.name, session.profiler.source, times, PROFILE_FRAMES);
   } finally {
     session.dispose();
