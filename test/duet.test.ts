@@ -6,9 +6,8 @@ import path from 'node:path';
 import { readReport, type BenchReport } from '../src/report/schema.js';
 import { allowedCpus, GATE, parseCpuList } from '../src/util/start-gate.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { cli, isOneLineError, waitFor } from './helpers.js';
+import { cli, CLI_MAIN, isOneLineError, waitFor } from './helpers.js';
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-duet-'));
 const twoCpus = (allowedCpus() ?? []).length >= 2;
 
@@ -28,7 +27,7 @@ test.serial(
     const gated = spawn(
       process.execPath,
       [
-        MAIN,
+        CLI_MAIN,
         'bench',
         ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '10', '--warmup', '2'],
         ...['--no-roofline', '--no-overhead', '--start-signal', '--json', '--out', out],
@@ -86,7 +85,7 @@ test.serial('ab --mode duet refuses in one line what cannot take part: too few C
   const first = String(allowedCpus()![0]);
   const one = spawnSync(
     'taskset',
-    ['-c', first, process.execPath, MAIN, 'ab', '--baseline', PROJECT_ROOT, '--mode', 'duet', '--out-dir', outDir],
+    ['-c', first, process.execPath, CLI_MAIN, 'ab', '--baseline', PROJECT_ROOT, '--mode', 'duet', '--out-dir', outDir],
     {
       encoding: 'utf8',
     },

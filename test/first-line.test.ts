@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { ARM_WRESTLING, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, CLI_MAIN, isOneLineError } from './helpers.js';
 
 /**
  * README line 1 runs the main job on any machine with Node: no system package manager, no ffmpeg, no Chromium.
@@ -29,16 +29,12 @@ fs.symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
 test.after.always(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function bare(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(
-    path.join(nodeOnly, 'node'),
-    [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      env: { HOME: process.env.HOME ?? root, PATH: nodeOnly, CHROMIUM_PATH: path.join(root, 'no-chromium'), ...env },
-      timeout: 150_000,
-    },
-  );
+  const r = spawnSync(path.join(nodeOnly, 'node'), [CLI_MAIN, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { HOME: process.env.HOME ?? root, PATH: nodeOnly, CHROMIUM_PATH: path.join(root, 'no-chromium'), ...env },
+    timeout: 150_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -12,6 +12,8 @@ import { ffmpegPath } from '../src/video/ffmpeg.js';
 
 export const SAMPLE_DIR = path.join(dataDir(), 'datasets', 'kinetics-sample');
 export const CUSTOM_MODEL = path.join(dataDir(), 'models', 'custom', 'a0_stream_finetuned_7class_int8.tflite');
+/** The built CLI, as the README's commands and every child process run it. */
+export const CLI_MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 export const A0_FILE = path.join(dataDir(), 'models', 'movinet_a0_stream_k600_int8.tflite');
 
 export function clip(name: string): string {
@@ -59,7 +61,7 @@ export interface CliResult {
 
 /** Runs the built CLI as a user would, without a TTY (so no progress bars). */
 export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): CliResult {
-  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], {
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: timeoutMs,
@@ -80,7 +82,7 @@ export function cliAsync(
   const t0 = performance.now();
   const inherited = /^(https?_proxy|no_proxy|movinet_offline|movinet_mirror|movinet_sources|ci)$/i;
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !inherited.test(k)));
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,12 +10,10 @@ import { renderHtml } from '../src/report/html.js';
 import { readReport, ReportSchema, type LiveReport } from '../src/report/schema.js';
 import { liveTable } from '../src/report/table.js';
 import { UserError } from '../src/util/errors.js';
-import { PROJECT_ROOT } from '../src/util/paths.js';
-import { ARM_WRESTLING, cli, clip, isOneLineError, pidsNaming, processesNaming, waitFor } from './helpers.js';
+import { ARM_WRESTLING, cli, CLI_MAIN, clip, isOneLineError, pidsNaming, processesNaming, waitFor } from './helpers.js';
 
 // Real time, on the real model and real clips: every test runs alone, or they would slow each other down.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-live-'));
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 /**
  * 1.8 s: at 5 fps a pass gives 9 frames, so a few seconds of --loop restarts the decoder twice. A copy of its own,
  * so the ffmpeg processes that name it are this file's, not those of another test decoding the same clip.
@@ -139,7 +137,7 @@ test.serial('SIGINT mid-run: exit 130, a valid report marked interrupted, no ffm
   const out = path.join(tmp, 'interrupted.json');
   const child = spawn(
     process.execPath,
-    [MAIN, 'live', '--input', SHORT_CLIP, '--loop', '--duration', '60', '--out', out],
+    [CLI_MAIN, 'live', '--input', SHORT_CLIP, '--loop', '--duration', '60', '--out', out],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/util/paths.js';
+import { CLI_MAIN } from './helpers.js';
 
 /** The README's library example, as a user would paste it. */
 function readmeExample(): string {
@@ -67,7 +68,7 @@ test('the package manifest: not private, an exports map with types, runtime vers
 });
 
 test('--version names the runtimes the figures rest on', (t) => {
-  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), '--version'], {
+  const r = spawnSync(process.execPath, [CLI_MAIN, '--version'], {
     encoding: 'utf8',
   });
   t.is(r.status, 0);

@@ -3,11 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { PROJECT_ROOT } from '../src/util/paths.js';
-import { processesNaming, waitFor } from './helpers.js';
+import { CLI_MAIN, processesNaming, waitFor } from './helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-signals-'));
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test.serial(`a suite stopped by ${signal} stops its running step, waits for it, and leaves no report`, async (t) => {
@@ -25,7 +23,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       '--no-overhead',
     ];
     fs.writeFileSync(suite, JSON.stringify({ description: 'slow', steps: [{ name: 'slow', command: 'bench', args }] }));
-    const child = spawn(process.execPath, [MAIN, 'suite', suite, '--out-dir', outDir], {
+    const child = spawn(process.execPath, [CLI_MAIN, 'suite', suite, '--out-dir', outDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

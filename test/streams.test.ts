@@ -12,8 +12,7 @@ import { collect } from '../src/video/frames.js';
 import { compareReports } from '../src/report/compare.js';
 import { renderHtml } from '../src/report/html.js';
 import { readReport } from '../src/report/schema.js';
-import { PROJECT_ROOT } from '../src/util/paths.js';
-import { ARM_WRESTLING, assertOwnStreamLogits, cli, clip, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, assertOwnStreamLogits, cli, CLI_MAIN, clip, isOneLineError } from './helpers.js';
 
 const model = resolveModel('a0');
 const decode = (file: string) => collect(decodeFrames(file, { size: 172, fps: 5, resize: 'crop', maxFrames: 12 }));
@@ -215,11 +214,9 @@ test.serial(
   async (t) => {
     const out = path.join(os.tmpdir(), `movinet-streams-int-${process.pid}.json`);
     const args = ['live', '--streams', '2', '--fps', '200', '--duration', '1', '--runs', '20', '--state', 'sessions'];
-    const child = spawn(
-      process.execPath,
-      [path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), ...args, '--input', ARM_WRESTLING, '--out', out],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [CLI_MAIN, ...args, '--input', ARM_WRESTLING, '--out', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let stepsBeforeSignal = -1;
     child.stderr.on('data', (d: Buffer) => {

@@ -9,6 +9,7 @@ import { readReport, type BenchReport } from '../src/report/schema.js';
 import { runChild } from '../src/util/child.js';
 import { allowedCpus } from '../src/util/start-gate.js';
 import { cacheDir, PROJECT_ROOT } from '../src/util/paths.js';
+import { CLI_MAIN } from './helpers.js';
 
 /*
  * onnxruntime-node's telemetry must not run in a process movinet-bench measures. Every run here gets a private
@@ -17,7 +18,6 @@ import { cacheDir, PROJECT_ROOT } from '../src/util/paths.js';
  * itself. A control shows the same library, in the same kind of environment without the switch, does leave them.
  */
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 const TELEMETRY_MODULE = pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src', 'util', 'ort-telemetry.js')).href;
 const THREADS_MODULE = pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src', 'util', 'os-threads.js')).href;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-telemetry-'));
@@ -208,7 +208,7 @@ onLinux(
   async (t) => {
     const p = privateRun('bench');
     const out = path.join(path.dirname(p.tmp), 'r.json');
-    const r = await run([MAIN, ...BENCH, ...SHORT, '--json', '--out', out], {
+    const r = await run([CLI_MAIN, ...BENCH, ...SHORT, '--json', '--out', out], {
       ...p.env,
       ORT_DISABLE_TELEMETRY: '0',
     });
@@ -222,7 +222,7 @@ onLinux(
 onLinux('bench --processes 2: every child runs with the switch and leaves nothing', async (t) => {
   const p = privateRun('processes');
   const out = path.join(path.dirname(p.tmp), 'r.json');
-  const r = await run([MAIN, ...BENCH, ...SHORT, '--processes', '2', '--json', '--out', out], {
+  const r = await run([CLI_MAIN, ...BENCH, ...SHORT, '--processes', '2', '--json', '--out', out], {
     ...p.env,
     ORT_DISABLE_TELEMETRY: '0',
   });
@@ -257,7 +257,7 @@ function recordingBaseline(log: string): string {
     [
       "import fs from 'node:fs';",
       `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args: process.argv.slice(2), switch: process.env.ORT_DISABLE_TELEMETRY ?? null }) + '\\n');`,
-      `await import(${JSON.stringify(pathToFileURL(MAIN).href)});`,
+      `await import(${JSON.stringify(pathToFileURL(CLI_MAIN).href)});`,
     ].join('\n'),
   );
   return dir;
@@ -274,7 +274,7 @@ for (const mode of ['interleaved', 'duet'] as const) {
       const outDir = path.join(path.dirname(p.tmp), 'ab');
       const r = await run(
         [
-          MAIN,
+          CLI_MAIN,
           'ab',
           ...['--baseline', recordingBaseline(log), '--mode', mode, '--processes', '2'],
           ...['--models', 'a0', '--backends', 'onnxruntime', '--threads', '1'],

@@ -8,14 +8,13 @@ import { readReport, type BenchReport } from '../../src/report/schema.js';
 import { compareReports, DEFAULT_COMPARE, type Comparison } from '../../src/report/compare.js';
 import { allowedCpus, parseCpuList } from '../../src/util/start-gate.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
-import { cli, isOneLineError, pidsNaming, waitFor } from '../helpers.js';
+import { cli, CLI_MAIN, isOneLineError, pidsNaming, waitFor } from '../helpers.js';
 
 /*
  * Whole ab --mode duet runs: each pair owns both cores on purpose, one side pinned to each, so they run here, in
  * `npm run test:services`, one file at a time, and not beside the other test files. What duet refuses, and the
  * start gate each side runs, are tested in test/duet.test.ts.
  */
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-duet-'));
 const twoCpus = (allowedCpus() ?? []).length >= 2;
 /**
@@ -125,7 +124,7 @@ test.serial('ab --mode duet stopped by SIGTERM mid-pair ends both sides and writ
   const ab = spawn(
     process.execPath,
     [
-      MAIN,
+      CLI_MAIN,
       'ab',
       '--baseline',
       PROJECT_ROOT,
