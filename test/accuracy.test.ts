@@ -1,6 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {
@@ -22,11 +21,11 @@ import { mergeAccuracyReports } from '../src/report/merge.js';
 import type { AccuracyRun } from '../src/core/results.js';
 import type { AccuracyReport } from '../src/report/schema.js';
 import { UserError } from '../src/util/errors.js';
-import { clip, cli, isOneLineError, shortClip } from './helpers.js';
+import { clip, cli, isOneLineError, shortClip, tempDir } from './helpers.js';
 
 const a0 = resolveModel('a0');
 const opts: AccuracyOptions = { resize: 'crop', fps: 5, threads: 1, progress: { start() {}, update() {}, stop() {} } };
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-acc-'));
+const tmp = tempDir('movinet-acc-');
 
 const SMALL = [
   ['arm wrestling', 'arm_wrestling__mmaction2-demo.mp4'],

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { readReport, type BenchReport } from '../src/report/schema.js';
-import { cli, isOneLineError } from './helpers.js';
+import { cli, isOneLineError, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-arch-cli-'));
+const tmp = tempDir('movinet-arch-cli-');
 
 test.serial('a1-arch and a2-arch are benchmarked on every runtime, marked architecture only', (t) => {
   const out = path.join(tmp, 'bench.json');

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { getBackend } from '../src/backends/index.js';
@@ -25,7 +24,7 @@ import { PROJECT_ROOT } from '../src/util/paths.js';
 import { sha256Bytes } from '../src/util/sha256.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
 import { clampStats, decodeClips, floatRun, relativeDiff } from '../scripts/arch-check.js';
-import { A0_FILE, ARM_WRESTLING } from './helpers.js';
+import { A0_FILE, ARM_WRESTLING, tempDir } from './helpers.js';
 
 /**
  * Structure, not time: the generated A0 against the official file, A1/A2
@@ -243,7 +242,7 @@ test('the float simulator the calibration used computes what the exported graph 
 });
 
 test('built on first use into the cache, read from it after, rebuilt when the file does not match its sha256', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-arch-'));
+  const dir = tempDir('movinet-arch-');
   const before = process.env.MOVINET_CACHE_DIR;
   process.env.MOVINET_CACHE_DIR = dir;
   try {

@@ -8,9 +8,9 @@ import { compareReports, DEFAULT_COMPARE } from '../src/report/compare.js';
 import { renderHtml } from '../src/report/html.js';
 import { readReport, type BenchReport, type ParityReport } from '../src/report/schema.js';
 import { benchTable } from '../src/report/table.js';
-import { ARM_WRESTLING, benchA0, cli, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, benchA0, cli, isOneLineError, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-arm64-'));
+const tmp = tempDir('movinet-arm64-');
 const file = (name: string) => path.join(tmp, name);
 const hostCpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
 // Detection is what is tested here, and "real" runs must be real: a MOVINET_EMULATED this process inherited

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Backend } from '../src/backends/backend.js';
@@ -11,7 +10,7 @@ import { renderHtml } from '../src/report/html.js';
 import { benchTable } from '../src/report/table.js';
 import { probeFor } from '../src/bench/roofline.js';
 import { checkBrowserRuntime } from '../src/browser/chromium.js';
-import { ARM_WRESTLING } from './helpers.js';
+import { ARM_WRESTLING, tempDir } from './helpers.js';
 
 /**
  * Adding a backend is one registered module: a runtime nobody else knows by name, described only by its facts,
@@ -49,7 +48,7 @@ test('a registered backend is benched, with the roofline its facts name', async 
 });
 
 test('registered backends take part in parity, and --locate finds their graph by their facts', async (t) => {
-  const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-registry-')), 'one.csv');
+  const csv = path.join(tempDir('movinet-registry-'), 'one.csv');
   fs.writeFileSync(csv, `${ARM_WRESTLING},arm wrestling\n`);
   const report = await parityReport({
     models: ['a0'],

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { BatchedSession, SlotFrame } from '../src/backends/backend.js';
@@ -12,7 +11,7 @@ import { accuracyReport } from '../src/run/accuracy.js';
 import { readReport, type AccuracyReport } from '../src/report/schema.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
-import { ARM_WRESTLING, assertOwnStreamLogits, cli, clip, isOneLineError, shortClip } from './helpers.js';
+import { ARM_WRESTLING, assertOwnStreamLogits, cli, clip, isOneLineError, shortClip, tempDir } from './helpers.js';
 
 /*
  * The batched schedule of `live --streams` and `accuracy --batch`, on the real A0 int8 graph and real clips: a
@@ -22,7 +21,7 @@ import { ARM_WRESTLING, assertOwnStreamLogits, cli, clip, isOneLineError, shortC
 
 const a0 = resolveModel('a0');
 const onnxruntime = getBackend('onnxruntime');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-batched-live-'));
+const tmp = tempDir('movinet-batched-live-');
 const silent = { start() {}, update() {}, stop() {} };
 
 /** Six real clips (the first seconds of five) of 9 to 25 frames at 5 fps: batched clips end at different calls. */

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { BatchedSession, Session, SlotFrame, StateTensor } from '../src/backends/backend.js';
@@ -14,7 +13,7 @@ import { runStreamParity } from '../src/parity/streams.js';
 import { parityReport } from '../src/run/parity.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
-import { ARM_WRESTLING, clip, cli, isOneLineError, fourShortClips } from './helpers.js';
+import { ARM_WRESTLING, clip, cli, isOneLineError, fourShortClips, tempDir } from './helpers.js';
 
 /*
  * The batch axis of the converted graphs, on the real A0 and real clips: a free-batch graph computes what the
@@ -23,7 +22,7 @@ import { ARM_WRESTLING, clip, cli, isOneLineError, fourShortClips } from './help
  */
 
 const a0 = resolveModel('a0');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-batched-'));
+const tmp = tempDir('movinet-batched-');
 const silent = { start() {}, update() {}, stop() {} };
 const CLIPS = fourShortClips();
 const csv = path.join(tmp, 'clips.csv');

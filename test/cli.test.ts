@@ -1,14 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { latencyStats, medianInterval } from '../src/metrics/stats.js';
 import type { BenchResult } from '../src/core/results.js';
 import type { Comparison } from '../src/report/compare.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
-import { A0_FILE, ARM_WRESTLING, cli, isOneLineError } from './helpers.js';
+import { A0_FILE, ARM_WRESTLING, cli, isOneLineError, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-cli-'));
+const tmp = tempDir('movinet-cli-');
 
 test('unknown model id: one-line error, exit 2', (t) => {
   const r = cli(['classify', ARM_WRESTLING, '--model', 'a9']);

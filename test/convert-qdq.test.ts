@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as flatbuffers from 'flatbuffers';
 import onnxProto from 'onnx-proto';
@@ -21,7 +20,7 @@ import type { Quantization, TfliteModel, TfliteOperator, TfliteTensor } from '..
 import { streamFrames } from '../src/stream/stream.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
-import { ARM_WRESTLING, clip, CUSTOM_MODEL } from './helpers.js';
+import { ARM_WRESTLING, clip, CUSTOM_MODEL, tempDir } from './helpers.js';
 
 /*
  * The int8 QDQ graph as onnxruntime runs it: fused into its quantized kernels,
@@ -32,7 +31,7 @@ const { onnx } = onnxProto;
 
 /** Op types of the graph onnxruntime runs (graph optimization 'all'), counted. */
 async function optimizedOps(bytes: Uint8Array): Promise<Record<string, number>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-qdq-'));
+  const dir = tempDir('movinet-qdq-');
   try {
     const file = path.join(dir, 'optimized.onnx');
     const s = await ort.InferenceSession.create(bytes, {

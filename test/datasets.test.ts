@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { loadDatasetRef, loadSubset, loadUserDataset, shardClips, type Dataset } from '../src/datasets/dataset.js';
 import { readProjectManifest } from '../src/datasets/manifest.js';
 import { EXIT_BAD_INPUT, UserError } from '../src/util/errors.js';
 import { dataDir } from '../src/util/paths.js';
-import { cli, isOneLineError } from './helpers.js';
+import { cli, isOneLineError, tempDir } from './helpers.js';
 
 const SAMPLE = path.join(dataDir(), 'datasets', 'kinetics-sample');
 const ARM = path.join(SAMPLE, 'arm_wrestling__mmaction2-demo.mp4');
@@ -15,7 +14,7 @@ const PANCAKE = path.join(SAMPLE, 'flipping_pancake__decord-flipping_a_pancake.m
 // A real Kinetics clip (youtube id 9r8wpMS2iEk, seconds 48-58), so the Kinetics tests use a real id.
 const HURDLING = path.join(SAMPLE, 'hurdling__VideoTransformer-pytorch-9r8wpMS2iEk_000048_000058.mp4');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-datasets-'));
+const tmp = tempDir('movinet-datasets-');
 let dirs = 0;
 
 /** A fresh folder holding the given files: a string is written as text, a path object becomes a link to it. */

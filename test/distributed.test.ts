@@ -1,14 +1,13 @@
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { readReport, type AccuracyReport } from '../src/report/schema.js';
 import { resolveShard } from '../src/run/shard.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { cli, clip, isOneLineError, shortClip } from './helpers.js';
+import { cli, clip, isOneLineError, shortClip, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-distributed-'));
+const tmp = tempDir('movinet-distributed-');
 
 const slurmEnv = (id: number, count: number, extra: Record<string, string> = {}) => ({
   SLURM_ARRAY_TASK_ID: String(id),

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Backend, Session } from '../src/backends/backend.js';
@@ -15,9 +14,9 @@ import { DriftReportSchema, readReport, type DriftReport } from '../src/report/s
 import { reportTable } from '../src/report/table.js';
 import { driftReport, type DriftRequest } from '../src/run/drift.js';
 import { createProgress } from '../src/util/progress.js';
-import { ARM_WRESTLING, clip, cli, CUSTOM_MODEL, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, clip, cli, CUSTOM_MODEL, isOneLineError, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-drift-'));
+const tmp = tempDir('movinet-drift-');
 /** Two real clips: streams chain them, so a 60-frame stream crosses from one clip into the other. */
 const csv = path.join(tmp, 'two.csv');
 fs.writeFileSync(csv, `${ARM_WRESTLING},arm wrestling\n${clip('tai_chi__mmskeleton-ta_chi.mp4')},tai chi\n`);

@@ -1,14 +1,13 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readReport, type BenchReport } from '../src/report/schema.js';
 import { allowedCpus, GATE, parseCpuList } from '../src/util/start-gate.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { cli, CLI_MAIN, isOneLineError, waitFor } from './helpers.js';
+import { cli, CLI_MAIN, isOneLineError, waitFor, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-duet-'));
+const tmp = tempDir('movinet-duet-');
 const twoCpus = (allowedCpus() ?? []).length >= 2;
 
 /* Whole ab --mode duet runs own both cores on purpose: they are in test/services/duet.test.ts. */

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { ARM_WRESTLING, cli, clip, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, cli, clip, isOneLineError, tempDir } from './helpers.js';
 
 /**
  * Bad input and faults, command by command: every case must exit 2 with one
@@ -10,7 +9,7 @@ import { ARM_WRESTLING, cli, clip, isOneLineError } from './helpers.js';
  * process running. The `out` file each case names must not exist afterwards.
  */
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-faults-'));
+const tmp = tempDir('movinet-faults-');
 const file = (name: string, contents: string | Uint8Array) => {
   const p = path.join(tmp, name);
   fs.writeFileSync(p, contents);

@@ -2,12 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { proxyFor } from '../src/util/http-get.js';
 import { dataDir, PROJECT_ROOT } from '../src/util/paths.js';
-import { cliAsync, isOneLineError } from './helpers.js';
+import { cliAsync, isOneLineError, tempDir } from './helpers.js';
 
 /**
  * A mirror of ../shared on 127.0.0.1, laid out as MOVINET_MIRROR expects (`<base>/models/<file>`,
@@ -136,7 +135,7 @@ test.after.always(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-fetch-'));
+const root = tempDir('movinet-fetch-');
 
 /** An empty folder of its own, for a data dir or a cache. */
 function freshCache(name: string): string {

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { ARM_WRESTLING, CLI_MAIN, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, CLI_MAIN, isOneLineError, tempDir } from './helpers.js';
 
 /**
  * README line 1 runs the main job on any machine with Node: no system package manager, no ffmpeg, no Chromium.
@@ -20,7 +19,7 @@ const readmeLines = () => {
     .map((l) => l.replace(/\s+#.*$/, '').trim());
 };
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-first-line-'));
+const root = tempDir('movinet-first-line-');
 /** A PATH with node and nothing else: what a fresh macOS or Ubuntu machine has of ours. */
 const nodeOnly = path.join(root, 'bin');
 fs.mkdirSync(nodeOnly);

@@ -1,19 +1,18 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { decodeFrames } from '../src/video/decode.js';
 import { ffmpegVersion } from '../src/video/ffmpeg.js';
 import { evict, type FrameCacheOptions } from '../src/video/frame-cache.js';
 import { collect } from '../src/video/frames.js';
-import { ARM_WRESTLING, clip } from './helpers.js';
+import { ARM_WRESTLING, clip, tempDir } from './helpers.js';
 
 const spec = { size: 172, fps: 5, resize: 'crop' } as const;
 const frameBytes = 172 * 172 * 3;
 
 function cache(): FrameCacheOptions {
   return {
-    dir: fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-frames-')),
+    dir: tempDir('movinet-frames-'),
     maxBytes: 1 << 30,
     ffmpegVersion: ffmpegVersion(),
   };

@@ -22,6 +22,16 @@ export function clip(name: string): string {
 
 export const ARM_WRESTLING = clip('arm_wrestling__mmaction2-demo.mp4');
 
+/**
+ * A new folder under the temporary folder, removed when this test process exits: a test run leaves nothing
+ * behind. Folders a test should keep for a look are better written to a path it prints.
+ */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 let shortDir: string | undefined;
 
 /**
@@ -30,7 +40,7 @@ let shortDir: string | undefined;
  * runs rather than a whole clip.
  */
 export function shortClip(name: string, seconds: number): string {
-  shortDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-short-'));
+  shortDir ??= tempDir('movinet-short-');
   const out = path.join(shortDir, `${seconds}s`, name);
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(path.dirname(out), { recursive: true });

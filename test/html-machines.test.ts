@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Environment, Machine } from '../src/core/results.js';
@@ -9,7 +8,7 @@ import { cdfPoints } from '../src/report/html/downsample.js';
 import { mergeBenchReports } from '../src/report/merge.js';
 import { readReport, type BenchReport, type Report } from '../src/report/schema.js';
 import { benchTable, comparisonTable } from '../src/report/table.js';
-import { ARM_WRESTLING, cli } from './helpers.js';
+import { ARM_WRESTLING, cli, tempDir } from './helpers.js';
 
 /**
  * A page of two machines names each result with its machine, everywhere, and never draws two machines' frames as
@@ -17,7 +16,7 @@ import { ARM_WRESTLING, cli } from './helpers.js';
  * its reports relabelled as another machine (CPU, cores, OS and label), so one short real run of each kind serves.
  */
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-html-machines-'));
+const tmp = tempDir('movinet-html-machines-');
 const HERE = 'ci-runner';
 const THERE = 'pi5-standin';
 const MACHINES = [HERE, THERE] as const;

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser/chromium.js';
 import test from 'ava';
@@ -14,10 +13,10 @@ import {
   MAX_FRAME_BINS,
 } from '../src/report/html/downsample.js';
 import { readReport, type BenchReport, type Report } from '../src/report/schema.js';
-import { clip, cli } from './helpers.js';
+import { clip, cli, tempDir } from './helpers.js';
 
 const CHROMIUM = CHROMIUM_PATH;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-html-'));
+const tmp = tempDir('movinet-html-');
 
 function csv(name: string, clips: readonly (readonly [string, string])[]): string {
   const file = path.join(tmp, name);
@@ -253,7 +252,7 @@ async function launch(t: { fail(message: string): void }): Promise<Browser | nul
 test('in Chromium at 800, 1024 and 1400 px: nothing wider than the viewport, every chart drawn, no error', async (t) => {
   const browser = await launch(t);
   if (!browser) return;
-  const shots = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-html-shots-'));
+  const shots = tempDir('movinet-html-shots-');
   try {
     for (const width of [800, 1024, 1400]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });

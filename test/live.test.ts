@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { reportVerdict } from '../src/cli/emit.js';
@@ -10,10 +9,20 @@ import { renderHtml } from '../src/report/html.js';
 import { readReport, ReportSchema, type LiveReport } from '../src/report/schema.js';
 import { liveTable } from '../src/report/table.js';
 import { UserError } from '../src/util/errors.js';
-import { ARM_WRESTLING, cli, CLI_MAIN, clip, isOneLineError, pidsNaming, processesNaming, waitFor } from './helpers.js';
+import {
+  ARM_WRESTLING,
+  cli,
+  CLI_MAIN,
+  clip,
+  isOneLineError,
+  pidsNaming,
+  processesNaming,
+  waitFor,
+  tempDir,
+} from './helpers.js';
 
 // Real time, on the real model and real clips: every test runs alone, or they would slow each other down.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-live-'));
+const tmp = tempDir('movinet-live-');
 /**
  * 1.8 s: at 5 fps a pass gives 9 frames, so a few seconds of --loop restarts the decoder twice. A copy of its own,
  * so the ffmpeg processes that name it are this file's, not those of another test decoding the same clip.

@@ -6,9 +6,9 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser/chromium.js';
 import { defaultMachineLabel } from '../src/core/results.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
-import { benchA0, cli, isOneLineError } from './helpers.js';
+import { benchA0, cli, isOneLineError, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-machines-'));
+const tmp = tempDir('movinet-machines-');
 const file = (name: string) => path.join(tmp, name);
 
 /** A real bench of A0 on tfjs-tflite, labelled as one machine (this one standing for several); no test reads its overhead. */

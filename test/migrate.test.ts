@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { REQUIRED_FIELDS } from '../src/report/migrate.js';
@@ -15,11 +14,11 @@ import {
   type AccuracyReport,
 } from '../src/report/schema.js';
 import { UserError } from '../src/util/errors.js';
-import { cli, isOneLineError } from './helpers.js';
+import { cli, isOneLineError, tempDir } from './helpers.js';
 
 type Json = Record<string, unknown>;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-migrate-'));
+const dir = tempDir('movinet-migrate-');
 let written = 0;
 
 /** Writes `report` to a file of its own and reads it back as the CLI would. */

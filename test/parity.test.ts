@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { loadUserDataset, shardClips } from '../src/datasets/dataset.js';
@@ -10,11 +9,11 @@ import { runParity } from '../src/parity/run.js';
 import { decodeFrames } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
-import { ARM_WRESTLING, cli, CUSTOM_MODEL, fourShortClips } from './helpers.js';
+import { ARM_WRESTLING, cli, CUSTOM_MODEL, fourShortClips, tempDir } from './helpers.js';
 import { thisMachine } from '../src/run/machine.js';
 
 const a0 = resolveModel('a0');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-parity-'));
+const tmp = tempDir('movinet-parity-');
 const silent = { start() {}, update() {}, stop() {} };
 const csv = path.join(tmp, 'clips.csv');
 const CLIPS = fourShortClips();

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { getBackend } from '../src/backends/index.js';
@@ -10,6 +9,7 @@ import { reportHeader } from '../src/run/environment.js';
 import { compareReports } from '../src/report/compare.js';
 import { readReport, SCHEMA_VERSION, writeReport, type BenchReport } from '../src/report/schema.js';
 import { thisMachine } from '../src/run/machine.js';
+import { tempDir } from './helpers.js';
 
 const silent = { start() {}, update() {}, stop() {} };
 
@@ -52,7 +52,7 @@ test('a real bench report round-trips through the schema, and a broken one is re
     skipped: [{ model: 'a1-int8', backend: 'tfjs-tflite', cause: 'missing', reason: 'missing' }],
     failed: [],
   };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-report-'));
+  const dir = tempDir('movinet-report-');
   const file = path.join(dir, 'r.json');
   writeReport(file, report);
   t.deepEqual(readReport(file), report);
@@ -67,7 +67,7 @@ test('a real bench report round-trips through the schema, and a broken one is re
 });
 
 test('a schemaVersion 1 report is migrated on read: skipped and failed split, ids resolved, and compare reads it', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-v1-'));
+  const dir = tempDir('movinet-v1-');
   const a0 = resolveModel('a0');
   const result = await benchOne(a0, getBackend('onnxruntime'), syntheticFrames(2, 172), {
     threads: 1,

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { CLI_MAIN, processesNaming, waitFor } from './helpers.js';
+import { CLI_MAIN, processesNaming, waitFor, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-signals-'));
+const tmp = tempDir('movinet-signals-');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test.serial(`a suite stopped by ${signal} stops its running step, waits for it, and leaves no report`, async (t) => {

@@ -2,12 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { REAL_BEHAVIOUR, startSourceHosts, type HostBehaviour, type SourceHosts } from '../scripts/source-hosts.js';
 import { dataDir } from '../src/util/paths.js';
-import { cliAsync, isOneLineError } from './helpers.js';
+import { cliAsync, isOneLineError, tempDir } from './helpers.js';
 
 /**
  * The shipped source list (models/sources.json) with every host replaced by a local stand-in that answers as the
@@ -19,7 +18,7 @@ const KAGGLE_A0 =
   'www.kaggle.com/api/v1/models/google/movinet/tfLite/a0-stream-kinetics-600-classification-tflite-int8/1/download';
 
 let hosts: SourceHosts;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-sources-'));
+const root = tempDir('movinet-sources-');
 const emptyData = path.join(root, 'no-data');
 fs.mkdirSync(emptyData);
 

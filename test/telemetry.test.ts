@@ -9,7 +9,7 @@ import { readReport, type BenchReport } from '../src/report/schema.js';
 import { runChild } from '../src/util/child.js';
 import { allowedCpus } from '../src/util/start-gate.js';
 import { cacheDir, PROJECT_ROOT } from '../src/util/paths.js';
-import { CLI_MAIN } from './helpers.js';
+import { CLI_MAIN, tempDir } from './helpers.js';
 
 /*
  * onnxruntime-node's telemetry must not run in a process movinet-bench measures. Every run here gets a private
@@ -20,7 +20,7 @@ import { CLI_MAIN } from './helpers.js';
 
 const TELEMETRY_MODULE = pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src', 'util', 'ort-telemetry.js')).href;
 const THREADS_MODULE = pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src', 'util', 'os-threads.js')).href;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-telemetry-'));
+const root = tempDir('movinet-telemetry-');
 test.after.always(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /**

@@ -1,14 +1,14 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ensureNativeLibrary, nativeLibraryPath, NATIVE_TFLITE_SOURCE } from '../src/backends/tflite-native-lib.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
 import { sha256File } from '../src/util/sha256.js';
+import { tempDir } from './helpers.js';
 
 // Its own file (its own process): the cache folder is this test's, set before anything reads it.
-const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'native-fetch-'));
+const cache = tempDir('native-fetch-');
 process.env.MOVINET_CACHE_DIR = cache;
 
 test('the library comes from the pinned registry tarball, verified; a damaged cached copy is fetched again', async (t) => {

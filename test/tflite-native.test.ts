@@ -1,6 +1,5 @@
 import test from 'ava';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runClip } from '../src/accuracy/clip.js';
 import type { Session } from '../src/backends/backend.js';
@@ -11,7 +10,7 @@ import { className, resolveModel, type ResolvedModel } from '../src/models/resol
 import { readReport } from '../src/report/schema.js';
 import { collect } from '../src/video/frames.js';
 import { decodeFrames } from '../src/video/decode.js';
-import { ARM_WRESTLING, cli, CUSTOM_MODEL, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, cli, CUSTOM_MODEL, isOneLineError, tempDir } from './helpers.js';
 
 const a0 = resolveModel('a0');
 const DYNAMIC_MODEL = path.join(path.dirname(CUSTOM_MODEL), 'a0_stream_finetuned_7class_dynamic.tflite');
@@ -156,7 +155,7 @@ test('every model the harness knows runs on both native variants: fine-tuned int
 });
 
 test('a native row in a real bench report: kernels recorded and validated, collections counted, overhead measured', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-bench-'));
+  const dir = tempDir('native-bench-');
   const out = path.join(dir, 'b.json');
   const r = cli(['bench', '--models', 'a0', '--backends', XNNPACK, '--frames', '60', '--no-roofline', '--out', out]);
   t.is(r.code, 0, r.stderr);
@@ -183,7 +182,7 @@ test('a native row in a real bench report: kernels recorded and validated, colle
 });
 
 test('without the library (offline, empty cache) the pair is skipped with its cause; the others run', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-offline-'));
+  const dir = tempDir('native-offline-');
   const out = path.join(dir, 'b.json');
   const env = { MOVINET_CACHE_DIR: path.join(dir, 'cache'), MOVINET_OFFLINE: '1' };
   const args = ['bench', '--models', 'a0', '--backends', `${XNNPACK},tfjs-tflite`, '--frames', '20'];
@@ -220,7 +219,7 @@ test('native TFLite is refused in one line under --target chromium', (t) => {
 });
 
 test('parity --locate finds where the built-in kernels part from XNNPACK: one code in a convolution', (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-locate-'));
+  const dir = tempDir('native-locate-');
   const csv = path.join(dir, 'one.csv');
   fs.writeFileSync(csv, `${ARM_WRESTLING},arm wrestling\n`);
   const out = path.join(dir, 'p.json');

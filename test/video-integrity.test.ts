@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { decodeFrames, type FrameStream } from '../src/video/decode.js';
 import { collect } from '../src/video/frames.js';
 import { UserError } from '../src/util/errors.js';
-import { ARM_WRESTLING, clip, cli, isOneLineError } from './helpers.js';
+import { ARM_WRESTLING, clip, cli, isOneLineError, tempDir } from './helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-integrity-'));
+const tmp = tempDir('movinet-integrity-');
 const spec = { size: 172, fps: 5, resize: 'crop' } as const;
 const decode = (file: string, extra: { maxFrames?: number } = {}): FrameStream =>
   decodeFrames(file, { ...spec, ...extra });

@@ -1,14 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { CHROMIUM_PATH } from '../../src/browser/chromium.js';
 import { startPageServer } from '../../src/browser/server.js';
 import { compareReports } from '../../src/report/compare.js';
 import { readReport, type BenchReport } from '../../src/report/schema.js';
-import { clip, cli } from '../helpers.js';
+import { clip, cli, tempDir } from '../helpers.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-browser-'));
+const tmp = tempDir('movinet-browser-');
 
 test.serial(
   'the page server is loopback only, cross-origin isolated, and serves no file outside the runtime packages',

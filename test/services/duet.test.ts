@@ -1,21 +1,20 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { benchTable, comparisonTable } from '../../src/report/table.js';
 import { readReport, type BenchReport } from '../../src/report/schema.js';
 import { compareReports, DEFAULT_COMPARE, type Comparison } from '../../src/report/compare.js';
 import { allowedCpus, parseCpuList } from '../../src/util/start-gate.js';
 import { PROJECT_ROOT } from '../../src/util/paths.js';
-import { cli, CLI_MAIN, isOneLineError, pidsNaming, waitFor } from '../helpers.js';
+import { cli, CLI_MAIN, isOneLineError, pidsNaming, waitFor, tempDir } from '../helpers.js';
 
 /*
  * Whole ab --mode duet runs: each pair owns both cores on purpose, one side pinned to each, so they run here, in
  * `npm run test:services`, one file at a time, and not beside the other test files. What duet refuses, and the
  * start gate each side runs, are tested in test/duet.test.ts.
  */
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-duet-'));
+const tmp = tempDir('movinet-duet-');
 const twoCpus = (allowedCpus() ?? []).length >= 2;
 /**
  * ab's own temporary folder, where its bench processes write: their command lines name it, so the processes counted

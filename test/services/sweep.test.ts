@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { minFrames } from '../../src/metrics/early-stopping.js';
 import { renderHtml } from '../../src/report/html.js';
 import { readReport } from '../../src/report/schema.js';
-import { ARM_WRESTLING, cli } from '../helpers.js';
+import { ARM_WRESTLING, cli, tempDir } from '../helpers.js';
 
 /*
  * A whole capacity sweep through the CLI: trials of 662 frames or more at rising rates until one fails, on a core
@@ -13,7 +11,7 @@ import { ARM_WRESTLING, cli } from '../helpers.js';
  * `npm run test:services`, beside the other checks that need a machine to themselves. The search itself is
  * tested in test/capacity-search.test.ts and test/early-stopping.test.ts.
  */
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'movinet-sweep-'));
+const tmp = tempDir('movinet-sweep-');
 
 test.serial(
   '--fps auto finds the highest sustained rate of its sweep, runs and prints that rate; the page draws it',
