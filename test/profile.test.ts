@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import test from 'ava';
 import type { Backend, Session } from '../src/backends/backend.js';
 import { getBackend } from '../src/backends/index.js';
@@ -7,6 +9,11 @@ import { isPassThrough } from '../src/models/signature.js';
 import { resolveModel } from '../src/models/resolve.js';
 import { syntheticFrames } from '../src/video/synthetic.js';
 import { thisMachine } from '../src/run/machine.js';
+import { waitFor, tempDir } from './helpers.js';
+
+// Profilers keep their traces under the temporary folder: this file's own, so a test can see what stays.
+process.env.TMPDIR = tempDir('movinet-profile-');
+const leftTraces = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('movinet-ort-profile-'));
 
 const silent = { start() {}, update() {}, stop() {} };
 const a0 = resolveModel('a0');
@@ -69,21 +76,30 @@ test('a profile times the window after its warm-up: its node time is part of, an
   }
 });
 
-test('a profiler that cannot be read leaves the timed run standing, its profile marked unavailable with the cause', async (t) => {
-  const ort = getBackend('onnxruntime');
-  const broken: Backend = {
-    ...ort,
-    load: async (model, o) => {
-      const session = await ort.load(model, o);
-      const profiler = { source: 'broken', nodeTimes: () => Promise.reject(new Error('the trace is gone')) };
-      return Object.assign(Object.create(session) as Session, { profiler });
-    },
-  };
-  const r = await benchOne(a0, broken, syntheticFrames(4, 172), opts);
-  t.is(r.samplesMs.length, 20);
-  t.false(r.profile!.available);
-  t.is(r.profile!.source, 'the profiler could not be read: the trace is gone');
-});
+// Serial, so that no other test's trace is in the folder when it looks.
+test.serial(
+  'a profiler that cannot be read leaves the timed run standing, its profile marked unavailable with the cause, and its trace removed',
+  async (t) => {
+    const ort = getBackend('onnxruntime');
+    const broken: Backend = {
+      ...ort,
+      load: async (model, o) => {
+        const session = await ort.load(model, o);
+        const profiler = {
+          source: 'broken',
+          nodeTimes: () => Promise.reject(new Error('the trace is gone')),
+          dispose: () => session.profiler?.dispose?.(),
+        };
+        return Object.assign(Object.create(session) as Session, { profiler });
+      },
+    };
+    const r = await benchOne(a0, broken, syntheticFrames(4, 172), opts);
+    t.is(r.samplesMs.length, 20);
+    t.false(r.profile!.available);
+    t.is(r.profile!.source, 'the profiler could not be read: the trace is gone');
+    t.true(await waitFor(() => leftTraces().length === 0, 5000), `left behind: ${leftTraces().join(', ')}`);
+  },
+);
 
 /** onnxruntime, but every step first leaves some megabytes of short-lived objects behind. */
 function littering(): Backend {

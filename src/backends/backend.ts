@@ -120,6 +120,8 @@ export interface OpProfiler {
   readonly source: string;
   /** The node times of the window's profiled steps, once they have all run (a node may be listed once, summed). */
   nodeTimes(): Promise<NodeTime[]>;
+  /** Frees what the profiler keeps outside the process (a trace file), read or not: the session calls it on dispose. */
+  dispose?(): void;
 }
 
 /** The runtimes whose peak the roofline probe measures, each through the API its backends use. */

@@ -24,10 +24,7 @@ function traceProfiler(session: InferenceSession, dir: string, window: ProfileWi
     source: 'onnxruntime profiler (enableProfiling trace)',
     async nodeTimes(): Promise<NodeTime[]> {
       session.endProfiling();
-      const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
-      if (!file) throw new Error(`onnxruntime wrote no profile in ${dir}`);
-      const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as TraceEvent[];
-      fs.rmSync(dir, { recursive: true, force: true });
+      const events = readTrace(dir);
       const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts ?? 0);
       const from = runs.sort((a, b) => a - b)[window.warmup] ?? Infinity;
       return events.flatMap((e) =>
@@ -36,7 +33,19 @@ function traceProfiler(session: InferenceSession, dir: string, window: ProfileWi
           : [],
       );
     },
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The trace onnxruntime wrote under `dir`, which is removed whether or not it reads. */
+function readTrace(dir: string): TraceEvent[] {
+  try {
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) throw new Error(`onnxruntime wrote no profile in ${dir}`);
+    return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as TraceEvent[];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 type OrtNode = typeof import('onnxruntime-node');
