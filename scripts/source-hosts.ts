@@ -66,6 +66,7 @@ export async function startSourceHosts(dataDir: string, behaviour: HostBehaviour
   const a0 = fs.readFileSync(path.join(dataDir, A0_FILE));
   const labels = fs.readFileSync(path.join(dataDir, LABELS_FILE));
   const requests: string[] = [];
+  const archives = new Map<string, Buffer>();
   const sockets = new Set<net.Socket>();
   let port = 0;
   const here = (hostPath: string) => `http://127.0.0.1:${port}/${hostPath}`;
@@ -96,7 +97,12 @@ export async function startSourceHosts(dataDir: string, behaviour: HostBehaviour
       'server-error': {},
       html: {},
     };
-    answer(res, 200, tarGz(members[behaviour.kaggle]), 'application/x-gzip');
+    // Built once per kind and version: real storage answers at once, and a build on every request could
+    // outlast a short idle time-out on a loaded machine.
+    const key = `${behaviour.kaggle}/${m[2]}`;
+    const body = archives.get(key) ?? tarGz(members[behaviour.kaggle]);
+    archives.set(key, body);
+    answer(res, 200, body, 'application/x-gzip');
   };
   const tfhub = (res: http.ServerResponse, rest: string) => {
     if (behaviour.tfhub === 'empty') return answer(res, 200, '', 'application/octet-stream');
