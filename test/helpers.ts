@@ -24,11 +24,19 @@ export const ARM_WRESTLING = clip('arm_wrestling__mmaction2-demo.mp4');
 
 /**
  * A new folder under the temporary folder, removed when this test process exits: a test run leaves nothing
- * behind. Folders a test should keep for a look are better written to a path it prints.
+ * behind. What a person should look at after the run goes to `lookDir`.
  */
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** dist/test-output/<name>, emptied when a run starts: a page or screenshots to look at, one set, the last run's. */
+export function lookDir(name: string): string {
+  const dir = path.join(PROJECT_ROOT, 'dist', 'test-output', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
 

@@ -13,14 +13,16 @@ import {
   MAX_FRAME_BINS,
 } from '../src/report/html/downsample.js';
 import { readReport, type BenchReport, type Report } from '../src/report/schema.js';
-import { clip, cli, tempDir } from './helpers.js';
+import { cli, lookDir, shortClip, tempDir } from './helpers.js';
 
 const CHROMIUM = CHROMIUM_PATH;
 const tmp = tempDir('movinet-html-');
+const look = lookDir('html');
 
+/** A dataset of the first seconds of real clips: the page shows what the runs report, whatever their length. */
 function csv(name: string, clips: readonly (readonly [string, string])[]): string {
   const file = path.join(tmp, name);
-  fs.writeFileSync(file, clips.map(([label, f]) => `${clip(f)},${label}`).join('\n'));
+  fs.writeFileSync(file, clips.map(([label, f]) => `${shortClip(f, 3)},${label}`).join('\n'));
   return file;
 }
 
@@ -86,7 +88,7 @@ test.before(async () => {
   reports = [bench, accuracy, parity];
   baseline = structuredClone(bench);
   html = await renderHtml(reports, { baseline });
-  fs.writeFileSync(path.join(tmp, 'summary.html'), html);
+  fs.writeFileSync(path.join(look, 'summary.html'), html);
 });
 
 test('the page is self-contained: no executed script, no external asset, each chart with its spec as data', (t) => {
@@ -111,7 +113,7 @@ test('the page is self-contained: no executed script, no external asset, each ch
   }
   const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]!);
   t.is(new Set(ids).size, ids.length, 'element ids are unique across the inline SVGs');
-  t.log(`page: ${(html.length / 1024).toFixed(0)} KiB for ${reports.length} reports, in ${tmp}`);
+  t.log(`page: ${(html.length / 1024).toFixed(0)} KiB for ${reports.length} reports, in ${look}`);
 });
 
 test('bench rows carry the roofline probe into a section of the page', (t) => {
@@ -252,7 +254,6 @@ async function launch(t: { fail(message: string): void }): Promise<Browser | nul
 test('in Chromium at 800, 1024 and 1400 px: nothing wider than the viewport, every chart drawn, no error', async (t) => {
   const browser = await launch(t);
   if (!browser) return;
-  const shots = tempDir('movinet-html-shots-');
   try {
     for (const width of [800, 1024, 1400]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
@@ -264,7 +265,7 @@ test('in Chromium at 800, 1024 and 1400 px: nothing wider than the viewport, eve
       page.on('request', (r) => {
         if (!r.url().startsWith('file:')) problems.push(`request: ${r.url()}`);
       });
-      await page.goto(`file://${path.join(tmp, 'summary.html')}`);
+      await page.goto(`file://${path.join(look, 'summary.html')}`);
       const layout = (await page.evaluate(LAYOUT)) as Layout;
       t.true(layout.scrollWidth <= layout.innerWidth, `${width}: scrollWidth ${layout.scrollWidth}`);
       t.deepEqual(layout.offenders, [], `${width}: elements beyond the viewport`);
@@ -273,10 +274,10 @@ test('in Chromium at 800, 1024 and 1400 px: nothing wider than the viewport, eve
       t.is(layout.tables, 0, 'every table sits in a scroll container');
       t.is(layout.codeScripts, 0);
       t.deepEqual(problems, []);
-      if (width !== 800) await page.screenshot({ path: path.join(shots, `summary-${width}.png`), fullPage: true });
+      if (width !== 800) await page.screenshot({ path: path.join(look, `summary-${width}.png`), fullPage: true });
       await page.close();
     }
-    t.log(`screenshots: ${shots}`);
+    t.log(`screenshots: ${look}`);
   } finally {
     await browser.close();
   }
