@@ -14,12 +14,13 @@ import { DriftReportSchema, readReport, type DriftReport } from '../src/report/s
 import { reportTable } from '../src/report/table.js';
 import { driftReport, type DriftRequest } from '../src/run/drift.js';
 import { createProgress } from '../src/util/progress.js';
-import { ARM_WRESTLING, clip, cli, CUSTOM_MODEL, isOneLineError, tempDir } from './helpers.js';
+import { cli, CUSTOM_MODEL, isOneLineError, shortClip, tempDir } from './helpers.js';
 
 const tmp = tempDir('movinet-drift-');
-/** Two real clips: streams chain them, so a 60-frame stream crosses from one clip into the other. */
+/** The first seconds of two real clips (15 and 20 frames): streams chain them, crossing from one into the other. */
 const csv = path.join(tmp, 'two.csv');
-fs.writeFileSync(csv, `${ARM_WRESTLING},arm wrestling\n${clip('tai_chi__mmskeleton-ta_chi.mp4')},tai chi\n`);
+const arm = shortClip('arm_wrestling__mmaction2-demo.mp4', 3);
+fs.writeFileSync(csv, `${arm},arm wrestling\n${shortClip('tai_chi__mmskeleton-ta_chi.mp4', 4)},tai chi\n`);
 const DYNAMIC = path.join(path.dirname(CUSTOM_MODEL), 'a0_stream_finetuned_7class_dynamic.tflite');
 
 const request = (over: Partial<DriftRequest>): DriftRequest => ({
@@ -151,9 +152,9 @@ test('mismatched networks are refused in one line, exit 2, and nothing is writte
   t.false(fs.existsSync(out));
 });
 
-test('end to end on A0: two clips chained into 60-frame streams against the dequantized graph', (t) => {
+test('end to end on A0: two clips chained into 50-frame streams against the dequantized graph', (t) => {
   const out = path.join(tmp, 'a0.json');
-  const r = cli(['drift', '--dataset', csv, '--frames', '60', '--out', out, '--json']);
+  const r = cli(['drift', '--dataset', csv, '--frames', '50', '--out', out, '--json']);
   t.is(r.code, 0, r.stderr);
   const printed = JSON.parse(r.stdout) as DriftReport;
   t.true(DriftReportSchema.safeParse(printed).success, 'what --json prints is a drift report');
@@ -165,11 +166,11 @@ test('end to end on A0: two clips chained into 60-frame streams against the dequ
   t.is(x.reference.backend, 'onnxruntime-float');
   t.is(x.streams.length, 2);
   t.true(
-    x.streams.every((s) => s.frames === 60 && s.clips.length >= 2),
+    x.streams.every((s) => s.frames === 50 && s.clips.length >= 2),
     'each stream runs on into the next clip',
   );
-  t.is(x.logits.perFrame.meanAbs.length, 60);
-  t.is(x.logits.perFrame.referenceMargin.length, 60);
+  t.is(x.logits.perFrame.meanAbs.length, 50);
+  t.is(x.logits.perFrame.referenceMargin.length, 50);
   t.true(x.logits.referenceMargin > 0, "the reference's top-1 stands above its second");
   t.true(x.logits.meanAbs > 0, 'float activations are not int8 ones');
   t.is(x.states.length, 13);
@@ -181,8 +182,8 @@ test('end to end on A0: two clips chained into 60-frame streams against the dequ
   t.true(x.groups.some((g) => g.name === 'head pool buffer'));
   t.truthy(x.counterfactual);
   t.is(x.inside.note, null);
-  t.is(x.fillUp, 6, "a tenth of the stream: longer than A0's longest buffer");
-  t.deepEqual(x.inside.frames, [6, 59]);
+  t.is(x.fillUp, 5, "a tenth of the stream: longer than A0's longest buffer");
+  t.deepEqual(x.inside.frames, [5, 49]);
   t.true(x.inside.tensors > 100 && x.inside.byOp.length > 5);
   t.true(x.inside.byOp.some((o) => o.op === 'CONV_2D'));
   t.regex(reportTable(report), /logits error with frames: (grows|bounded|shrinks)/);
