@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { decodeFrames } from '../src/video/decode.js';
-import { ffmpegPath, ffmpegVersion } from '../src/video/ffmpeg.js';
+import { ffmpegVersion } from '../src/video/ffmpeg.js';
 import { evict, type FrameCacheOptions } from '../src/video/frame-cache.js';
 import { collect } from '../src/video/frames.js';
 import { ARM_WRESTLING, clip, tempDir } from './helpers.js';
@@ -79,51 +79,3 @@ test('the cache keeps under its bound by dropping the least recently used entrie
   evict(c.dir, 500, path.join(c.dir, 'mid.rgb24'));
   t.deepEqual(entries(c), ['mid.rgb24']);
 });
-
-/** Runs `f` with these environment settings, then puts the old ones back. */
-function withEnv<T>(env: Record<string, string>, f: () => T): T {
-  const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return f();
-  } finally {
-    for (const [k, v] of Object.entries(old)) {
-      if (v === undefined) Reflect.deleteProperty(process.env, k);
-      else process.env[k] = v;
-    }
-  }
-}
-
-// Serial: it changes this process's environment, which the other tests read.
-test.serial(
-  "ffmpeg's version is kept per binary and asked again when the binary changes; a script is always asked",
-  (t) => {
-    const dir = tempDir('movinet-ffmpeg-version-');
-    const real = ffmpegVersion();
-    const bin = path.join(dir, 'ffmpeg');
-    fs.copyFileSync(fs.realpathSync(ffmpegPath()), bin);
-    fs.chmodSync(bin, 0o755);
-    const env = { FFMPEG_PATH: bin, MOVINET_CACHE_DIR: path.join(dir, 'cache') };
-    const kept = path.join(dir, 'cache', 'ffmpeg-versions.json');
-    withEnv(env, () => {
-      t.is(ffmpegVersion(), real);
-      const entries = JSON.parse(fs.readFileSync(kept, 'utf8')) as Record<string, string>;
-      t.deepEqual(Object.values(entries), [real]);
-      // What is kept is what is answered: a planted answer for this very binary comes back.
-      const key = Object.keys(entries)[0]!;
-      t.true(key.startsWith(`${bin}:`), key);
-      fs.writeFileSync(kept, JSON.stringify({ [key]: 'planted' }));
-      t.is(ffmpegVersion(), 'planted');
-      // The same path, a changed binary: asked again.
-      fs.utimesSync(bin, new Date(), new Date(Date.now() + 5000));
-      t.is(ffmpegVersion(), real);
-    });
-    const script = path.join(dir, 'ffmpeg-wrapper');
-    fs.writeFileSync(script, `#!/bin/sh\nexec '${bin}' "$@"\n`, { mode: 0o755 });
-    withEnv({ ...env, FFMPEG_PATH: script }, () => {
-      fs.writeFileSync(kept, '{}');
-      t.is(ffmpegVersion(), real);
-      t.deepEqual(JSON.parse(fs.readFileSync(kept, 'utf8')), {}, 'a script is never kept');
-    });
-  },
-);

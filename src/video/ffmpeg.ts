@@ -1,9 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../util/errors.js';
-import { cacheDir } from '../util/paths.js';
 
 import type { ResizeMode } from '../core/results.js';
 
@@ -74,72 +72,17 @@ function tool(name: 'ffmpeg' | 'ffprobe', envVar: string): string {
 export const ffmpegPath = (): string => tool('ffmpeg', 'FFMPEG_PATH');
 export const ffprobePath = (): string => tool('ffprobe', 'FFPROBE_PATH');
 
-/**
- * ffmpeg's version, which every report and the frame cache record. Asking a binary takes it tens of
- * milliseconds of loading its libraries on every command, so the answer is kept in the cache under the
- * binary's identity (real path, inode, size, mtime). A script (an FFMPEG_PATH wrapper) is asked every time:
- * what it runs can change while it stays the same file.
- */
 export function ffmpegVersion(): string {
-  let bin: string;
   try {
-    bin = ffmpegPath();
+    const r = spawnSync(ffmpegPath(), ['-version'], { encoding: 'utf8' });
+    return (
+      r.stdout
+        .split('\n')[0]
+        ?.replace(/^ffmpeg version /, '')
+        .split(' ')[0] ?? 'unknown'
+    );
   } catch {
     return 'not found';
-  }
-  const id = binaryIdentity(bin);
-  const file = path.join(cacheDir(), 'ffmpeg-versions.json');
-  const known = id ? readVersions(file) : {};
-  const cached = id ? known[id] : undefined;
-  if (cached) return cached;
-  const version = askVersion(bin);
-  if (id && version !== 'unknown' && version !== 'not found') {
-    try {
-      writeFileAtomic(file, JSON.stringify({ ...known, [id]: version }));
-    } catch {
-      // An unwritable cache only means asking again next time.
-    }
-  }
-  return version;
-}
-
-function askVersion(bin: string): string {
-  const r = spawnSync(bin, ['-version'], { encoding: 'utf8' });
-  if (r.error || typeof r.stdout !== 'string') return 'not found';
-  return (
-    r.stdout
-      .split('\n')[0]
-      ?.replace(/^ffmpeg version /, '')
-      .split(' ')[0] ?? 'unknown'
-  );
-}
-
-/** The identity of a compiled binary, or null for a script or a file that cannot be read. */
-function binaryIdentity(bin: string): string | null {
-  try {
-    const real = fs.realpathSync(bin);
-    const head = Buffer.alloc(2);
-    const fd = fs.openSync(real, 'r');
-    try {
-      fs.readSync(fd, head, 0, 2, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (head.toString('latin1') === '#!') return null;
-    const st = fs.statSync(real);
-    return `${real}:${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return null;
-  }
-}
-
-function readVersions(file: string): Record<string, string> {
-  try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  } catch {
-    return {};
   }
 }
 
