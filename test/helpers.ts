@@ -22,13 +22,19 @@ export function clip(name: string): string {
 
 export const ARM_WRESTLING = clip('arm_wrestling__mmaction2-demo.mp4');
 
+const tempDirs = new Set<string>();
+
 /**
  * A new folder under the temporary folder, removed when this test process exits: a test run leaves nothing
  * behind. What a person should look at after the run goes to `lookDir`.
  */
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  if (tempDirs.size === 0)
+    process.once('exit', () => {
+      for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+    });
+  tempDirs.add(dir);
   return dir;
 }
 
