@@ -52,14 +52,10 @@ test('bench --profile: onnxruntime and tfjs-tflite profile their ops in a separa
   t.regex(lrt.profile!.source, /no per-op profiler/);
 });
 
-test('a profile times the window after its warm-up: its node time is part of, and for TFLite most of, the steps it ran in', async (t) => {
+test('a profile covers the window after its warm-up: onnxruntime lists every node once per step, TFLite most of the step', async (t) => {
   const frames = syntheticFrames(4, 172);
   const window = { warmup: 3, frames: 12 };
-  // TFLite runs one interpreter node after another with little between; onnxruntime adds its own run overhead.
-  for (const [name, least] of [
-    ['tfjs-tflite', 0.5],
-    ['onnxruntime', 0.2],
-  ] as const) {
+  for (const name of ['tfjs-tflite', 'onnxruntime'] as const) {
     const session = await getBackend(name).load(a0, { threads: 1, profile: window });
     let state = session.initialState();
     let windowMs = 0;
@@ -71,8 +67,20 @@ test('a profile times the window after its warm-up: its node time is part of, an
     const times = await session.profiler!.nodeTimes();
     session.dispose();
     const nodeMs = times.reduce((s, n) => s + n.ms, 0);
-    t.true(nodeMs <= windowMs, `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`);
-    t.true(nodeMs >= least * windowMs, `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`);
+    const says = `${name}: ${nodeMs} ms of nodes in ${windowMs} ms of steps`;
+    t.true(nodeMs <= windowMs, says);
+    if (name === 'onnxruntime') {
+      // Its trace has an event per node run: each node ran in each window step, and in no other.
+      const runs = new Map<string, number>();
+      for (const n of times) runs.set(n.node, (runs.get(n.node) ?? 0) + 1);
+      t.deepEqual(new Set(runs.values()), new Set([window.frames]));
+    } else {
+      // TFLite's summary sums each node and checks its count itself. Its nodes run one after another on this
+      // thread with little between, so they are most of the step even on a loaded machine; a profile of other
+      // steps than the window's (the fault this guards) came to about a quarter. onnxruntime is not held to
+      // a share: each step returns through the event loop, which a loaded machine delays by any amount.
+      t.true(nodeMs >= 0.5 * windowMs, says);
+    }
   }
 });
 
