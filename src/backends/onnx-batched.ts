@@ -3,7 +3,7 @@ import type { StateCodec } from '../convert/int8-states.js';
 import { onnxOutputName } from '../convert/names.js';
 import { isPassThrough, type StreamSignature, type TensorSpec } from '../models/signature.js';
 import type { BatchedSession, OpProfiler, RuntimeInfo, SlotFrame, StateTensor, ThreadInfo } from './backend.js';
-import { assertOnnxTensor, dequantize, quantize, type OrtApi } from './onnx-session.js';
+import { assertOnnxTensor, dequantize, quantize, releaseSession, type OrtApi } from './onnx-session.js';
 
 type RowType = 'float32' | 'int32' | 'uint8';
 type Rows = Float32Array | Int32Array | Uint8Array;
@@ -177,9 +177,6 @@ export class OnnxBatchedSession implements BatchedSession {
 
   dispose(): void {
     this.taken.fill(false);
-    // Nothing waits on a released session; a failure to free it has no one to tell. Its profiler's trace
-    // goes after it, since onnxruntime ends an unread trace when the session is freed.
-    const freed = () => this.profiler?.dispose?.();
-    this.session.release().then(freed, freed);
+    releaseSession(this.session, this.profiler);
   }
 }

@@ -234,9 +234,15 @@ export class OnnxSession implements Session {
 
   dispose(): void {
     this.ledger.drain();
-    // Nothing waits on a released session; a failure to free it has no one to tell. Its profiler's trace
-    // goes after it, since onnxruntime ends an unread trace when the session is freed.
-    const freed = () => this.profiler?.dispose?.();
-    this.session.release().then(freed, freed);
+    releaseSession(this.session, this.profiler);
   }
+}
+
+/**
+ * Frees a session, then what its profiler kept (onnxruntime ends an unread trace when the session is freed).
+ * Nothing waits on a released session; a failure to free it has no one to tell.
+ */
+export function releaseSession(session: InferenceSession, profiler: OpProfiler | undefined): void {
+  const freed = () => profiler?.dispose?.();
+  session.release().then(freed, freed);
 }
