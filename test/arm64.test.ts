@@ -8,7 +8,7 @@ import { compareReports, DEFAULT_COMPARE } from '../src/report/compare.js';
 import { renderHtml } from '../src/report/html.js';
 import { readReport, type BenchReport, type ParityReport } from '../src/report/schema.js';
 import { benchTable } from '../src/report/table.js';
-import { benchA0, cli, isOneLineError, shortClip, tempDir } from './helpers.js';
+import { BENCH_A0_BACKEND, benchA0, cli, isOneLineError, shortClip, tempDir } from './helpers.js';
 
 const tmp = tempDir('movinet-arm64-');
 const file = (name: string) => path.join(tmp, name);
@@ -57,7 +57,7 @@ test('an emulated run shows no latency: n/m in the table and page, never compare
   t.is(emulated.environment.emulated, 'qemu-aarch64 (this test)');
   t.is(real.results[0]!.machine.emulated, undefined);
   const table = benchTable(emulated);
-  const row = table.split('\n').find((l) => l.includes('tfjs-tflite'))!;
+  const row = table.split('\n').find((l) => l.includes(BENCH_A0_BACKEND))!;
   t.true(row.includes(NOT_MEANINGFUL), table);
   t.false(/\d+\.\d\d/.test(row.replace(/a0-int8/, '')), row);
   t.regex(

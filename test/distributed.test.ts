@@ -82,7 +82,7 @@ const CLIPS = [
 ];
 const csv = path.join(tmp, 'three.csv');
 fs.writeFileSync(csv, CLIPS.map((c) => `${c},${path.basename(c).split('__')[0]!.replace(/_/g, ' ')}`).join('\n'));
-const ACCURACY = ['accuracy', '--dataset', csv, '--models', 'a0', '--backends', 'tfjs-tflite'];
+const ACCURACY = ['accuracy', '--dataset', csv, '--models', 'a0', '--backends', 'onnxruntime'];
 
 /** The three clips unsharded, run once for the tests that compare with it. */
 let whole: string | undefined;
@@ -124,14 +124,14 @@ test('a killed run resumes from its journal: a torn last line is dropped, the re
     t.is(bad.code, 2, args.join(' '));
     t.true(isOneLineError(bad.stderr), bad.stderr);
   }
-  const other = cli([...ACCURACY.slice(0, -1), 'litert', '--out', resumed, '--resume']);
+  const other = cli([...ACCURACY.slice(0, -1), 'onnxruntime-exact', '--out', resumed, '--resume']);
   t.is(other.code, 0, other.stderr);
   // Another backend has no journaled results: it runs every clip, none taken from the journal.
   t.notRegex(other.stderr, /resumed: [1-9]/);
-  const litert = readReport(resumed) as AccuracyReport;
+  const exact = readReport(resumed) as AccuracyReport;
   t.deepEqual(
-    litert.runs.map((run) => [run.backend, run.clips.length, run.clips.every((c) => c.status === 'ok')]),
-    [['litert', CLIPS.length, true]],
+    exact.runs.map((run) => [run.backend, run.clips.length, run.clips.every((c) => c.status === 'ok')]),
+    [['onnxruntime-exact', CLIPS.length, true]],
   );
   // A journal written by another build of the runtime, or from another model file: refused.
   const edited = (f: (line: { runtimes: Record<string, { version: string }>; model: { sha256: string } }) => void) => {
@@ -145,8 +145,8 @@ test('a killed run resumes from its journal: a torn last line is dropped, the re
   };
   for (const [change, message] of [
     [
-      (l: Parameters<Parameters<typeof edited>[0]>[0]) => (l.runtimes['tfjs-tflite']!.version = '0.0.0'),
-      /has tfjs-tflite as .* 0\.0\.0/,
+      (l: Parameters<Parameters<typeof edited>[0]>[0]) => (l.runtimes['onnxruntime']!.version = '0.0.0'),
+      /has onnxruntime as .* 0\.0\.0/,
     ],
     [
       (l: Parameters<Parameters<typeof edited>[0]>[0]) => (l.model.sha256 = 'f'.repeat(64)),

@@ -124,12 +124,15 @@ export function cliAsync(
   });
 }
 
-/** A short real bench of A0 on tfjs-tflite (20 frames after 5 warm-up, no roofline) through the CLI; `extra` adds flags. */
+/** The runtime of `benchA0`: the fastest to load and step, for tests whose point is not the runtime. */
+export const BENCH_A0_BACKEND = 'onnxruntime';
+
+/** A short real bench of A0 (20 frames after 5 warm-up, no roofline) through the CLI; `extra` adds flags. */
 export function benchA0(out: string, extra: string[] = [], env: Record<string, string> = {}): BenchReport {
   const r = cli(
     [
       'bench',
-      ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '20', '--warmup', '5', '--no-roofline'],
+      ...['--models', 'a0', '--backends', BENCH_A0_BACKEND, '--frames', '20', '--warmup', '5', '--no-roofline'],
       ...extra,
       ...['--out', out],
     ],

@@ -6,12 +6,12 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser/chromium.js';
 import { defaultMachineLabel } from '../src/core/results.js';
 import { readReport, type BenchReport } from '../src/report/schema.js';
-import { benchA0, cli, isOneLineError, tempDir } from './helpers.js';
+import { BENCH_A0_BACKEND, benchA0, cli, isOneLineError, tempDir } from './helpers.js';
 
 const tmp = tempDir('movinet-machines-');
 const file = (name: string) => path.join(tmp, name);
 
-/** A real bench of A0 on tfjs-tflite, labelled as one machine (this one standing for several); no test reads its overhead. */
+/** A real bench of A0, labelled as one machine (this one standing for several); no test reads its overhead. */
 const bench = (out: string, machine: string | null, env: Record<string, string> = {}): BenchReport =>
   benchA0(out, ['--no-overhead', ...(machine ? ['--machine', machine] : [])], env);
 
@@ -46,14 +46,14 @@ test('merge keeps machines apart: a row per (machine, model, backend), processes
   t.deepEqual(
     merged.results.map((x) => [x.machine.label, x.backend, x.processes.length]),
     [
-      ['laptop', 'tfjs-tflite', 2],
-      ['raspberry-pi-5', 'tfjs-tflite', 1],
+      ['laptop', BENCH_A0_BACKEND, 2],
+      ['raspberry-pi-5', BENCH_A0_BACKEND, 1],
     ],
   );
   t.is(merged.config.processes, 2, 'the most any row has, not the fewest');
   // The text says what is in it: the machines, and process counts per row.
-  t.regex(r.stdout, /^laptop\s+a0-int8\s+tfjs-tflite/m);
-  t.regex(r.stdout, /^raspberry-pi-5\s+a0-int8\s+tfjs-tflite/m);
+  t.regex(r.stdout, new RegExp(`^laptop\\s+a0-int8\\s+${BENCH_A0_BACKEND}`, 'm'));
+  t.regex(r.stdout, new RegExp(`^raspberry-pi-5\\s+a0-int8\\s+${BENCH_A0_BACKEND}`, 'm'));
   t.regex(r.stdout, /machines: laptop \(1 rows\); raspberry-pi-5 \(1 rows\)/);
   t.regex(r.stdout, /1 to 2 processes per row/);
   const csv = cli(['report', out, '--format', 'csv']);
@@ -139,7 +139,7 @@ test('the machine label travels as data: to each process of --processes, and thr
   const { bench: libraryBench } = await import('../src/api/index.js');
   const lib = await libraryBench({
     models: ['a0'],
-    backends: ['tfjs-tflite'],
+    backends: [BENCH_A0_BACKEND],
     frames: 10,
     warmup: 2,
     roofline: false,
