@@ -35,6 +35,9 @@ const SMALL = [
   ['yoga', 'yoga__Ask-Anything-yoga.mp4'],
 ] as const;
 
+/** The runtime of the tests whose point is the dataset, the shards, the cache or a failure, not the runtime. */
+const RUNTIME = 'onnxruntime';
+
 /** The first 3 s of each: these tests compare runs with each other, not with the labels. */
 const short = (file: string) => shortClip(file, 3);
 
@@ -62,7 +65,7 @@ function report(ds: Dataset, runs: AccuracyRun[], shard: { index: number; count:
     config: {
       dataset: datasetRef(ds),
       models: ['a0'],
-      backends: ['tfjs-tflite'],
+      backends: [RUNTIME],
       resize: 'crop',
       fps: 5,
       shard: shard ? { ...shard, datasetClips: SMALL.length } : null,
@@ -125,7 +128,7 @@ test('folder and CSV datasets give the same clips, labels and predictions', asyn
   };
   t.deepEqual(labelled(folder), labelled(csv));
   t.true(labelled(folder).includes('arm_wrestling__mmaction2-demo.mp4=arm wrestling'));
-  const backend = getBackend('tfjs-tflite');
+  const backend = getBackend(RUNTIME);
   const [x, y] = [await evaluate(a0, backend, folder, opts), await evaluate(a0, backend, csv, opts)];
   const byName = (r: AccuracyRun) => new Map(r.clips.map((c) => [path.basename(c.file), c.top5[0]!.index]));
   t.deepEqual(byName(x), byName(y));
@@ -144,7 +147,7 @@ test('a clip that cannot be decoded is an error for that clip; the run goes on a
   fs.writeFileSync(broken, fs.readFileSync(clip(SMALL[0][1])).subarray(0, 2000));
   const csv = smallCsv([`${broken},arm wrestling`]);
   const out = path.join(tmp, 'acc.json');
-  const r = cli(['accuracy', '--dataset', csv, '--backends', 'tfjs-tflite', '--out', out]);
+  const r = cli(['accuracy', '--dataset', csv, '--backends', RUNTIME, '--out', out]);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /1 clip\(s\) could not be evaluated/);
   const rep = JSON.parse(fs.readFileSync(out, 'utf8')) as AccuracyReport;
@@ -159,7 +162,7 @@ test('a clip that cannot be decoded is an error for that clip; the run goes on a
 
 test('shards 0/2 and 1/2 merged equal the single run', async (t) => {
   const ds = loadUserDataset(smallFolder());
-  const backend = getBackend('tfjs-tflite');
+  const backend = getBackend(RUNTIME);
   const single = report(ds, [await evaluate(a0, backend, shardClips(ds, null), opts)], null);
   const shards: AccuracyReport[] = [];
   for (const index of [0, 1]) {
@@ -250,7 +253,7 @@ test.serial('--frame-cache: a repeated run reads every clip from the cache, deco
     '--dataset',
     smallCsv(),
     '--backends',
-    'tfjs-tflite',
+    RUNTIME,
     '--frame-cache',
     dir,
     '--out',
@@ -275,7 +278,7 @@ test.serial('--frame-cache: a repeated run reads every clip from the cache, deco
 
 test.serial('a backend that fails mid-clip becomes a failed entry; the others finish every clip', async (t) => {
   const ds = shardClips(loadUserDataset(smallCsv()), null);
-  const real = getBackend('tfjs-tflite');
+  const real = getBackend(RUNTIME);
   // The real runtime, made to fail on its 20th frame (in the second clip).
   const failing: Backend = {
     name: 'failing',
@@ -295,9 +298,9 @@ test.serial('a backend that fails mid-clip becomes a failed entry; the others fi
   const { runs, failed, decoding } = await evaluateTogether(a0, [real, failing], ds, opts);
   t.deepEqual(
     runs.map((r) => r.backend),
-    ['tfjs-tflite'],
+    [RUNTIME],
   );
   t.is(runs[0]!.summary.evaluated, SMALL.length);
   t.deepEqual(failed, [{ model: a0.id, backend: 'failing', error: 'runtime fault on frame 20' }]);
-  t.deepEqual(decoding!.backends, ['tfjs-tflite']);
+  t.deepEqual(decoding!.backends, [RUNTIME]);
 });

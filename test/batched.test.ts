@@ -28,6 +28,10 @@ const CLIPS = fourShortClips();
 const csv = path.join(tmp, 'clips.csv');
 fs.writeFileSync(csv, CLIPS.map(([file, label]) => `${file},${label}`).join('\n'));
 const ds = shardClips(loadUserDataset(csv), null);
+/** The three short ones, for the other runtimes: two slots still see a slot reused and calls out of slot order. */
+const shortCsv = path.join(tmp, 'short.csv');
+fs.writeFileSync(shortCsv, [CLIPS[0]!, CLIPS[1]!, CLIPS[3]!].map(([file, label]) => `${file},${label}`).join('\n'));
+const shortDs = shardClips(loadUserDataset(shortCsv), null);
 const options = { resize: 'crop', fps: 5, threads: 1, progress: silent } as const;
 
 const framesOf = (file: string, count: number) =>
@@ -117,10 +121,10 @@ test('int8 QDQ, 3 streams of 4 clips: each its own run through staggered starts,
   t.true(spans[3]!.first > Math.min(...spans.slice(0, 3).map((s) => s.last)), 'the fourth clip waited for a slot');
 });
 
-test('int8-exact and fp32, 3 streams: each its own run (int8-exact bit for bit, fp32 by the rule)', async (t) => {
+test('int8-exact and fp32, 2 streams: each its own run (int8-exact bit for bit, fp32 by the rule)', async (t) => {
   for (const name of ['onnxruntime-exact', 'onnxruntime-float']) {
-    const { pair, schedule } = await runStreamParity(a0, getBackend(name), ds, { ...options, streams: 3 });
-    t.is(pair.clipsMatching, 4, name);
+    const { pair, schedule } = await runStreamParity(a0, getBackend(name), shortDs, { ...options, streams: 2 });
+    t.is(pair.clipsMatching, 3, name);
     t.true(parityPassed([pair], 0.99), name);
     t.true(schedule.reused >= 1 && schedule.reordered >= 1, name);
     if (name === 'onnxruntime-exact') {
@@ -133,12 +137,12 @@ test('int8-exact and fp32, 3 streams: each its own run (int8-exact bit for bit, 
   }
 });
 
-test('onnxruntime-web batches the same graph without preallocated outputs: 3 streams, each its own run', async (t) => {
+test('onnxruntime-web batches the same graph without preallocated outputs: 2 streams, each its own run', async (t) => {
   const web = getBackend('onnxruntime-web');
   t.true(web.facts.batch.can);
-  const { pair, schedule } = await runStreamParity(a0, web, ds, { ...options, streams: 3 });
+  const { pair, schedule } = await runStreamParity(a0, web, shortDs, { ...options, streams: 2 });
   t.is(pair.maxAbsLogitDiff, 0);
-  t.is(pair.clipsMatching, 4);
+  t.is(pair.clipsMatching, 3);
   t.true(pair.clips.every((c) => c.locate === undefined));
   t.true(schedule.reused >= 1 && schedule.reordered >= 1);
 });

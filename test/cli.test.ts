@@ -73,7 +73,7 @@ test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the
     '--models',
     'a0,a1,a2',
     '--backends',
-    'tfjs-tflite,litert',
+    'tfjs-tflite,onnxruntime',
     '--threads',
     '1',
     '--frames',
@@ -86,17 +86,17 @@ test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the
   ]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /a0-int8 .*tfjs-tflite/);
-  t.regex(r.stdout, /a0-int8 .*litert/);
+  t.regex(r.stdout, /a0-int8 .*onnxruntime/);
   t.regex(
     r.stdout,
-    /skipped a1-int8 \(tfjs-tflite, litert\): model a1-int8: file movinet_a1_stream_k600_int8\.tflite not found/,
+    /skipped a1-int8 \(tfjs-tflite, onnxruntime\): model a1-int8: file movinet_a1_stream_k600_int8\.tflite not found/,
   );
   const report = readReport(out);
   t.is(report.kind, 'bench');
   if (report.kind !== 'bench') return;
   t.deepEqual(
     report.results.map((x) => x.backend),
-    ['tfjs-tflite', 'litert'],
+    ['tfjs-tflite', 'onnxruntime'],
   );
   t.is(report.results[0]!.samplesMs.length, 20);
   t.is(report.results[0]!.model.sha256, '6125b36e2485eeb5cc1fd6206cf5e5d70235593fbc84610d1dce97fe3aa9c2ac');
@@ -111,14 +111,14 @@ test('bench a0,a1,a2 --skip-missing: a0 on both backends, a1/a2 skipped with the
     t.is(roof.achievedGmacPerS, roof.macsPerFrame / (x.stats.p50 * 1e6));
     t.is(roof.fractionOfPeak, roof.achievedGmacPerS / roof.peakGmacPerS);
   }
-  t.regex(r.stdout, /roofline a0-int8 litert: [\d.]+ GMAC\/s at p50 = \d+% of the int8 probe [\d.]+ GMAC\/s/);
+  t.regex(r.stdout, /roofline a0-int8 onnxruntime: [\d.]+ GMAC\/s at p50 = \d+% of the int8 probe [\d.]+ GMAC\/s/);
   // Without --skip-missing the same run exits 2.
   const strict = cli([
     'bench',
     '--models',
     'a0,a1',
     '--backends',
-    'tfjs-tflite',
+    'onnxruntime',
     '--frames',
     '5',
     '--warmup',
@@ -137,7 +137,7 @@ test('--json prints only the report on stdout, parseable and complete', (t) => {
     '--models',
     'a0',
     '--backends',
-    'tfjs-tflite',
+    'onnxruntime',
     '--frames',
     '5',
     '--warmup',
@@ -397,7 +397,7 @@ test('suite runs its steps in their own processes into one folder with an HTML s
             '--models',
             'a0',
             '--backends',
-            'tfjs-tflite',
+            'onnxruntime',
             '--frames',
             '5',
             '--warmup',
