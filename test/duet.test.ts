@@ -28,7 +28,7 @@ test.serial(
       [
         CLI_MAIN,
         'bench',
-        ...['--models', 'a0', '--backends', 'tfjs-tflite', '--frames', '10', '--warmup', '2'],
+        ...['--models', 'a0', '--backends', 'onnxruntime', '--frames', '10', '--warmup', '2'],
         ...['--no-roofline', '--no-overhead', '--start-signal', '--json', '--out', out],
       ],
       { stdio: ['pipe', 'ignore', 'pipe'] },
