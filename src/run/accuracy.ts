@@ -81,7 +81,6 @@ function checkBatch(req: AccuracyRequest): void {
 }
 
 export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyReport> {
-  const header = reportHeader();
   checkBatch(req);
   const { ds, datasetClips, shard } = await loadRequestedDataset(req);
   if (req.batch !== undefined && req.batch > ds.clips.length)
@@ -100,6 +99,7 @@ export async function accuracyReport(req: AccuracyRequest): Promise<AccuracyRepo
       labelIndices(ds, m.labels);
     },
   );
+  const header = reportHeader();
   // Per model, every backend on each clip decoded once (evaluateTogether).
   const runs: AccuracyRun[] = [];
   const failed: Failed[] = [];

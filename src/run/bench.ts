@@ -133,7 +133,6 @@ async function benchInProcesses(
 
 /** Every requested (model, backend) pair, measured; unavailable models and failed runs become entries of the report. */
 export async function benchReport(req: BenchRequest): Promise<BenchReport> {
-  const header = reportHeader();
   const machine = thisMachine(req.machine);
   const chromium = req.target === 'chromium';
   // Node's thread limits come from its shims; the browser's threaded builds are checked per runtime instead.
@@ -142,6 +141,7 @@ export async function benchReport(req: BenchRequest): Promise<BenchReport> {
   const slowdown = req.selfTestSlowdown ?? 0;
   const backends = slowdown > 0 ? requested.backends.map((b) => slowedBackend(b, slowdown)) : requested.backends;
   if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
+  const header = reportHeader();
   let outcome: { results: BenchResult[]; failed: Failed[] };
   if (req.processes > 1) {
     // Children decode the video themselves; a bad file is refused once, here, before any of them starts.

@@ -105,7 +105,6 @@ function defaultInside(fillUp: number, frames: number): number[] {
 
 /** `drift`: the request checked (backends, models, one network, stream sizes) before anything is loaded. */
 export async function driftReport(req: DriftRequest): Promise<DriftReport> {
-  const header = reportHeader();
   const dequantized = req.reference === DEQUANTIZED;
   const referenceBackend = req.referenceBackend ?? defaultReferenceBackend(req.reference);
   const [qb, rb] = [await usableBackend(req.backend, req.threads), await usableBackend(referenceBackend, req.threads)];
@@ -128,6 +127,7 @@ export async function driftReport(req: DriftRequest): Promise<DriftReport> {
   const outside = inside.find((f) => f >= req.framesPerStream);
   if (outside !== undefined)
     throw new UserError(`--inside ${outside}: a stream has frames 0 to ${req.framesPerStream - 1}`);
+  const header = reportHeader();
   const decode = {
     size: q.signature.height,
     fps: req.fps,

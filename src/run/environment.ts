@@ -68,7 +68,10 @@ export function environmentFingerprint(): Environment {
   };
 }
 
-/** The part every report starts with: schema version, tool, time, command line, machine. */
+/**
+ * The part every report starts with: schema version, tool, time, command line, machine. It runs ffmpeg and git,
+ * so a command takes it once its request has passed its checks: bad input is refused without them.
+ */
 export function reportHeader(command: string = commandLine()): ReportHeader {
   return {
     schemaVersion: SCHEMA_VERSION,

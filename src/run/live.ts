@@ -172,13 +172,13 @@ async function streamsReport(
   streams: number | 'auto',
   schedule: CapacityOptions['schedule'],
 ): Promise<LiveReport> {
-  const header = reportHeader();
   if (req.fps === 'auto')
     throw new UserError("--fps auto finds one stream's rate; --streams counts streams at one rate: use one of them");
   const files = await streamClips(req);
   const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads, {
     labelsFile: req.labels,
   });
+  const header = reportHeader();
   const decoded = new Map<string, { clips: Float32Array[][]; decoderCpu: number }>();
   const clipsFor = async (model: ResolvedModel) => {
     const key = `${model.signature.height}@${model.fps}`;
@@ -226,12 +226,12 @@ const CONFIRM_RUNS = 5;
 export async function liveReport(req: LiveRequest): Promise<LiveReport> {
   const schedule = scheduleOf(req);
   if (req.streams !== undefined) return streamsReport(req, req.streams, schedule);
-  const header = reportHeader();
   const input = resolveInput(req.input);
   const clipS = checkInput(req, input);
   const { models, backends, skipped } = await resolveRequested(req.models, req.backends, req.threads, {
     labelsFile: req.labels,
   });
+  const header = reportHeader();
   const outcome = await runPairs(models, backends, req.progress, (model, backend) =>
     req.signal.aborted
       ? Promise.resolve(null)

@@ -94,7 +94,6 @@ async function backendPairs(
 }
 
 export async function parityReport(req: ParityRequest): Promise<ParityReport> {
-  const header = reportHeader();
   if (req.streams !== undefined) checkStreams(req, req.streams);
   if (req.locate && req.target === 'chromium')
     throw new UserError(
@@ -111,6 +110,7 @@ export async function parityReport(req: ParityRequest): Promise<ParityReport> {
   if (backends.length < (chromium || req.against || req.streams !== undefined ? 1 : 2))
     throw new UserError('parity needs at least two different backends (or one with --against or --streams)');
   if (chromium) for (const b of backends) checkBrowserRuntime(b.name, req.threads);
+  const header = reportHeader();
   const { pairs, failed } =
     req.streams === undefined
       ? await backendPairs(models, backends, ds, req)
