@@ -190,10 +190,13 @@ test('weights are per-channel int8 with zero points 0, biases int32 at input sca
 /** Each model as the runtimes load it, from this file's one build of it (the build is deterministic: tested above). */
 const resolved = new Map<ArchId, ResolvedModel>();
 function asResolved(id: ArchId): ResolvedModel {
-  const bytes = built.get(id)!;
-  const file = { id, path: null, bytes, sha256: sha256Bytes(bytes), built: true, buildMs: 0 };
-  if (!resolved.has(id)) resolved.set(id, archResolved(file));
-  return resolved.get(id)!;
+  let model = resolved.get(id);
+  if (!model) {
+    const bytes = built.get(id)!;
+    model = archResolved({ id, path: null, bytes, sha256: sha256Bytes(bytes), built: true, buildMs: 0 });
+    resolved.set(id, model);
+  }
+  return model;
 }
 
 test('every architecture model loads and streams on tfjs-tflite, litert and onnxruntime with finite logits', async (t) => {
