@@ -132,3 +132,24 @@ test('an ffmpeg that fails to start reports why, not the exit status that follow
   const err = await t.throwsAsync(collect(stream), { instanceOf: UserError });
   t.regex(err!.message, /^cannot decode video .*: cannot run ffmpeg: spawn .* ENOENT$/);
 });
+
+/** This process's OS threads: decoder threads that piled up instead of being reused would show here. */
+const threads = (): number => fs.readdirSync('/proc/self/task').length;
+
+test.serial(
+  'one decoder thread serves clip after clip: a failure or an early stop leaves nothing to the next',
+  async (t) => {
+    const tai = clip('tai_chi__mmskeleton-ta_chi.mp4');
+    const [arm, taiAlone] = [await collect(decode(ARM_WRESTLING, { maxFrames: 8 })), await collect(decode(tai))];
+    const after = threads();
+    for (let round = 0; round < 3; round++) {
+      await decodeError(cutMp4(false));
+      const stopped = decode(ARM_WRESTLING);
+      t.false((await stopped.next()).done);
+      await stopped.close();
+      t.deepEqual(await collect(decode(tai)), taiAlone, `round ${round}: the whole clip, frame for frame`);
+      t.deepEqual(await collect(decode(ARM_WRESTLING, { maxFrames: 8 })), arm, `round ${round}: the first frames`);
+    }
+    t.true(threads() <= after, `${threads()} threads after 12 more clips, ${after} after the first two`);
+  },
+);

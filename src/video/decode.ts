@@ -1,7 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import { builtFile } from '../util/paths.js';
-import type { DecodeWorkerData, ReaderMessage, WorkerMessage } from './decode-worker.js';
+import type { DecodeJob, ReaderMessage, WorkerMessage } from './decode-worker.js';
 import { decodeArgs, ffmpegPath, type DecodeSpec } from './ffmpeg.js';
 import type { FrameCacheOptions } from './frame-cache.js';
 
@@ -26,6 +26,31 @@ export interface DecodeOptions extends DecodeSpec {
 }
 
 /**
+ * Decoder threads left idle by a finished clip, reused by the next: a dataset run decodes thousands of clips,
+ * and each new thread costs a Node start-up. An idle thread is unref'd, so it never keeps the process alive.
+ */
+const idle: Worker[] = [];
+
+function acquireWorker(): Worker {
+  const reused = idle.pop();
+  if (reused) {
+    reused.ref();
+    return reused;
+  }
+  const worker = new Worker(builtFile('video', 'decode-worker.js'));
+  worker.once('exit', () => {
+    const i = idle.indexOf(worker);
+    if (i >= 0) idle.splice(i, 1);
+  });
+  return worker;
+}
+
+function releaseWorker(worker: Worker): void {
+  worker.unref();
+  idle.push(worker);
+}
+
+/**
  * Streams a video as float32 RGB frames [H*W*3] in [0,1] at a fixed fps and
  * size. Never holds the whole video: at most `maxAhead` frames are buffered.
  * A stream read to its end throws after the last frame if the file turned out
@@ -33,7 +58,10 @@ export interface DecodeOptions extends DecodeSpec {
  * one stopped early (maxFrames, close) is not judged.
  */
 export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
-  const data: DecodeWorkerData = {
+  const worker = acquireWorker();
+  const { port1: port, port2 } = new MessageChannel();
+  const job: DecodeJob = {
+    port: port2,
     ffmpeg: ffmpegPath(),
     args: decodeArgs(file, opts),
     file,
@@ -45,7 +73,7 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
       ? { cache: { ...opts.frameCache, spec: { size: opts.size, fps: opts.fps, resize: opts.resize } } }
       : {}),
   };
-  const worker = new Worker(builtFile('video', 'decode-worker.js'), { workerData: data });
+  worker.postMessage(job, [port2]);
   const queue: Float32Array[] = [];
   let done = false;
   let closed = false;
@@ -58,13 +86,13 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
   const source = new Promise<'ffmpeg' | 'cache'>((r) => (resolveSource = r));
   let resolveFinished: () => void = () => {};
   const finished = new Promise<void>((r) => (resolveFinished = r));
-  const send = (m: ReaderMessage) => worker.postMessage(m);
+  const send = (m: ReaderMessage) => port.postMessage(m);
   const notify = () => {
     if (done) resolveFinished();
     wake?.();
     wake = undefined;
   };
-  worker.on('message', (m: WorkerMessage) => {
+  port.on('message', (m: WorkerMessage) => {
     if (m.type === 'started') {
       resolvePid(m.pid);
       resolveSource(m.source);
@@ -79,19 +107,38 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
     }
     notify();
   });
-  worker.on('error', (e) => {
+  const onError = (e: Error) => {
     failure ??= { message: e.message, damaged: false };
     done = true;
     notify();
-  });
-  worker.on('exit', (code) => {
-    // A worker that dies before saying 'end' must not pass for a short clip.
-    if (!done && code !== 0) failure ??= { message: `decoder thread exited with code ${code}`, damaged: false };
+  };
+  // A worker that dies before saying 'end' must not pass for a short clip.
+  const onExit = (code: number) => {
+    if (!done) failure ??= { message: `decoder thread exited with code ${code}`, damaged: false };
     done = true;
     notify();
+    jobOver();
+  };
+  // The thread says 'idle' once this clip's ffmpeg has been reaped: only then can it take another clip.
+  const onIdle = () => {
+    jobOver();
+    releaseWorker(worker);
+  };
+  let jobOver: () => void = () => {};
+  const over = new Promise<void>((resolve) => {
+    jobOver = () => {
+      worker.off('error', onError).off('exit', onExit).off('message', onIdle);
+      resolve();
+    };
   });
+  /** Waits until the thread has reaped this clip's ffmpeg; one that hangs is terminated, never reused. */
+  const settled = async () => {
+    const timer = setTimeout(() => void worker.terminate(), 2000);
+    await over;
+    clearTimeout(timer);
+  };
+  worker.on('error', onError).on('exit', onExit).once('message', onIdle);
 
-  const exited = new Promise<void>((r) => worker.once('exit', () => r()));
   const close = async () => {
     closed = true;
     queue.length = 0;
@@ -99,10 +146,7 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
     if (!done) {
       done = true;
       send({ type: 'stop' });
-      // The worker exits once it has killed and reaped ffmpeg; terminate only if it hangs.
-      const timer = setTimeout(() => void worker.terminate(), 2000);
-      await exited;
-      clearTimeout(timer);
+      await settled();
     }
   };
 
@@ -119,7 +163,7 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
         return { value: frame, done: false };
       }
       if (failure) {
-        await worker.terminate();
+        await settled();
         throw new UserError(
           failure.damaged
             ? `video ${file} is truncated or damaged: ${failure.message}`
