@@ -38,6 +38,9 @@ function acquireWorker(): Worker {
     return reused;
   }
   const worker = new Worker(builtFile('video', 'decode-worker.js'));
+  // A thread that fails between clips concerns no reader (the clip's own listener reports one that fails during
+  // it); it then exits, and leaves the pool.
+  worker.on('error', () => {});
   worker.once('exit', () => {
     const i = idle.indexOf(worker);
     if (i >= 0) idle.splice(i, 1);
