@@ -178,7 +178,7 @@ function runJob(job: DecodeJob): void {
 
   function onClose(code: number | null, signal: NodeJS.Signals | null): void {
     log.end();
-    // After a stop, ffmpeg has been reaped by now: only then does the worker end.
+    // After a stop, ffmpeg has been reaped by now: only then is the thread free for the next clip.
     if (stopped || failed) return port.close();
     if (code !== 0) {
       fail(log.failure() ?? `ffmpeg exited with ${code ?? signal}`);

@@ -127,13 +127,12 @@ export function decodeFrames(file: string, opts: DecodeOptions): FrameStream {
     jobOver();
     releaseWorker(worker);
   };
-  let jobOver: () => void = () => {};
-  const over = new Promise<void>((resolve) => {
-    jobOver = () => {
-      worker.off('error', onError).off('exit', onExit).off('message', onIdle);
-      resolve();
-    };
-  });
+  let resolveOver: () => void = () => {};
+  const over = new Promise<void>((r) => (resolveOver = r));
+  const jobOver = () => {
+    worker.off('error', onError).off('exit', onExit).off('message', onIdle);
+    resolveOver();
+  };
   /** Waits until the thread has reaped this clip's ffmpeg; one that hangs is terminated, never reused. */
   const settled = async () => {
     const timer = setTimeout(() => void worker.terminate(), 2000);
